@@ -1,0 +1,32 @@
+# 档案检索 — the two commands a new machine needs: `make serve` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install index serve test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: install
+	$(BIN)/searchsvc index
+
+serve: index
+	$(BIN)/searchsvc serve
+
+lint: install
+	$(BIN)/ruff check searchsvc tests
+	$(BIN)/ruff format --check searchsvc tests
+
+test: index lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache
+	find index -mindepth 1 ! -name .gitkeep -delete

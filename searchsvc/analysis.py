@@ -1,0 +1,235 @@
+"""Text analysis: normalisation, the jieba word tokenizer and the unit-bigram tokenizer.
+
+Two analyzers feed the index:
+
+* ``word_analyzer()`` — jieba words. Index mode adds jieba's search-mode sub-words (北京市总工会 →
+  北京, 京市, 总工会 …) at the *same position* as the word that holds them, so positions count
+  words, not characters (the stock ``ChineseAnalyzer`` uses character offsets of overlapping tokens,
+  which breaks phrase queries). Query mode is jieba's precise mode.
+* ``gram_analyzer()`` — the recall device. Text is cut into *units* (one Han character, or one run of
+  Latin letters/digits) and every pair of neighbouring units within a run of text is a term, with
+  word positions; the last unit of a run also gets ``unit + "$"``. A string that occurs literally in
+  the text is then a phrase of its unit bigrams (or, for a single unit, a prefix), whatever jieba
+  made of it.
+
+Both work on ``normalize(text)``: NFKC (full-width Latin, digits and punctuation → half-width) and
+lower case. The stored text keeps what the page said; ``normalize_map`` maps positions back so that
+highlights land on the printed characters.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+from whoosh.analysis import Analyzer, Token, Tokenizer
+
+jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict" chatter is not ours to print
+
+VOCAB_DIR = Path(__file__).with_name("vocab")
+USERDICT = VOCAB_DIR / "userdict.txt"
+
+# Han ideographs (CJK unified, extension A, compatibility) and the other letters we treat as
+# "Latin-like" runs: any alphanumeric that is not Han.
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_UNIT_RE = re.compile(rf"[{_HAN}]|[^\W_{_HAN}]+")
+_HAN_RE = re.compile(rf"[{_HAN}]")
+RUN_END = "$"
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def _fold(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch).lower()
+
+
+def normalize(text: str) -> str:
+    """The form every index term and every literal comparison is made in."""
+    return normalize_map(text)[0]
+
+
+def normalize_map(text: str) -> tuple[str, list[int]]:
+    """``(normalised, origin)`` where ``origin[i]`` is the index in ``text`` of normalised char i.
+
+    ``origin`` has one extra entry, ``len(text)``, so that an end offset maps too.
+    """
+    fast = unicodedata.normalize("NFKC", text).lower()
+    if len(fast) == len(text):
+        # The common case (full-width → half-width, case): one char for one char.
+        return fast, list(range(len(text) + 1))
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        folded = _fold(ch)
+        out.append(folded)
+        origin.extend([i] * len(folded))
+    origin.append(len(text))
+    return "".join(out), origin
+
+
+def units(norm: str) -> list[tuple[str, int, int]]:
+    """The units of normalised text: ``(unit, start, end)`` for each Han char or Latin/digit run."""
+    return [(m.group(), m.start(), m.end()) for m in _UNIT_RE.finditer(norm)]
+
+
+def unit_runs(norm: str) -> list[list[tuple[str, int, int]]]:
+    """Units grouped into runs: neighbours with nothing (no space, no punctuation) between them."""
+    runs: list[list[tuple[str, int, int]]] = []
+    prev_end = -1
+    for unit in units(norm):
+        if unit[1] != prev_end or not runs:
+            runs.append([])
+        runs[-1].append(unit)
+        prev_end = unit[2]
+    return runs
+
+
+def gram_terms(run: list[tuple[str, int, int]]) -> list[str]:
+    """Index terms of one run: bigrams of neighbouring units, then the last unit + ``$``."""
+    terms = [run[i][0] + run[i + 1][0] for i in range(len(run) - 1)]
+    terms.append(run[-1][0] + RUN_END)
+    return terms
+
+
+def has_han(text: str) -> bool:
+    return bool(_HAN_RE.search(text))
+
+
+# --------------------------------------------------------------------------- jieba
+
+
+_jieba_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def jieba_tokenizer(userdict: str = str(USERDICT)) -> jieba.Tokenizer:
+    """A private jieba instance with our user dictionary (jieba's global one is left alone)."""
+    with _jieba_lock:
+        tk = jieba.Tokenizer()
+        tk.initialize()
+        path = Path(userdict)
+        if path.is_file():
+            tk.load_userdict(str(path))
+        return tk
+
+
+def words(text: str, mode: str = "query", userdict: str = str(USERDICT)) -> list[str]:
+    """Normalised words of ``text`` (no punctuation or spaces); index mode adds sub-words."""
+    return [t for t, _pos, _s, _e in word_tokens(normalize(text), mode, userdict)]
+
+
+def word_tokens(norm: str, mode: str, userdict: str = str(USERDICT)):
+    """Yield ``(word, position, start, end)`` over normalised text.
+
+    Positions count precise-mode words. In index mode, the dictionary sub-words of a long word are
+    added at that word's position, as jieba's search mode picks them.
+    """
+    tk = jieba_tokenizer(userdict)
+    freq = tk.FREQ
+    pos = -1
+    for word, start, end in tk.tokenize(norm, mode="default", HMM=True):
+        if not _UNIT_RE.search(word):
+            continue  # punctuation and white space are not words
+        pos += 1
+        yield word, pos, start, end
+        if mode == "index" and len(word) > 2:
+            # Like jieba's search mode, but every dictionary sub-word, not only 2- and 3-grams:
+            # 巾帼劳模工匠 must also index 劳模工匠.
+            for n in range(2, len(word)):
+                for i in range(len(word) - n + 1):
+                    sub = word[i : i + n]
+                    if freq.get(sub):
+                        yield sub, pos, start + i, start + i + n
+
+
+# --------------------------------------------------------------------------- Whoosh pieces
+
+
+class JiebaTokenizer(Tokenizer):
+    """Whoosh tokenizer over jieba. Picklable: it holds the dictionary path, not the model."""
+
+    def __init__(self, userdict: str = str(USERDICT)):
+        self.userdict = userdict
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.userdict == self.userdict
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        mode="",
+        **kwargs,
+    ):
+        norm, origin = normalize_map(value)
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for word, pos, start, end in word_tokens(norm, mode or "query", self.userdict):
+            t.text = word
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = value[origin[start] : origin[end]]
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar = start_char + origin[start]
+                t.endchar = start_char + origin[end]
+            yield t
+
+
+class UnitBigramTokenizer(Tokenizer):
+    """Whoosh tokenizer emitting unit bigrams (see the module docstring)."""
+
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        mode="",
+        **kwargs,
+    ):
+        norm, origin = normalize_map(value)
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for run in unit_runs(norm):
+            for i, term in enumerate(gram_terms(run)):
+                t.text = term
+                t.boost = 1.0
+                t.stopped = False
+                if positions:
+                    t.pos = pos
+                if chars:
+                    end_unit = run[min(i + 1, len(run) - 1)]
+                    t.startchar = start_char + origin[run[i][1]]
+                    t.endchar = start_char + origin[end_unit[2]]
+                if keeporiginal:
+                    t.original = term
+                pos += 1
+                yield t
+            pos += 1  # a gap between runs: no phrase spans punctuation
+
+
+def word_analyzer(userdict: str = str(USERDICT)) -> Analyzer:
+    return JiebaTokenizer(userdict)
+
+
+def gram_analyzer() -> Analyzer:
+    return UnitBigramTokenizer()

@@ -1,0 +1,473 @@
+"""Bulletins: one newspaper page as a text file, read into articles, paragraphs and bylines.
+
+A bulletin is `# banner` lines (page slogans), then `## headline` lines that each start an
+article whose paragraphs are separated by blank lines; optional `---` front matter on top gives
+date, paper and page. See DESIGN.md, "Input: bulletins".
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+MAX_BYTES = 5 * 1024 * 1024
+
+
+class BulletinError(Exception):
+    """A file that cannot be read as a bulletin. str(e) == f"{path}: {reason}"."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    n: int
+    text: str
+
+
+@dataclass
+class Article:
+    id: str
+    ordinal: int
+    title: str
+    date: str | None
+    source: str
+    paragraphs: list[Paragraph]
+    reporters: list[str] = field(default_factory=list)
+    correspondents: list[str] = field(default_factory=list)
+    photographers: list[str] = field(default_factory=list)
+    dateline: str = ""
+    paper: str = ""
+    page: str = ""
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.paragraphs)
+
+
+@dataclass
+class Bulletin:
+    source: str
+    date: str | None
+    paper: str
+    page: str
+    banners: list[str]
+    articles: list[Article]
+
+
+def article_id(source: str, ordinal: int) -> str:
+    path = PurePosixPath(source)
+    slug = str(path.with_suffix("") if path.suffix else path).replace("/", ".")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", slug):
+        slug = "b" + hashlib.sha1(source.encode("utf-8")).hexdigest()[:12]
+    return f"{slug}-{ordinal}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Bytes to text
+
+# Encodings charset_normalizer may propose that can carry Chinese text (Big5 from Taiwan/HK
+# archives, Japanese/Korean code pages that include Han characters). Anything else (cp1252,
+# latin-1, ...) decodes every byte "successfully" into mojibake, so its guess is refused.
+_CJK_ENCODINGS = {
+    "big5", "big5hkscs", "cp950", "gb2312", "gbk", "gb18030", "hz", "euc_jp", "shift_jis",
+    "cp932", "euc_kr", "cp949", "johab", "iso2022_jp", "iso2022_jp_2", "iso2022_kr",
+    "euc_jis_2004", "shift_jis_2004", "euc_jisx0213", "shift_jisx0213",
+}  # fmt: skip
+_MAGIC = (b"\x89PNG", b"%PDF-", b"PK\x03\x04", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"7z\xbc")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
+
+
+def decode(data: bytes, source: str = "") -> str:
+    """Bytes of a bulletin file to clean text (LF newlines, no control or zero-width chars)."""
+    if not data.strip():
+        raise BulletinError(source, "文件为空 / empty file")
+    if len(data) > MAX_BYTES:
+        raise BulletinError(source, f"文件过大 / file too large ({len(data)} > {MAX_BYTES} bytes)")
+    controls = sum(1 for b in data[:65536] if b < 32 and b not in b"\t\n\r\f\x1b")
+    if b"\x00" in data or data.startswith(_MAGIC) or controls > len(data[:65536]) // 10:
+        raise BulletinError(source, "二进制文件 / binary file")
+    text = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None or best.encoding not in _CJK_ENCODINGS:
+            raise BulletinError(source, "无法识别的编码 / cannot decode (not UTF-8 or GB18030)")
+        text = str(best)
+    text = _clean(text)
+    if not text.strip():
+        raise BulletinError(source, "文件为空 / empty file")
+    return text
+
+
+def _clean(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    return _CONTROL.sub("", text.replace("\u2029", "\n\n"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates and front matter
+
+_PATH_DATES = (
+    re.compile(r"(?<!\d)(\d{4})[-_](\d{1,2})[-_](\d{1,2})(?!\d)"),
+    re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)"),
+)
+_VALUE_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+def _iso(y: str, m: str, d: str) -> str | None:
+    try:
+        day = _dt.date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+    return day.isoformat() if 1800 <= day.year <= 2200 else None
+
+
+def date_from_path(source: str) -> str | None:
+    """A real calendar date in the relative path, deepest component first, else None."""
+    for part in reversed(PurePosixPath(source).parts):
+        for pattern in _PATH_DATES:
+            for m in pattern.finditer(part):
+                if day := _iso(*m.groups()):
+                    return day
+    return None
+
+
+def _front_matter(lines: list[str], source: str) -> tuple[dict[str, str], int]:
+    """Keys of an optional `---` block at the top, and the index of the first line after it."""
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    if start == len(lines) or lines[start].strip() != "---":
+        return {}, 0
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        raise BulletinError(source, "front matter 未闭合 / front matter not closed (missing '---')")
+    meta: dict[str, str] = {}
+    for i in range(start + 1, end):
+        line = lines[i].strip()
+        if not line:
+            continue
+        if line.startswith("#"):  # a headline: the block's closing '---' was forgotten
+            raise BulletinError(source, f"front matter 未闭合 / front matter not closed at {line!r}")
+        key, sep, value = re.split(r"([:：])", line, maxsplit=1) + ["", ""] if ":" not in line and "：" not in line else re.split(r"([:：])", line, maxsplit=1)
+        if not sep or not key.strip():
+            raise BulletinError(
+                source, f"front matter 格式错误 / malformed front matter line {i + 1}: {line!r}"
+            )
+        meta[key.strip().lower()] = value.strip().strip("\"'")
+    return meta, end + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Bylines
+
+# Common single-character surnames, and compound ones. A bare name list (no 记者/通讯员 role
+# word) is only believed when every name starts with one, so that a parenthesis such as
+# 央视网消息（新闻联播） is not read as a person.
+_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+    "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞"
+    "左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕"
+    "屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧"
+    "闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥"
+    "南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支"
+    "卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印"
+    "逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭"
+)
+_COMPOUND = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
+             "宇文", "司徒", "夏侯", "令狐", "端木", "呼延", "南宫", "西门", "独孤", "万俟")  # fmt: skip
+_ROLES = ("本报记者", "首席记者", "特约记者", "见习记者", "实习记者", "摄影记者", "记者",
+          "通讯员", "实习生", "摄影", "摄")  # fmt: skip
+_ROLE_SPLIT = re.compile("(" + "|".join(_ROLES) + ")")
+_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff]{1,6}[·•・][\u4e00-\u9fff]{1,8}")
+
+
+def _has_surname(name: str) -> bool:
+    return name[0] in _SURNAMES or name.startswith(_COMPOUND)
+
+
+def _split_names(blob: str, strict: bool) -> list[str] | None:
+    """Names in one separator-free run: 程景伟陈毅恩 → 程景伟, 陈毅恩. None if not names."""
+    if _NAME.fullmatch(blob):
+        return [blob] if _has_surname(blob) or not strict else None
+    if not re.fullmatch(r"[\u4e00-\u9fff]{5,8}", blob):
+        return None
+    # Bylines often run two names together; try the usual 3+3, 2+3, 3+2, 2+2+... cuts and keep
+    # the first where every part starts with a surname.
+    for cut in (3, 2):
+        head, rest = blob[:cut], blob[cut:]
+        if _has_surname(head) and (tail := _split_names(rest, True)):
+            return [head, *tail]
+    return None
+
+
+def parse_people(text: str, need_role: bool) -> dict[str, list[str]] | None:
+    """`记者 曹立栋 通讯员 周琼` → {"reporters": [...], "correspondents": [...], ...}.
+
+    A bare list (no role word) counts as reporters. None when the text is not only a name list.
+    """
+    people: dict[str, list[str]] = {"reporters": [], "correspondents": [], "photographers": []}
+    role, found_role = "reporters", False
+    for piece in _ROLE_SPLIT.split(text):
+        if piece in _ROLES:
+            found_role = True
+            role = {"通讯员": "correspondents", "摄影": "photographers", "摄影记者": "photographers",
+                    "摄": "photographers"}.get(piece, "reporters")  # fmt: skip
+            continue
+        for blob in re.split(r"[\s、，,。/／;；|｜]+", piece):
+            if not blob:
+                continue
+            names = _split_names(blob, strict=not found_role or need_role)
+            if names is None:
+                return None
+            people[role].extend(names)
+    if (need_role and not found_role) or not any(people.values()):
+        return None
+    return people
+
+
+_OUTLET = r"[\u4e00-\u9fff]{1,8}?(?:社|网|报|台|刊)"
+_DATE = r"[\u4e00-\u9fff]{0,8}?(?:\d{4}年)?\d{1,2}月\d{1,2}日"
+# 本报讯 / 京华时报讯, 新华社北京3月30日电, 据新华社电, 央视网消息： — the wire-service
+# dateline that opens a news story, with the byline in the parenthesis right after it.
+_DATELINE = re.compile(
+    rf"(?:据)?{_OUTLET}{_DATE}电|(?:本报|{_OUTLET})快?讯|据{_OUTLET}电"
+    rf"|{_OUTLET}(?:{_DATE})?消息(?=\s*[，,（(：:])"
+)
+_PAREN = re.compile(r"\s*[（(]([^（）()]{1,40})[）)]")
+_CREDIT_TAIL = re.compile(r"\s*(?:摄影报道|摄影|摄|供图)$")
+_PLACE_TAIL = re.compile(r"\s*(?:[|｜]\s*)?[\u4e00-\u9fff]{2,4}报道$")
+_CREDIT_HEAD = re.compile(r"(?:文\s*[|｜/／])?(?:《[^》]{1,15}》|[\u4e00-\u9fff]{1,10}?(?:社|网|报|台|刊|新闻))?")
+
+
+def standalone_byline(text: str) -> tuple[bool, dict[str, list[str]]] | None:
+    """A paragraph that is only a byline or photo credit: `《中国经济周刊》记者宋明霞|北京报道`,
+    `法制网记者周芬棉`, `通讯员 余璨译 摄影报道`. Returns (is_photo_credit, people) or None.
+
+    Conservative on purpose: short, no sentence punctuation, a role word and surname-first names;
+    deleting a body paragraph by mistake is worse than leaving a byline in the text.
+    """
+    if len(text) > 40 or re.search(r"[，。！？；：,;!?:“”]", text):
+        return None
+    body = text
+    if photo := bool(_CREDIT_TAIL.search(body)):
+        body = _CREDIT_TAIL.sub("", body)
+    body = _PLACE_TAIL.sub("", body)
+    for head in {_CREDIT_HEAD.match(body).group(0), ""}:
+        people = parse_people(body[len(head) :].strip(), need_role=True)
+        if people:
+            if photo:
+                names = [n for group in people.values() for n in group]
+                people = {"reporters": [], "correspondents": [], "photographers": names}
+            return photo, people
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout-break repair
+
+_FINAL = set("。！？!?…；;：:.．—↓")
+_CLOSERS = "”’」』）)】》\"'"
+_LIST_START = re.compile(
+    r"[一二三四五六七八九十百]+[、.．]|[（(]|\d{1,3}[、.．，,](?!\d)|[a-zA-Z][、.．，,]"
+    r"|第[一二三四五六七八九十百零\d]+[条章节]|[●○■□▲△◆◇★☆•·>※【\[]|\d{4}\s*[—–-]"
+)
+_CAPTION_END = re.compile(r"(?:摄|摄影|摄影报道|图|资料|供图|CFP|视觉中国|社发|图片|截图)$")
+_CAPTION_START = re.compile(r"(?:资料图|图为|图片|图：|图/|上图|下图|组图|视频|原标题|题：)")
+_LABEL = re.compile(r"[^，。：:]{1,8}[：:]")
+_CREDIT_LABEL = re.compile(
+    r"(?:作者|编辑|责任编辑|责编|原标题|来源|图片来源|文字|摄影|监制|策划|制作|出品人|视觉|统稿"
+    r"|文案|编者按|链接|相关新闻|延伸阅读)[：:]"
+)
+_INNER = re.compile(r"[，、；。,;]")
+_QUOTED = re.compile(r"“[^”]*”|「[^」]*」|《[^》]*》")
+
+
+def _ends_sentence(text: str) -> bool:
+    core = text.rstrip(_CLOSERS)
+    # A closing quote or bracket ends the paragraph when it follows final punctuation (。” ),
+    # and also on its own: headings like 自我定位：不是“红色摩根”，而是“央企放牛娃” end in one.
+    return core != text or (bool(core) and core[-1] in _FINAL)
+
+
+def _joins(p: str, q: str) -> bool:
+    """Does paragraph p run on into q (a column break cut it), rather than end there?
+
+    Newspaper convention: body text always ends a paragraph on sentence-final punctuation, while
+    sub-headings, image captions (…效果图, …资料图, 记者X摄), credits (图片来源：, 作者：) and list
+    items legitimately do not. Those are kept; a column fragment is recognised by body-text
+    features: it ends on ，/、, or is long (>= 60 chars, longer than any heading or caption on the
+    sample pages), or carries sentence punctuation outside quotes and is longer than a
+    one-line sub-heading (>= 25 chars; sub-headings on the sample pages stay <= 22), or the
+    next paragraph opens with a one-character word fragment (…血糖的区 / 域，志愿者们…).
+    """
+    if _ends_sentence(p) or _DATELINE.match(q) or _LIST_START.match(q) or _CREDIT_LABEL.match(q):
+        return False
+    if _LIST_START.match(p) or _CAPTION_END.search(p) or _CAPTION_START.match(p):
+        return False
+    if p[-1] in "，、,":
+        return True
+    if len(p) >= 60:
+        return True
+    if len(p) < 60 and _LABEL.match(p):
+        return False
+    inner = bool(_INNER.search(_QUOTED.sub("", p)))
+    fragment = bool(re.match(r"[\u4e00-\u9fff][，、；。]", q))
+    return inner and (len(p) >= 25 or fragment)
+
+
+def _glue(a: str, b: str) -> str:
+    """Join two pieces of one paragraph: no space in CJK, one space between Latin words."""
+    if not a or not b:
+        return a + b
+    left, right = a[-1], b[0]
+    latin = (left.isascii() and (left.isalnum() or left in ",.;:!?")) and (
+        right.isascii() and right.isalnum()
+    )
+    return f"{a} {b}" if latin else a + b
+
+
+def repair(paragraphs: list[str]) -> list[str]:
+    """Re-join paragraphs that the column layout cut mid-sentence (see `_joins`)."""
+    out: list[str] = []
+    for text in paragraphs:
+        if out and _joins(out[-1], text):
+            out[-1] = _glue(out[-1], text)
+        else:
+            out.append(text)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Articles
+
+
+def _take_bylines(paras: list[str], art: dict) -> tuple[list[str], int]:
+    """Move datelines, bylines and photo credits out of the body into `art`.
+
+    Returns the remaining paragraphs and the position of the one that held the dateline (0 if
+    none): what comes before it (captions, a repeated title) is never run on into the story.
+    """
+
+    def add(people: dict[str, list[str]]) -> None:
+        for role, names in people.items():
+            art[role].extend(n for n in names if n not in art[role])
+
+    # The dateline opens the story; pages often put a caption or a repeated title above it.
+    opening = -1
+    for i, text in enumerate(paras[:4]):
+        if not (m := _DATELINE.match(text)):
+            continue
+        art["dateline"], rest, opening = m.group(0), text[m.end() :], i
+        if pm := _PAREN.match(rest):
+            if people := parse_people(pm.group(1), need_role=False):
+                add(people)
+                rest = rest[pm.end() :]
+            elif re.match(r"\s*[：:]", rest[pm.end() :]):  # 央视网消息（新闻联播）：
+                rest = rest[pm.end() :]
+        paras[i] = rest.lstrip(" \t\u3000：:，,—")
+        break
+    kept, start = [], 0
+    for i, text in enumerate(paras):
+        if i == opening:
+            start = len(kept)
+        edge = i < 5 or all(standalone_byline(t) for t in paras[i + 1 :])
+        found = standalone_byline(text) if edge else None
+        if found:
+            add(found[1])
+        elif text:
+            kept.append(text)
+    return kept, start
+
+
+def _split_blocks(lines: list[str]) -> list[str]:
+    blocks, cur = [], ""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            if cur:
+                blocks.append(cur)
+            cur = ""
+        else:
+            cur = _glue(cur, line)
+    if cur:
+        blocks.append(cur)
+    return blocks
+
+
+def parse(text: str, source: str) -> Bulletin:
+    """Text of one bulletin to a Bulletin. Pure; raises BulletinError if no article is found."""
+    lines = _clean(text).split("\n")
+    meta, start = _front_matter(lines, source)
+    if meta.get("date"):
+        m = _VALUE_DATE.fullmatch(meta["date"])
+        date = _iso(*m.groups()) if m else None
+        if date is None:
+            raise BulletinError(
+                source, f"front matter 日期无效 / invalid date in front matter: {meta['date']!r}"
+            )
+    else:
+        date = date_from_path(source)
+    paper, page = meta.get("paper", ""), meta.get("page", "")
+    banners: list[str] = []
+    heads: list[tuple[str, list[str]]] = []
+    for line in lines[start:]:
+        if m := re.match(r"##(?:\s+|$)(.*)", line):
+            heads.append((m.group(1).strip(), []))
+        elif m := re.match(r"#(?:\s+|$)(.*)", line):
+            if m.group(1).strip():
+                banners.append(m.group(1).strip())
+        elif heads:
+            heads[-1][1].append(re.sub(r"^#{3,6}\s+", "", line))
+    articles = []
+    for ordinal, (title, body) in enumerate(heads, start=1):
+        art = {"reporters": [], "correspondents": [], "photographers": [], "dateline": ""}
+        paras, start = _take_bylines(_split_blocks(body), art)
+        paras = repair(paras[:start]) + repair(paras[start:])
+        if not paras:
+            continue  # a headline with no body text (e.g. only a photo credit)
+        articles.append(
+            Article(
+                id=article_id(source, ordinal),
+                ordinal=ordinal,
+                title=title,
+                date=date,
+                source=source,
+                paragraphs=[Paragraph(n, t) for n, t in enumerate(paras, start=1)],
+                paper=paper,
+                page=page,
+                **art,
+            )
+        )
+    if not articles:
+        raise BulletinError(source, "没有文章 / no articles (expected '## headline' lines)")
+    return Bulletin(source, date, paper, page, banners, articles)
+
+
+def read(path: Path, root: Path) -> Bulletin:
+    """Read and parse one bulletin file; its source is its path relative to root (posix)."""
+    try:
+        source = Path(path).relative_to(root).as_posix()
+    except ValueError:
+        raise BulletinError(str(path), f"不在语料目录内 / not inside corpus root {root}") from None
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_BYTES:
+            raise BulletinError(source, f"文件过大 / file too large ({size} > {MAX_BYTES} bytes)")
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise BulletinError(source, f"无法读取 / cannot read ({err.strerror or err})") from err
+    return parse(decode(data, source), source)

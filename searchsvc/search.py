@@ -1,0 +1,315 @@
+"""The search core: ``SearchRequest`` → ``SearchResponse``. Knows nothing of Flask.
+
+Whoosh finds and scores *paragraphs*; this module groups them into *articles* (best paragraph as
+the snippet, how many paragraphs matched), sorts and pages them. The article records come from
+a ``Catalog`` read once per index generation, so a new commit is picked up by the next request
+while the one in flight finishes on the searcher it started with.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from markupsafe import Markup
+from whoosh import query as wq
+
+from searchsvc import index as index_mod
+from searchsvc.analysis import normalize, words
+from searchsvc.highlight import mark
+from searchsvc.query import (
+    Node,
+    QueryError,
+    describe,
+    literals,
+    matches,
+    needs_check,
+    parse,
+    to_whoosh,
+)
+
+MAX_PER_PAGE = 100
+SNIPPET_CHARS = 160
+SORTS = ("relevance", "-date", "date")
+ARTICLE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str = ""
+    page: int = 1
+    per_page: int = 10
+    sort: str = "relevance"
+
+    def validate(self) -> None:
+        if self.page < 1:
+            raise QueryError("bad_page", "page 须为 ≥ 1 的整数 / page must be a whole number ≥ 1")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise QueryError(
+                "bad_per_page",
+                f"per_page 须在 1 到 {MAX_PER_PAGE} 之间 / per_page must be 1 to {MAX_PER_PAGE}",
+            )
+        if self.sort not in SORTS:
+            raise QueryError(
+                "bad_sort",
+                f"sort 只能是 {' / '.join(SORTS)} / sort must be one of {', '.join(SORTS)}",
+            )
+
+
+@dataclass
+class Result:
+    id: str
+    title: str
+    date: str | None
+    reporters: list[str]
+    correspondents: list[str]
+    photographers: list[str]
+    source: str
+    matched_paragraphs: int
+    snippet: Markup
+    url: str
+    score: float
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    took_ms: float
+    results: list[Result] = field(default_factory=list)
+    relaxed: bool = False
+    facets: list[dict] = field(default_factory=list)
+    histogram: list[dict] = field(default_factory=list)
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for result in data["results"]:
+            result["snippet"] = str(result["snippet"])
+            result.pop("score")
+        return data
+
+
+@dataclass
+class ArticleView:
+    meta: dict
+    paragraphs: list[Markup]
+    query: str
+
+
+class ArticleNotFound(LookupError):
+    pass
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+@dataclass
+class Catalog:
+    """Every article's record in one index generation, newest first."""
+
+    generation: int
+    articles: dict[str, dict]
+    newest_first: list[str]
+
+    @classmethod
+    def load(cls, searcher) -> Catalog:
+        articles = {}
+        for docnum in searcher.document_numbers(head="1"):
+            meta = searcher.stored_fields(docnum)["meta"]
+            articles[meta["id"]] = meta
+        order = sorted(articles, key=lambda a: (articles[a]["date"] or "", a), reverse=True)
+        return cls(searcher.reader().generation(), articles, order)
+
+
+# --------------------------------------------------------------------------- engine
+
+
+class Engine:
+    """Search over one index directory. Thread-safe: each thread keeps its own Whoosh searcher."""
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        self.ix = index_mod.open_index(self.index_dir)
+        self._local = threading.local()
+        self._catalog: Catalog | None = None
+        self._catalog_lock = threading.Lock()
+        words("预热")  # load jieba's model now, not during the first user's query
+
+    # -- plumbing
+
+    def _searcher(self):
+        s = getattr(self._local, "searcher", None)
+        if s is None:
+            s = self.ix.searcher()
+        elif not s.up_to_date():
+            s = s.refresh()
+        self._local.searcher = s
+        return s
+
+    def _catalog_for(self, searcher) -> Catalog:
+        gen = searcher.reader().generation()
+        with self._catalog_lock:
+            if self._catalog is None or self._catalog.generation != gen:
+                self._catalog = Catalog.load(searcher)
+            return self._catalog
+
+    def close(self) -> None:
+        s = getattr(self._local, "searcher", None)
+        if s is not None:
+            s.close()
+            self._local.searcher = None
+
+    # -- searching
+
+    def search(self, req: SearchRequest) -> SearchResponse:
+        started = time.perf_counter()
+        req.validate()
+        tree = parse(req.q)
+        searcher = self._searcher()
+        catalog = self._catalog_for(searcher)
+        if tree is None:
+            groups: dict[str, _Group] = {aid: _Group(0.0) for aid in catalog.newest_first}
+        else:
+            groups = self._groups(searcher, tree, catalog)
+        order = self._order(groups, catalog, req.sort)
+        page = order[(req.page - 1) * req.per_page : req.page * req.per_page]
+        needles = [lit.text for lit in literals(tree)]
+        results = [
+            self._result(searcher, catalog.articles[aid], groups[aid], needles) for aid in page
+        ]
+        return SearchResponse(
+            query=describe(tree),
+            total=len(order),
+            page=req.page,
+            per_page=req.per_page,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            results=results,
+        )
+
+    def _groups(self, searcher, tree: Node, catalog: Catalog) -> dict[str, _Group]:
+        """Paragraph hits of the tree, grouped by article id."""
+        q = wq.And([to_whoosh(tree), wq.Term("kind", "para")])
+        hits = searcher.search(q, limit=None)
+        aids = searcher.reader().column_reader("aid")
+        check = needs_check(tree)
+        groups: dict[str, _Group] = {}
+        for docnum, score in hits.items():
+            aid = aids[docnum]
+            meta = catalog.articles.get(aid)
+            if meta is None or (check and not matches(tree, _fields(searcher, docnum, meta))):
+                continue
+            group = groups.get(aid)
+            if group is None:
+                groups[aid] = group = _Group(score)
+            group.best = max(group.best, score)
+            group.hits.append((score, docnum))
+        return groups
+
+    @staticmethod
+    def _order(groups: dict[str, _Group], catalog: Catalog, sort: str) -> list[str]:
+        aids = [a for a in groups if a in catalog.articles]
+        if sort == "relevance":
+            # Best paragraph first; more matching paragraphs break near-ties, then newer first.
+            return sorted(
+                aids,
+                key=lambda a: (groups[a].rank(), catalog.articles[a]["date"] or "", a),
+                reverse=True,
+            )
+        newest = sort == "-date"
+        return sorted(aids, key=lambda a: (catalog.articles[a]["date"] or "", a), reverse=newest)
+
+    def _result(self, searcher, meta: dict, group: _Group, needles: list[str]) -> Result:
+        snippet_text, matched = meta["title"], 0
+        best_score = -1.0
+        for score, docnum in group.hits:
+            text = searcher.stored_fields(docnum)["text"]
+            norm = normalize(text)
+            if any(n in norm for n in needles):
+                matched += 1
+                if score > best_score:
+                    best_score, snippet_text = score, text
+        if best_score < 0:
+            snippet_text = self._paragraph_text(searcher, meta["id"], 1) or meta["title"]
+        return Result(
+            id=meta["id"],
+            title=meta["title"],
+            date=meta["date"],
+            reporters=meta["reporters"],
+            correspondents=meta["correspondents"],
+            photographers=meta["photographers"],
+            source=meta["source"],
+            matched_paragraphs=matched,
+            snippet=mark(snippet_text, needles, window=SNIPPET_CHARS),
+            url=f"/articles/{meta['id']}",
+            score=round(group.rank()[0], 4),
+        )
+
+    @staticmethod
+    def _paragraph_text(searcher, aid: str, n: int) -> str | None:
+        docnum = searcher.document_number(pid=f"{aid}#{n}")
+        return None if docnum is None else searcher.stored_fields(docnum)["text"]
+
+    # -- articles and health
+
+    def article(self, aid: str, q: str = "") -> ArticleView:
+        if not ARTICLE_ID_RE.match(aid):
+            raise ArticleNotFound(aid)
+        searcher = self._searcher()
+        meta = self._catalog_for(searcher).articles.get(aid)
+        if meta is None:
+            raise ArticleNotFound(aid)
+        tree = parse(q) if q else None
+        needles = [lit.text for lit in literals(tree)]
+        docs = sorted(searcher.documents(aid=aid, kind="para"), key=lambda d: d["n"])
+        return ArticleView(meta, [mark(d["text"], needles) for d in docs], describe(tree))
+
+    def health(self) -> dict:
+        searcher = self._searcher()
+        catalog = self._catalog_for(searcher)
+        files = sum(1 for _ in searcher.document_numbers(kind="file"))
+        return {
+            "status": "ok",
+            "generation": catalog.generation,
+            "articles": len(catalog.articles),
+            "paragraphs": searcher.doc_count() - files,
+            "files": files,
+            "last_sync": _mtime_iso(self.index_dir),
+            "rejected": index_mod.read_rejected(self.index_dir),
+        }
+
+
+@dataclass
+class _Group:
+    best: float
+    hits: list[tuple[float, int]] = field(default_factory=list)
+
+    def rank(self) -> tuple[float]:
+        return (self.best + 0.1 * math.log1p(max(0, len(self.hits) - 1)),)
+
+
+def _fields(searcher, docnum: int, meta: dict) -> dict[str, str]:
+    """The normalised texts a query is checked against, for one paragraph."""
+    names = meta["reporters"] + meta["correspondents"] + meta["photographers"]
+    return {
+        "title": normalize(meta["title"]),
+        "text": normalize(searcher.stored_fields(docnum)["text"]),
+        "names": normalize(" ".join(names)),
+    }
+
+
+def _mtime_iso(index_dir: Path) -> str | None:
+    tocs = sorted(Path(index_dir).glob("_MAIN_*.toc"), key=lambda p: p.stat().st_mtime)
+    if not tocs:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(tocs[-1].stat().st_mtime))

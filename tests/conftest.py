@@ -1,0 +1,93 @@
+"""Shared fixtures: real bulletins, a real Whoosh index on disk, a real waitress server."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+import waitress
+
+from searchsvc.config import Config
+from searchsvc.index import sync
+from searchsvc.search import Engine
+from searchsvc.web import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "corpus" / "000_73d2eb0e74c950a6.txt"
+SHARED_BULLETINS = ROOT.parent / "shared" / "corpus" / "bulletins"
+
+
+def shared_bulletins() -> list[Path]:
+    if not SHARED_BULLETINS.is_dir():
+        pytest.skip(f"{SHARED_BULLETINS} is not here (the shared test corpus)")
+    return sorted(SHARED_BULLETINS.glob("*.md"))
+
+
+@pytest.fixture(scope="session")
+def seed_dirs(tmp_path_factory) -> tuple[Path, Path]:
+    """A corpus holding the seed page, indexed once for the session: (corpus, index)."""
+    base = tmp_path_factory.mktemp("seed")
+    corpus, index = base / "corpus", base / "index"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    sync(corpus, index)
+    return corpus, index
+
+
+@pytest.fixture(scope="session")
+def engine(seed_dirs) -> Engine:
+    return Engine(seed_dirs[1])
+
+
+@pytest.fixture(scope="session")
+def mixed_dirs(tmp_path_factory) -> tuple[Path, Path]:
+    """The seed plus the 20 shared pages, indexed once: (corpus, index)."""
+    base = tmp_path_factory.mktemp("mixed")
+    corpus, index = base / "corpus", base / "index"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    for page in shared_bulletins():
+        shutil.copy(page, corpus / page.name)
+    sync(corpus, index)
+    return corpus, index
+
+
+@pytest.fixture(scope="session")
+def mixed_engine(mixed_dirs) -> Engine:
+    return Engine(mixed_dirs[1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The app under waitress on a free loopback port, in a background thread."""
+
+    def __init__(self, config: Config):
+        self.app = create_app(config)
+        self.server = waitress.create_server(
+            self.app, host="127.0.0.1", port=free_port(), threads=4
+        )
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(mixed_dirs):
+    corpus, index = mixed_dirs
+    with LiveServer(Config(corpus=corpus, index=index)) as server:
+        yield server

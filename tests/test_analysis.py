@@ -1,0 +1,58 @@
+from searchsvc.analysis import (
+    gram_analyzer,
+    normalize,
+    normalize_map,
+    unit_runs,
+    word_analyzer,
+    words,
+)
+
+
+def test_normalize_folds_full_width_and_case_one_to_one():
+    text = "控制器（ＰＥＵ）２０２５年Ｘ实验室"
+    norm, origin = normalize_map(text)
+    assert norm == "控制器(peu)2025年x实验室"
+    assert origin[: len(text)] == list(range(len(text)))
+
+
+def test_normalize_map_tracks_expansions():
+    text = "第㈠条ﬁ"  # ㈠ → (一), ﬁ → fi: lengths change
+    norm, origin = normalize_map(text)
+    assert norm == "第(一)条fi"
+    assert text[origin[norm.index("条")]] == "条"
+    assert origin[-1] == len(text)
+
+
+def test_word_positions_count_words_not_characters():
+    # Whoosh reuses one Token object: read each as it comes
+    tokens = [
+        (t.text, t.pos)
+        for t in word_analyzer()("北汽福田自主重型高压集成控制器", positions=True, mode="index")
+    ]
+    by_text = dict(tokens)
+    # search-mode sub-words sit at the position of the word that holds them
+    assert by_text["北汽"] == by_text["北汽福田"] == 0
+    assert by_text["控制"] == by_text["控制器"]
+    assert max(pos for _text, pos in tokens) == 5
+
+
+def test_query_mode_is_precise_and_keeps_domain_words_whole():
+    assert words("北京市总工会女职工部", mode="query")[0] == "北京市总工会"
+    assert "劳模工匠" in words("巾帼劳模工匠宣讲活动", mode="query")
+    assert words("北京市教育工会", mode="query") == ["北京市教育工会"]
+
+
+def test_latin_is_lower_cased_and_punctuation_dropped():
+    assert words("（ＰＥＵ）集成，PEU！", mode="query") == ["peu", "集成", "peu"]
+
+
+def test_unit_bigrams_do_not_cross_punctuation():
+    grams = [t.text for t in gram_analyzer()("马克思，203所工会")]
+    assert grams == ["马克", "克思", "思$", "203所", "所工", "工会", "会$"]
+    runs = unit_runs(normalize("自主重型高压集成控制器(PEU)"))
+    assert [u[0] for u in runs[1]] == ["peu"]
+
+
+def test_gram_positions_leave_a_gap_between_runs():
+    tokens = [(t.text, t.pos) for t in gram_analyzer()("工会，活动", positions=True)]
+    assert tokens == [("工会", 0), ("会$", 1), ("活动", 3), ("动$", 4)]

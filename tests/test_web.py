@@ -1,0 +1,140 @@
+"""HTTP tests against a real waitress server on a free loopback port."""
+
+import json
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from searchsvc.config import Config
+from searchsvc.index import sync
+
+from .conftest import SEED, LiveServer
+
+
+def get(server, path, **params):
+    url = server.url + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            return resp.status, resp.headers, resp.read().decode("utf-8")
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read().decode("utf-8")
+
+
+def get_json(server, path, **params):
+    status, headers, body = get(server, path, **params)
+    assert headers["Content-Type"].startswith("application/json")
+    return status, json.loads(body)
+
+
+def test_api_search_returns_seed_articles_with_marks(live_server):
+    status, data = get_json(live_server, "/api/search", q="劳模工匠")
+    assert status == 200
+    titles = {r["title"] for r in data["results"]}
+    assert "巾帼劳模工匠走进北京石油化工学院讲述奋斗故事" in titles
+    assert all("<mark>" in r["snippet"] for r in data["results"])
+    assert data["total"] == len(data["results"]) and data["page"] == 1
+    assert {
+        "query",
+        "total",
+        "page",
+        "per_page",
+        "took_ms",
+        "relaxed",
+        "results",
+        "facets",
+        "histogram",
+        "suggestion",
+    } <= set(data)
+    first = data["results"][0]
+    assert {"id", "title", "date", "reporters", "matched_paragraphs", "snippet", "url"} <= set(
+        first
+    )
+
+
+def test_api_paging(live_server):
+    _, one = get_json(live_server, "/api/search", q="北京", per_page=5, page=1)
+    _, two = get_json(live_server, "/api/search", q="北京", per_page=5, page=2)
+    assert one["total"] == two["total"] > 10
+    assert not {r["id"] for r in one["results"]} & {r["id"] for r in two["results"]}
+
+
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"q": '"劳模'}, "unbalanced_quotes"),
+        ({"q": "(劳模"}, "unbalanced_parentheses"),
+        ({"q": "劳模", "page": "0"}, "bad_page"),
+        ({"q": "劳模", "page": "abc"}, "bad_page"),
+        ({"q": "劳模", "per_page": "1000"}, "bad_per_page"),
+        ({"q": "劳模", "sort": "size"}, "bad_sort"),
+        ({"q": "劳" * 10000}, "param_too_long"),
+        ({"q": "劳" * 600}, "query_too_long"),
+    ],
+)
+def test_api_bad_parameters_are_400_with_a_message(live_server, params, code):
+    status, data = get_json(live_server, "/api/search", **params)
+    assert status == 400
+    assert data["error"]["code"] == code
+    assert data["error"]["message"]
+
+
+def test_api_article_and_404(live_server):
+    status, data = get_json(live_server, "/api/articles/000_73d2eb0e74c950a6-4", q="压花")
+    assert status == 200 and data["title"] == "巧手生花"
+    assert data["photographers"] == ["余璨译"]
+    assert any("<mark>压花</mark>" in p for p in data["paragraphs"])
+    status, data = get_json(live_server, "/api/articles/..%2F..%2Fetc%2Fpasswd")
+    assert status == 404 and data["error"]["code"] == "not_found"
+
+
+def test_api_health(live_server):
+    status, data = get_json(live_server, "/api/health")
+    assert status == 200 and data["status"] == "ok"
+    assert data["files"] == 21 and data["articles"] > 100 and data["paragraphs"] > data["articles"]
+
+
+def test_search_page_in_chinese_with_results_and_pages(live_server):
+    status, headers, html = get(live_server, "/", q="北京", per_page=5)
+    assert status == 200
+    assert 'lang="zh-CN"' in html and "共找到" in html and "检索" in html
+    assert html.count("<li>") == 5 and "下一页" in html and "<mark>北京</mark>" in html
+    assert "Content-Security-Policy" in headers
+    status, _, html = get(live_server, "/")
+    assert status == 200 and "共找到" not in html
+
+
+def test_search_page_shows_query_errors_as_400(live_server):
+    status, _, html = get(live_server, "/", q='"劳模')
+    assert status == 400 and "引号不成对" in html
+
+
+def test_article_page(live_server):
+    status, _, html = get(live_server, "/articles/000_73d2eb0e74c950a6-1", q="劳模工匠")
+    assert status == 200
+    assert "<h1>巾帼劳模工匠走进北京石油化工学院讲述奋斗故事</h1>" in html
+    assert "<mark>劳模工匠</mark>" in html and "任洁" in html
+    status, _, html = get(live_server, "/articles/nope-1")
+    assert status == 404 and "没有这篇文章" in html
+
+
+def test_markup_in_a_bulletin_renders_as_text(tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    (corpus / "2025-04-18_x.md").write_text(
+        "## 工会<script>alert(1)</script>活动\n\n本报讯 职工<img src=x onerror=alert(2)>参加"
+        "读书分享活动。\n",
+        encoding="utf-8",
+    )
+    sync(corpus, index)
+    with LiveServer(Config(corpus=corpus, index=index)) as server:
+        _, _, html = get(server, "/", q="读书分享")
+        assert "<script>alert(1)</script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "<img src=x" not in html and "&lt;img src=x onerror=alert(2)&gt;" in html
+        _, data = get_json(server, "/api/search", q="读书分享")
+        snippet = next(r["snippet"] for r in data["results"] if r["date"] == "2025-04-18")
+        assert "&lt;img" in snippet and "<img" not in snippet
