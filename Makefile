@@ -21,11 +21,15 @@ serve: index
 	$(BIN)/searchsvc serve
 
 lint: install
-	$(BIN)/ruff check searchsvc tests
-	$(BIN)/ruff format --check searchsvc tests
+	$(BIN)/ruff check searchsvc tests bench
+	$(BIN)/ruff format --check searchsvc tests bench
 
 test: index lint
 	$(BIN)/python -m pytest
+
+# Index and query times on a slice of ../shared's archive, against a stock baseline (PAGES=300).
+bench: install
+	$(BIN)/python bench/slice.py --pages $${PAGES:-300}
 
 clean:
 	rm -rf $(VENV) .pytest_cache

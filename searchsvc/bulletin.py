@@ -27,22 +27,22 @@ class BulletinError(Exception):
 
 @dataclass(frozen=True)
 class Paragraph:
-    n: int
-    text: str
+    n: int  # 1-based, counted after layout repair and byline removal
+    text: str  # as printed (not NFKC-normalised), byline removed
 
 
 @dataclass
 class Article:
-    id: str
-    ordinal: int
-    title: str
-    date: str | None
-    source: str
+    id: str  # article_id(source, ordinal)
+    ordinal: int  # position of its "## " headline on the page (an empty article keeps its number)
+    title: str  # headline exactly as printed
+    date: str | None  # YYYY-MM-DD from front matter or path; None, never invented
+    source: str  # the bulletin's path relative to the corpus root, posix
     paragraphs: list[Paragraph]
     reporters: list[str] = field(default_factory=list)
     correspondents: list[str] = field(default_factory=list)
     photographers: list[str] = field(default_factory=list)
-    dateline: str = ""
+    dateline: str = ""  # 本报讯, 新华社北京3月30日电 ... ("" if none)
     paper: str = ""
     page: str = ""
 
@@ -93,13 +93,8 @@ def decode(data: bytes, source: str = "") -> str:
     controls = sum(1 for b in data[:65536] if b < 32 and b not in b"\t\n\r\f\x1b")
     if b"\x00" in data or data.startswith(_MAGIC) or controls > len(data[:65536]) // 10:
         raise BulletinError(source, "二进制文件 / binary file")
-    text = None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+    text = _try_decode(data, "utf-8-sig")
+    text = _try_decode(data, "gb18030") if text is None else text
     if text is None:
         from charset_normalizer import from_bytes
 
@@ -111,6 +106,13 @@ def decode(data: bytes, source: str = "") -> str:
     if not text.strip():
         raise BulletinError(source, "文件为空 / empty file")
     return text
+
+
+def _try_decode(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
 
 
 def _clean(text: str) -> str:
@@ -160,13 +162,14 @@ def _front_matter(lines: list[str], source: str) -> tuple[dict[str, str], int]:
         if not line:
             continue
         if line.startswith("#"):  # a headline: the block's closing '---' was forgotten
-            raise BulletinError(source, f"front matter 未闭合 / front matter not closed at {line!r}")
-        key, sep, value = re.split(r"([:：])", line, maxsplit=1) + ["", ""] if ":" not in line and "：" not in line else re.split(r"([:：])", line, maxsplit=1)
-        if not sep or not key.strip():
+            raise BulletinError(
+                source, f"front matter 未闭合 / front matter not closed at {line!r}"
+            )
+        if not (m := re.match(r"([^:：]+)[:：](.*)", line)):
             raise BulletinError(
                 source, f"front matter 格式错误 / malformed front matter line {i + 1}: {line!r}"
             )
-        meta[key.strip().lower()] = value.strip().strip("\"'")
+        meta[m.group(1).strip().lower()] = m.group(2).strip().strip("\"'")
     return meta, end + 1
 
 
@@ -250,7 +253,9 @@ _DATELINE = re.compile(
 _PAREN = re.compile(r"\s*[（(]([^（）()]{1,40})[）)]")
 _CREDIT_TAIL = re.compile(r"\s*(?:摄影报道|摄影|摄|供图)$")
 _PLACE_TAIL = re.compile(r"\s*(?:[|｜]\s*)?[\u4e00-\u9fff]{2,4}报道$")
-_CREDIT_HEAD = re.compile(r"(?:文\s*[|｜/／])?(?:《[^》]{1,15}》|[\u4e00-\u9fff]{1,10}?(?:社|网|报|台|刊|新闻))?")
+_CREDIT_HEAD = re.compile(
+    r"(?:文\s*[|｜/／])?(?:《[^》]{1,15}》|[\u4e00-\u9fff]{1,10}?(?:社|网|报|台|刊|新闻))?"
+)
 
 
 def standalone_byline(text: str) -> tuple[bool, dict[str, list[str]]] | None:
@@ -303,7 +308,7 @@ def _ends_sentence(text: str) -> bool:
     return core != text or (bool(core) and core[-1] in _FINAL)
 
 
-def _joins(p: str, q: str) -> bool:
+def _joins(p: str, q: str, size: int | None = None) -> bool:
     """Does paragraph p run on into q (a column break cut it), rather than end there?
 
     Newspaper convention: body text always ends a paragraph on sentence-final punctuation, while
@@ -320,35 +325,42 @@ def _joins(p: str, q: str) -> bool:
         return False
     if p[-1] in "，、,":
         return True
-    if len(p) >= 60:
+    if (len(p) if size is None else size) >= 60:
         return True
-    if len(p) < 60 and _LABEL.match(p):
+    if _LABEL.match(p):
         return False
     inner = bool(_INNER.search(_QUOTED.sub("", p)))
     fragment = bool(re.match(r"[\u4e00-\u9fff][，、；。]", q))
     return inner and (len(p) >= 25 or fragment)
 
 
-def _glue(a: str, b: str) -> str:
-    """Join two pieces of one paragraph: no space in CJK, one space between Latin words."""
-    if not a or not b:
-        return a + b
-    left, right = a[-1], b[0]
-    latin = (left.isascii() and (left.isalnum() or left in ",.;:!?")) and (
-        right.isascii() and right.isalnum()
-    )
-    return f"{a} {b}" if latin else a + b
+def _glue(pieces: list[str]) -> str:
+    """Join pieces of one paragraph: no space in CJK, one space between Latin words."""
+    out = [pieces[0]]
+    for a, b in zip(pieces, pieces[1:], strict=False):
+        left, right = a[-1:], b[:1]
+        latin = left.isascii() and (left.isalnum() or left in ",.;:!?") and right.isalnum()
+        out += [" " if latin and right.isascii() else "", b]
+    return "".join(out)
 
 
 def repair(paragraphs: list[str]) -> list[str]:
     """Re-join paragraphs that the column layout cut mid-sentence (see `_joins`)."""
-    out: list[str] = []
+    groups: list[list[str]] = []
+    size = 0
     for text in paragraphs:
-        if out and _joins(out[-1], text):
-            out[-1] = _glue(out[-1], text)
-        else:
-            out.append(text)
-    return out
+        if groups:
+            # Judge the run-on so far by its start, end and length; building the whole string
+            # at every step would be quadratic on a page of many short lines.
+            g = groups[-1]
+            view = "".join(g) if size < 400 else g[0][:200] + g[-1][-200:]
+            if _joins(view, text, size):
+                g.append(text)
+                size += len(text)
+                continue
+        groups.append([text])
+        size = len(text)
+    return [_glue(g) for g in groups]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,12 +392,15 @@ def _take_bylines(paras: list[str], art: dict) -> tuple[list[str], int]:
                 rest = rest[pm.end() :]
         paras[i] = rest.lstrip(" \t\u3000：:，,—")
         break
+    # Bylines stand near the top (under captions and titles); photo credits close the story.
+    tail = len(paras)
+    while tail > 5 and standalone_byline(paras[tail - 1]):
+        tail -= 1
     kept, start = [], 0
     for i, text in enumerate(paras):
         if i == opening:
             start = len(kept)
-        edge = i < 5 or all(standalone_byline(t) for t in paras[i + 1 :])
-        found = standalone_byline(text) if edge else None
+        found = standalone_byline(text) if i < 5 or i >= tail else None
         if found:
             add(found[1])
         elif text:
@@ -394,18 +409,9 @@ def _take_bylines(paras: list[str], art: dict) -> tuple[list[str], int]:
 
 
 def _split_blocks(lines: list[str]) -> list[str]:
-    blocks, cur = [], ""
-    for line in lines:
-        line = line.strip()
-        if not line:
-            if cur:
-                blocks.append(cur)
-            cur = ""
-        else:
-            cur = _glue(cur, line)
-    if cur:
-        blocks.append(cur)
-    return blocks
+    """Blank-line separated blocks, each block's lines glued into one paragraph."""
+    text = "\n".join(line.strip() for line in lines).strip("\n")
+    return [_glue(block.split("\n")) for block in re.split(r"\n{2,}", text) if block]
 
 
 def parse(text: str, source: str) -> Bulletin:
@@ -425,9 +431,10 @@ def parse(text: str, source: str) -> Bulletin:
     banners: list[str] = []
     heads: list[tuple[str, list[str]]] = []
     for line in lines[start:]:
-        if m := re.match(r"##(?:\s+|$)(.*)", line):
+        # ATX headings; "##标题" without the space still counts, "#话题#" (a hashtag) does not.
+        if m := re.match(r"\s*##(?!#)(.*)", line):
             heads.append((m.group(1).strip(), []))
-        elif m := re.match(r"#(?:\s+|$)(.*)", line):
+        elif m := re.match(r"\s*#(?:\s+|$)(.*)", line):
             if m.group(1).strip():
                 banners.append(m.group(1).strip())
         elif heads:

@@ -15,7 +15,8 @@ SEED = REPO / "corpus" / "000_73d2eb0e74c950a6.txt"
 SHARED = REPO.parent / "shared" / "corpus" / "bulletins"
 SHARED_PAGES = sorted(SHARED.glob("*.md")) if SHARED.is_dir() else []
 needs_shared = pytest.mark.skipif(
-    not SHARED_PAGES, reason=f"shared sample pages not found at {SHARED} (checkout without ../shared)"
+    not SHARED_PAGES,
+    reason=f"shared sample pages not found at {SHARED} (checkout without ../shared)",
 )
 
 SEED_TITLES = [
@@ -86,7 +87,14 @@ def test_seed_layout_breaks_repaired(seed):
         for p in article.paragraphs:
             assert p.text.endswith(FINAL), p.text
     texts = [p.text for a in seed.articles for p in a.paragraphs]
-    for word in ("北京市教育工会", "火热实践", "新时代女职工", "汽车产业", "血糖的区域", "提升了专职工会"):
+    for word in (
+        "北京市教育工会",
+        "火热实践",
+        "新时代女职工",
+        "汽车产业",
+        "血糖的区域",
+        "提升了专职工会",
+    ):
         assert sum(word in t for t in texts) == 1, word
     # The photo credit closes the story; it is neither body text nor glued onto it.
     assert seed.articles[3].text.endswith("更让大家感受到了工会组织的关怀和温暖。")
@@ -113,7 +121,9 @@ def test_gb18030_and_utf8_bom_crlf_read_the_same(seed, tmp_path):
 
 def test_full_width_kept_and_control_chars_removed(tmp_path):
     text = SEED.read_text(encoding="utf-8")
-    text = text.replace("2025年巾帼劳模", "２０２５年巾帼\u200b劳模").replace("（PEU）", "（ＰＥＵ）\x07")
+    text = text.replace("2025年巾帼劳模", "２０２５年巾帼\u200b劳模").replace(
+        "（PEU）", "（ＰＥＵ）\x07"
+    )
     (tmp_path / "fw.txt").write_bytes(text.encode("gb18030"))
     got = bulletin.read(tmp_path / "fw.txt", tmp_path)
     assert "２０２５年巾帼劳模工匠宣讲活动" in got.articles[0].paragraphs[0].text
@@ -124,7 +134,10 @@ def test_full_width_kept_and_control_chars_removed(tmp_path):
 def test_lines_within_a_paragraph_are_joined():
     text = "## 标题\n\n本报讯（记者 任洁）近日，北京市\n总工会举办活动。\n\nRead the\nnews today.\n"
     article = bulletin.parse(text, "x.txt").articles[0]
-    assert [p.text for p in article.paragraphs] == ["近日，北京市总工会举办活动。", "Read the news today."]
+    assert [p.text for p in article.paragraphs] == [
+        "近日，北京市总工会举办活动。",
+        "Read the news today.",
+    ]
 
 
 # --- dates ---------------------------------------------------------------------------------------
@@ -173,6 +186,7 @@ def assert_error(tmp_path, name: str, data: bytes, reason: str) -> None:
 def test_error_empty_file(tmp_path):
     assert_error(tmp_path, "empty.txt", b"", "empty file")
     assert_error(tmp_path, "blank.txt", b"\xef\xbb\xbf \r\n\r\n", "empty file")
+    assert_error(tmp_path, "bom.txt", b"\xef\xbb\xbf", "empty file")
 
 
 def test_error_binary_file(tmp_path):
@@ -189,7 +203,9 @@ def test_error_not_utf8_or_gb18030(tmp_path):
 def test_error_front_matter(tmp_path):
     body = "## 标题\n\n正文。\n"
     assert_error(tmp_path, "open.md", f"---\ndate: 2025-04-18\n{body}".encode(), "not closed")
-    assert_error(tmp_path, "date.md", f"---\ndate: 2025-02-30\n---\n{body}".encode(), "invalid date")
+    assert_error(
+        tmp_path, "date.md", f"---\ndate: 2025-02-30\n---\n{body}".encode(), "invalid date"
+    )
     assert_error(tmp_path, "line.md", f"---\njust text\n---\n{body}".encode(), "malformed")
 
 
@@ -229,8 +245,12 @@ def test_article_id():
     [
         ("本报讯（记者 曹立栋 通讯员 周琼）近日，开展活动。", "本报讯", ["曹立栋"], ["周琼"]),
         ("中新网北京4月1日电(陈杭)北京开展活动。", "中新网北京4月1日电", ["陈杭"], []),
-        ("新华社北京2月18日电（记者吴晶晶、余晓洁）我国出现。", "新华社北京2月18日电",
-         ["吴晶晶", "余晓洁"], []),  # fmt: skip
+        (
+            "新华社北京2月18日电（记者吴晶晶、余晓洁）我国出现。",
+            "新华社北京2月18日电",
+            ["吴晶晶", "余晓洁"],
+            [],
+        ),  # fmt: skip
         ("中新社北京1月5日电 (记者周音)中国国家铁路局披露。", "中新社北京1月5日电", ["周音"], []),
         ("央视网消息（新闻联播）：国务院召开会议。", "央视网消息", [], []),
         ("新京报讯 北京市地震局发布消息。", "新京报讯", [], []),
@@ -253,14 +273,21 @@ def test_standalone_bylines_are_conservative():
         {"reporters": ["宋明霞"], "correspondents": [], "photographers": []},
     )
     assert bulletin.standalone_byline("本报记者 王明 摄影报道")[1]["photographers"] == ["王明"]
-    for body in ("记者手记", "新华社评论员", "环保投入已超过9亿元", "记者从市环保局了解到，外埠车辆"):
+    for body in (
+        "记者手记",
+        "新华社评论员",
+        "环保投入已超过9亿元",
+        "记者从市环保局了解到，外埠车辆",
+    ):
         assert bulletin.standalone_byline(body) is None
 
 
 # --- the shared sample pages ---------------------------------------------------------------------
 
 # A dateline still followed by a byline parenthesis means the byline was not taken out.
-LEFTOVER = re.compile(r"^\S{2,20}?(?:电|讯|消息)\s*[（(](?:记者|通讯员)?[\u4e00-\u9fff、 ]{2,12}[)）]")
+LEFTOVER = re.compile(
+    r"^\S{2,20}?(?:电|讯|消息)\s*[（(](?:记者|通讯员)?[\u4e00-\u9fff、 ]{2,12}[)）]"
+)
 
 
 @needs_shared
@@ -282,14 +309,26 @@ def test_every_shared_page_parses(page):
 @pytest.mark.parametrize(
     ("page", "ordinal", "dateline", "reporters", "opening"),
     [
-        ("2020-04-01_sh.md", 1, "中新网北京4月1日电", ["陈杭"], "北京在四月份开展第32个爱国卫生月活动"),
+        (
+            "2020-04-01_sh.md",
+            1,
+            "中新网北京4月1日电",
+            ["陈杭"],
+            "北京在四月份开展第32个爱国卫生月活动",
+        ),
         ("2020-03-30_gn.md", 3, "新华社北京3月30日电", ["郭宇靖"], "在30日举行的北京市新冠肺炎"),
         ("2016-01-05_sohu.md", 1, "中新社北京1月5日电", ["周音"], "中国国家铁路局5日披露"),
         ("2016-02-18_sohu.md", 4, "新华社北京2月18日电", ["吴晶晶", "余晓洁"], "2015年底，"),
         ("2016-01-07_sohu.md", 2, "京华时报讯", ["王硕"], "昨天，记者从市环保局了解到"),
         ("2016-01-06_sohu.md", 4, "人民网北京1月6日电", ["蒋琪"], "据环保部消息"),
         ("2016-02-19_sohu.md", 9, "法制晚报报讯", ["蒲长廷"], "下周一，北京个人购买"),
-        ("2020-04-03_sh.md", 10, "中新网广州4月3日电", ["程景伟", "陈毅恩"], "广州市见义勇为基金会"),
+        (
+            "2020-04-03_sh.md",
+            10,
+            "中新网广州4月3日电",
+            ["程景伟", "陈毅恩"],
+            "广州市见义勇为基金会",
+        ),
     ],
 )
 def test_shared_datelines(page, ordinal, dateline, reporters, opening):
@@ -368,3 +407,16 @@ def test_joins_rules():
     assert joins("座谈会上，3位劳模工匠分别从航天领域的尖端技术到汽车产", "业的一线实践，分享了")
     assert joins("在免费测量血压、血糖的区", "域，志愿者们认真为居民检测数据")
     assert not joins("在免费测量血压、血糖的区", "一、合理膳食")
+
+
+def test_structure_banners_empty_articles_and_ordinals():
+    text = (
+        "前言不算。\n\n# 标语\n\n## 第一篇\n\n正文一。\n\n## 空的\n\n##第三篇\n\n#话题# 正文三。\n"
+    )
+    b = bulletin.parse(text, "p.md")
+    assert b.banners == ["标语"]
+    assert [(a.ordinal, a.title, a.id) for a in b.articles] == [
+        (1, "第一篇", "p-1"),
+        (3, "第三篇", "p-3"),
+    ]
+    assert b.articles[1].paragraphs == [bulletin.Paragraph(1, "#话题# 正文三。")]

@@ -1,0 +1,142 @@
+"""Index and query times on a slice of the shared archive, against a stock baseline in the same run.
+
+The baseline is what a team would write first: one Whoosh document per paragraph with the body
+analysed by jieba's stock ``ChineseAnalyzer`` and stored. Ours adds the word positions, the
+unit-bigram recall field, title and bylines, and the manifest documents.
+
+    python bench/slice.py [--pages N] [--archive PATH] [--queries N]
+
+Prints paragraphs/s for both, the cost ratio, and p50/p95 query latency (article-grouped search
+through ``Engine`` vs. a plain Whoosh search on the baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from jieba.analyse import ChineseAnalyzer
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.qparser import QueryParser
+
+from searchsvc import bulletin
+from searchsvc.index import stats, sync
+from searchsvc.search import Engine, SearchRequest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARCHIVE = ROOT.parent / "shared" / "corpus" / "news-archive.tar.gz"
+QUERIES = ["劳模工匠", "北京市总工会", "志愿服务", "培训班", "习近平", "疫情防控", "马克思主义",
+           '"全国劳动模范"', "职工 读书", "工会 -北京"]  # fmt: skip
+
+
+def unpack(archive: Path, dest: Path, pages: int, seed: int) -> int:
+    """Copy ``pages`` pages (a fixed random sample) of the archive into ``dest``."""
+    with tarfile.open(archive) as tar:
+        members = sorted((m for m in tar.getmembers() if m.isfile()), key=lambda m: m.name)
+        chosen = random.Random(seed).sample(members, min(pages, len(members)))
+        for m in chosen:
+            data = tar.extractfile(m).read()
+            target = dest / Path(m.name).relative_to("archive")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    return len(chosen)
+
+
+def baseline_index(corpus: Path, index_dir: Path) -> tuple[float, int]:
+    started = time.perf_counter()
+    index_dir.mkdir()
+    ix = whoosh_index.create_in(
+        str(index_dir),
+        Schema(
+            pid=ID(stored=True, unique=True), text=TEXT(analyzer=ChineseAnalyzer(), stored=True)
+        ),
+    )
+    writer = ix.writer()
+    n = 0
+    for path in sorted(corpus.rglob("*.md")):
+        for article in bulletin.read(path, corpus).articles:
+            for para in article.paragraphs:
+                writer.add_document(pid=f"{article.id}#{para.n}", text=para.text)
+                n += 1
+    writer.commit()
+    return time.perf_counter() - started, n
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p * (len(values) - 1))))]
+
+
+def dir_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", type=int, default=300)
+    ap.add_argument("--archive", type=Path, default=ARCHIVE)
+    ap.add_argument("--rounds", type=int, default=5, help="times each query is run")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="searchsvc-bench-"))
+    try:
+        corpus = work / "corpus"
+        corpus.mkdir()
+        pages = unpack(args.archive, corpus, args.pages, seed=20261124)
+
+        base_s, base_paras = baseline_index(corpus, work / "baseline")
+        report = sync(corpus, work / "ours")
+        ours_s = report.seconds
+        counts = stats(whoosh_index.open_dir(str(work / "ours")))
+        print(
+            f"slice: {pages} pages, {counts['articles']} articles, {counts['paragraphs']} paragraphs"
+        )
+        print(f"{'':28}{'seconds':>9}{'para/s':>9}{'MB':>8}")
+        print(f"{'baseline (ChineseAnalyzer)':28}{base_s:9.1f}{base_paras / base_s:9.0f}"
+              f"{dir_mb(work / 'baseline'):8.1f}")  # fmt: skip
+        print(f"{'searchsvc sync':28}{ours_s:9.1f}{report.paragraphs / ours_s:9.0f}"
+              f"{dir_mb(work / 'ours'):8.1f}")  # fmt: skip
+        print(f"indexing cost ratio (ours / baseline): {ours_s / base_s:.2f}x")
+
+        again = sync(corpus, work / "ours")
+        print(f"second sync, nothing changed: {again.seconds:.2f} s, wrote: {again.wrote}")
+
+        engine = Engine(work / "ours")
+        base_ix = whoosh_index.open_dir(str(work / "baseline"))
+        parser = QueryParser("text", base_ix.schema)
+        ours_ms: list[float] = []
+        base_ms: list[float] = []
+        with base_ix.searcher() as base_searcher:
+            for _ in range(args.rounds):
+                for q in QUERIES:
+                    t = time.perf_counter()
+                    engine.search(SearchRequest(q=q))
+                    ours_ms.append((time.perf_counter() - t) * 1000)
+                    t = time.perf_counter()
+                    hits = base_searcher.search(parser.parse(q), limit=10)
+                    [h["text"] for h in hits]
+                    base_ms.append((time.perf_counter() - t) * 1000)
+        print(f"queries: {len(QUERIES)} x {args.rounds} rounds")
+        print(f"  baseline top-10 paragraphs   p50 {statistics.median(base_ms):7.1f} ms  "
+              f"p95 {pct(base_ms, 0.95):7.1f} ms")  # fmt: skip
+        print(f"  searchsvc articles+snippets  p50 {statistics.median(ours_ms):7.1f} ms  "
+              f"p95 {pct(ours_ms, 0.95):7.1f} ms")  # fmt: skip
+        print(
+            f"  latency ratio p50: {statistics.median(ours_ms) / statistics.median(base_ms):.1f}x"
+        )
+        for q in QUERIES:
+            resp = engine.search(SearchRequest(q=q))
+            print(f"  {q:12} {resp.total:6} articles  {resp.took_ms:8.1f} ms")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
