@@ -134,14 +134,13 @@ def search(
 def serve(
     host: str | None, port: int | None, threads: int, corpus: Path | None, index_dir: Path | None
 ) -> None:
-    import waitress
-
+    from searchsvc.server import serve as run_server
     from searchsvc.web import create_app
 
     cfg = Config.from_env(corpus=corpus, index=index_dir, host=host, port=port, threads=threads)
     app = create_app(cfg)
     click.echo(f"档案检索 serving http://{cfg.host}:{cfg.port}/ (index {cfg.index})")
-    waitress.serve(app, host=cfg.host, port=cfg.port, threads=cfg.threads, ident="searchsvc")
+    run_server(app, cfg.host, cfg.port, cfg.threads)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ message and a 4xx; nothing reaches the user as a traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import unquote_to_bytes, urlencode
 
 from flask import Flask, abort, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -60,6 +60,18 @@ def create_app(config: Config | None = None) -> Flask:
         return error(
             500, "internal", "服务器内部错误，请稍后再试 / internal error, try again later"
         )
+
+    @app.before_request
+    def utf8_only():
+        # Werkzeug leaves undecodable %XX in place; a GBK-encoded query would then search for
+        # "%C0%CD". Say what is wrong instead.
+        try:
+            unquote_to_bytes(request.query_string).decode("utf-8")
+        except UnicodeDecodeError:
+            raise QueryError(
+                "bad_encoding",
+                "网址参数须为 UTF-8 编码 / the query string must be UTF-8 (percent-encoded)",
+            ) from None
 
     @app.after_request
     def headers(resp):

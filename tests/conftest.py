@@ -8,11 +8,11 @@ import threading
 from pathlib import Path
 
 import pytest
-import waitress
 
 from searchsvc.config import Config
 from searchsvc.index import sync
 from searchsvc.search import Engine
+from searchsvc.server import make_server
 from searchsvc.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,9 +71,7 @@ class LiveServer:
 
     def __init__(self, config: Config):
         self.app = create_app(config)
-        self.server = waitress.create_server(
-            self.app, host="127.0.0.1", port=free_port(), threads=4
-        )
+        self.server = make_server(self.app, "127.0.0.1", free_port(), threads=4)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -138,3 +138,32 @@ def test_markup_in_a_bulletin_renders_as_text(tmp_path):
         _, data = get_json(server, "/api/search", q="读书分享")
         snippet = next(r["snippet"] for r in data["results"] if r["date"] == "2025-04-18")
         assert "&lt;img" in snippet and "<img" not in snippet
+
+
+def raw_request(server, target: bytes) -> tuple[int, bytes]:
+    """Send a request line as raw bytes (as curl does with unencoded Chinese in the URL)."""
+    import socket
+
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body
+
+
+def test_raw_utf8_in_the_url_works_like_percent_encoding(live_server):
+    status, body = raw_request(live_server, "/api/search?q=劳模工匠".encode())
+    assert status == 200
+    raw = json.loads(body)
+    _, encoded = get_json(live_server, "/api/search", q="劳模工匠")
+    assert raw["total"] == encoded["total"] >= 2
+    assert [r["id"] for r in raw["results"]] == [r["id"] for r in encoded["results"]]
+
+
+def test_gbk_bytes_in_the_url_are_a_400_not_a_crash(live_server):
+    status, body = raw_request(live_server, "/api/search?q=劳模".encode("gbk"))
+    assert status == 400
+    assert json.loads(body)["error"]["code"]
