@@ -61,7 +61,7 @@ def index_cmd(corpus: Path | None, index_dir: Path | None) -> None:
         if bar is None:
             bar = click.progressbar(
                 length=total,
-                label="解析公报 / parsing",
+                label="索引公报 / indexing",
                 file=sys.stderr,
                 show_pos=True,
                 show_eta=True,

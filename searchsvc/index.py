@@ -191,54 +191,71 @@ def sync(
     if not corpus.is_dir():
         raise FileNotFoundError(f"{corpus}: 语料目录不存在 / corpus folder not found")
     ix = open_index(index_dir)
-    indexed = manifest(ix)
     files = corpus_files(corpus)
     report = SyncReport()
-
-    todo: list[tuple[str, bytes, str]] = []
-    for rel, path in files.items():
-        data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        if indexed.get(rel) != digest:
-            todo.append((rel, data, digest))
-    report.removed = sorted(set(indexed) - set(files))
-
-    parsed: list[tuple[str, str, bulletin.Bulletin]] = []
-    for i, (rel, data, digest) in enumerate(todo, 1):
+    generation = ix.latest_generation()
+    todo, report.removed = _plan(ix, files)
+    if todo or report.removed:
+        writer = _writer(ix, index_dir, lock_timeout)
         try:
-            parsed.append((rel, digest, bulletin.parse(bulletin.decode(data, rel), rel)))
-        except bulletin.BulletinError as err:
-            report.rejected.append(Rejected(rel, err.reason))
-        if progress:
-            progress(i, len(todo), rel)
-
-    if parsed or report.removed:
-        try:
-            writer = ix.writer(timeout=lock_timeout)
-        except LockError as err:
-            raise IndexBusy(
-                f"{index_dir}: 另一个索引进程正在写入，已等待 {lock_timeout:.0f} 秒 / another index "
-                f"run holds the write lock (waited {lock_timeout:.0f} s); try again when it ends"
-            ) from err
-        try:
+            if ix.latest_generation() != generation:
+                # Another run committed while we waited for the lock: plan again.
+                todo, report.removed = _plan(ix, files)
+            indexed = manifest(ix)
             for rel in report.removed:
                 writer.delete_by_term("src", rel)
-            for rel, digest, doc in parsed:
-                (report.changed if rel in indexed else report.added).append(rel)
-                writer.delete_by_term("src", rel)
-                writer.add_document(kind="file", src=rel, filehash=digest)
-                for article in doc.articles:
-                    report.articles += 1
-                    for para_doc in paragraph_docs(article):
-                        report.paragraphs += 1
-                        writer.add_document(**para_doc)
-            writer.commit()
+            for i, (rel, data, digest) in enumerate(todo, 1):
+                try:
+                    doc = bulletin.parse(bulletin.decode(data, rel), rel)
+                except bulletin.BulletinError as err:
+                    report.rejected.append(Rejected(rel, err.reason))
+                else:
+                    (report.changed if rel in indexed else report.added).append(rel)
+                    _replace_file(writer, rel, digest, doc, report)
+                if progress:
+                    progress(i, len(todo), rel)
+            if report.wrote:
+                writer.commit()
+            else:
+                writer.cancel()  # only unreadable files: nothing to write
         except BaseException:
             writer.cancel()
             raise
     write_rejected(index_dir, report.rejected)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _plan(ix, files: dict[str, Path]) -> tuple[list[tuple[str, bytes, str]], list[str]]:
+    """Files whose content differs from the manifest (with their bytes and hash), and removals."""
+    indexed = manifest(ix)
+    todo = []
+    for rel, path in files.items():
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if indexed.get(rel) != digest:
+            todo.append((rel, data, digest))
+    return todo, sorted(set(indexed) - set(files))
+
+
+def _writer(ix, index_dir: Path, lock_timeout: float):
+    try:
+        return ix.writer(timeout=lock_timeout)
+    except LockError as err:
+        raise IndexBusy(
+            f"{index_dir}: 另一个索引进程正在写入，已等待 {lock_timeout:.0f} 秒 / another index "
+            f"run holds the write lock (waited {lock_timeout:.0f} s); try again when it ends"
+        ) from err
+
+
+def _replace_file(writer, rel: str, digest: str, doc: bulletin.Bulletin, report: SyncReport):
+    writer.delete_by_term("src", rel)
+    writer.add_document(kind="file", src=rel, filehash=digest)
+    for article in doc.articles:
+        report.articles += 1
+        for para_doc in paragraph_docs(article):
+            report.paragraphs += 1
+            writer.add_document(**para_doc)
 
 
 def write_rejected(index_dir: Path, rejected: list[Rejected]) -> None:

@@ -1,10 +1,21 @@
+import hashlib
 import shutil
 import threading
 import time
 
 import pytest
 
-from searchsvc.index import IndexBusy, manifest, open_index, read_rejected, stats, sync
+from searchsvc import bulletin
+from searchsvc.index import (
+    IndexBusy,
+    SyncReport,
+    _replace_file,
+    manifest,
+    open_index,
+    read_rejected,
+    stats,
+    sync,
+)
 from searchsvc.search import Engine, SearchRequest
 
 from .conftest import SEED, shared_bulletins
@@ -115,3 +126,25 @@ def test_a_waiting_writer_proceeds_when_the_lock_is_freed(dirs):
 def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="corpus folder not found"):
         sync(tmp_path / "nope", tmp_path / "index")
+
+
+def test_a_run_that_waited_replans_and_adds_nothing_twice(dirs):
+    """Two runs race for the same new file: it ends up in the index exactly once."""
+    corpus, index = dirs
+    sync(corpus, index)
+    page = shared_bulletins()[2]
+    shutil.copy(page, corpus)
+    writer = open_index(index).writer()
+    result = {}
+    waiting = threading.Thread(target=lambda: result.update(report=sync(corpus, index)))
+    waiting.start()
+    time.sleep(0.5)  # the second run has planned and is waiting for the lock
+    data = page.read_bytes()
+    doc = bulletin.parse(bulletin.decode(data, page.name), page.name)
+    _replace_file(writer, page.name, hashlib.sha256(data).hexdigest(), doc, SyncReport())
+    writer.commit()
+    waiting.join(timeout=60)
+    assert not result["report"].wrote
+    counts = stats(open_index(index))
+    assert counts["files"] == 2
+    assert counts["articles"] == 6 + len(doc.articles)
