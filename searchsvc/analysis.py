@@ -151,31 +151,24 @@ def word_tokens(norm: str, mode: str, userdict: str = str(USERDICT)):
 # --------------------------------------------------------------------------- Whoosh pieces
 
 
-class JiebaTokenizer(Tokenizer):
-    """Whoosh tokenizer over jieba. Picklable: it holds the dictionary path, not the model."""
+class _NormalizedTokenizer(Tokenizer):
+    """A Whoosh tokenizer over ``normalize(value)`` whose chars map back to the printed text.
 
-    def __init__(self, userdict: str = str(USERDICT)):
-        self.userdict = userdict
+    Subclasses yield ``(term, position, start, end)`` with offsets into the normalised text.
+    """
+
+    def terms(self, norm: str, mode: str):
+        raise NotImplementedError
 
     def __eq__(self, other):
-        return type(other) is type(self) and other.userdict == self.userdict
+        return type(other) is type(self) and other.__dict__ == self.__dict__
 
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        mode="",
-        **kwargs,
-    ):
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, mode="", **kwargs):  # fmt: skip
         norm, origin = normalize_map(value)
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for word, pos, start, end in word_tokens(norm, mode or "query", self.userdict):
-            t.text = word
+        for term, pos, start, end in self.terms(norm, mode or "query"):
+            t.text = term
             t.boost = 1.0
             t.stopped = False
             if keeporiginal:
@@ -188,43 +181,26 @@ class JiebaTokenizer(Tokenizer):
             yield t
 
 
-class UnitBigramTokenizer(Tokenizer):
-    """Whoosh tokenizer emitting unit bigrams (see the module docstring)."""
+class JiebaTokenizer(_NormalizedTokenizer):
+    """jieba words. Picklable: it holds the dictionary path, not the model."""
 
-    def __eq__(self, other):
-        return type(other) is type(self)
+    def __init__(self, userdict: str = str(USERDICT)):
+        self.userdict = userdict
 
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        mode="",
-        **kwargs,
-    ):
-        norm, origin = normalize_map(value)
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pos = start_pos
+    def terms(self, norm: str, mode: str):
+        return word_tokens(norm, mode, self.userdict)
+
+
+class UnitBigramTokenizer(_NormalizedTokenizer):
+    """Unit bigrams (see the module docstring); a gap in positions between runs."""
+
+    def terms(self, norm: str, mode: str):
+        pos = 0
         for run in unit_runs(norm):
             for i, term in enumerate(gram_terms(run)):
-                t.text = term
-                t.boost = 1.0
-                t.stopped = False
-                if positions:
-                    t.pos = pos
-                if chars:
-                    end_unit = run[min(i + 1, len(run) - 1)]
-                    t.startchar = start_char + origin[run[i][1]]
-                    t.endchar = start_char + origin[end_unit[2]]
-                if keeporiginal:
-                    t.original = term
+                yield term, pos, run[i][1], run[min(i + 1, len(run) - 1)][2]
                 pos += 1
-                yield t
-            pos += 1  # a gap between runs: no phrase spans punctuation
+            pos += 1  # no phrase spans punctuation
 
 
 def word_analyzer(userdict: str = str(USERDICT)) -> Analyzer:

@@ -26,15 +26,20 @@ def shared_bulletins() -> list[Path]:
     return sorted(SHARED_BULLETINS.glob("*.md"))
 
 
+def indexed_corpus(base: Path, pages: list[Path]) -> tuple[Path, Path]:
+    """Copy ``pages`` into ``base/corpus`` and sync it into ``base/index``."""
+    corpus, index = base / "corpus", base / "index"
+    corpus.mkdir()
+    for page in pages:
+        shutil.copy(page, corpus / page.name)
+    sync(corpus, index)
+    return corpus, index
+
+
 @pytest.fixture(scope="session")
 def seed_dirs(tmp_path_factory) -> tuple[Path, Path]:
     """A corpus holding the seed page, indexed once for the session: (corpus, index)."""
-    base = tmp_path_factory.mktemp("seed")
-    corpus, index = base / "corpus", base / "index"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus / SEED.name)
-    sync(corpus, index)
-    return corpus, index
+    return indexed_corpus(tmp_path_factory.mktemp("seed"), [SEED])
 
 
 @pytest.fixture(scope="session")
@@ -45,14 +50,7 @@ def engine(seed_dirs) -> Engine:
 @pytest.fixture(scope="session")
 def mixed_dirs(tmp_path_factory) -> tuple[Path, Path]:
     """The seed plus the 20 shared pages, indexed once: (corpus, index)."""
-    base = tmp_path_factory.mktemp("mixed")
-    corpus, index = base / "corpus", base / "index"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus / SEED.name)
-    for page in shared_bulletins():
-        shutil.copy(page, corpus / page.name)
-    sync(corpus, index)
-    return corpus, index
+    return indexed_corpus(tmp_path_factory.mktemp("mixed"), [SEED, *shared_bulletins()])
 
 
 @pytest.fixture(scope="session")
