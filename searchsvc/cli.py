@@ -59,15 +59,16 @@ def index_cmd(corpus: Path | None, index_dir: Path | None) -> None:
         if not sys.stderr.isatty():
             return  # quiet when piped
         if bar is None:
-            bar = click.progressbar(
-                length=total,
-                label="索引公报 / indexing",
-                file=sys.stderr,
-                show_pos=True,
-                show_eta=True,
-            )
+            bar = click.progressbar(length=total, label="索引公报 / indexing", file=sys.stderr,
+                                    show_pos=True, show_eta=True,
+                                    item_show_func=lambda item: item)  # fmt: skip
             bar.__enter__()
         bar.update(1, name)
+        if done == total:
+            bar.__exit__(None, None, None)
+            bar = None
+            # Whoosh writes the segment at commit: on a big batch that is a long, silent step.
+            click.echo("写入索引… / committing…", err=True)
 
     try:
         report = sync(cfg.corpus, cfg.index, progress=progress)
