@@ -218,7 +218,7 @@ class Engine:
 
     @staticmethod
     def _order(groups: dict[str, _Group], catalog: Catalog, sort: str) -> list[str]:
-        aids = [a for a in groups if a in catalog.articles]
+        aids = list(groups)  # every group is an article of this catalog (see _groups)
         if sort == "relevance":
             # Best paragraph first; more matching paragraphs break near-ties, then newer first.
             return sorted(
@@ -230,8 +230,7 @@ class Engine:
         return sorted(aids, key=lambda a: (catalog.articles[a]["date"] or "", a), reverse=newest)
 
     def _result(self, searcher, meta: dict, group: _Group, needles: list[str]) -> Result:
-        snippet_text, matched = meta["title"], 0
-        best_score = -1.0
+        snippet_text, matched, best_score = "", 0, -1.0
         for score, docnum in group.hits:
             text = searcher.stored_fields(docnum)["text"]
             norm = normalize(text)
@@ -252,7 +251,7 @@ class Engine:
             matched_paragraphs=matched,
             snippet=mark(snippet_text, needles, window=SNIPPET_CHARS),
             url=f"/articles/{meta['id']}",
-            score=round(group.rank()[0], 4),
+            score=round(group.rank(), 4),
         )
 
     @staticmethod
@@ -294,8 +293,8 @@ class _Group:
     best: float
     hits: list[tuple[float, int]] = field(default_factory=list)
 
-    def rank(self) -> tuple[float]:
-        return (self.best + 0.1 * math.log1p(max(0, len(self.hits) - 1)),)
+    def rank(self) -> float:
+        return self.best + 0.1 * math.log1p(max(0, len(self.hits) - 1))
 
 
 def _fields(searcher, docnum: int, meta: dict) -> dict[str, str]:
