@@ -194,14 +194,13 @@ def sync(
     files = corpus_files(corpus)
     report = SyncReport()
     generation = ix.latest_generation()
-    todo, report.removed = _plan(ix, files)
+    todo, report.removed, indexed = _plan(ix, files)
     if todo or report.removed:
         writer = _writer(ix, index_dir, lock_timeout)
         try:
             if ix.latest_generation() != generation:
                 # Another run committed while we waited for the lock: plan again.
-                todo, report.removed = _plan(ix, files)
-            indexed = manifest(ix)
+                todo, report.removed, indexed = _plan(ix, files)
             for rel in report.removed:
                 writer.delete_by_term("src", rel)
             for i, (rel, data, digest) in enumerate(todo, 1):
@@ -226,8 +225,8 @@ def sync(
     return report
 
 
-def _plan(ix, files: dict[str, Path]) -> tuple[list[tuple[str, bytes, str]], list[str]]:
-    """Files whose content differs from the manifest (with their bytes and hash), and removals."""
+def _plan(ix, files: dict[str, Path]) -> tuple[list[tuple[str, bytes, str]], list[str], dict]:
+    """Files whose content differs from the manifest (with bytes and hash), removals, manifest."""
     indexed = manifest(ix)
     todo = []
     for rel, path in files.items():
@@ -235,7 +234,7 @@ def _plan(ix, files: dict[str, Path]) -> tuple[list[tuple[str, bytes, str]], lis
         digest = hashlib.sha256(data).hexdigest()
         if indexed.get(rel) != digest:
             todo.append((rel, data, digest))
-    return todo, sorted(set(indexed) - set(files))
+    return todo, sorted(set(indexed) - set(files)), indexed
 
 
 def _writer(ix, index_dir: Path, lock_timeout: float):
@@ -283,6 +282,11 @@ def read_rejected(index_dir: Path) -> list[dict]:
 def stats(ix) -> dict[str, int]:
     """How many bulletin files, articles and paragraphs the index holds."""
     with ix.searcher() as s:
-        files = sum(1 for _ in s.document_numbers(kind="file"))
-        articles = sum(1 for _ in s.document_numbers(head="1"))
-        return {"files": files, "articles": articles, "paragraphs": s.doc_count() - files}
+        return counts(s)
+
+
+def counts(searcher) -> dict[str, int]:
+    """``stats`` as one open searcher sees it."""
+    files = sum(1 for _ in searcher.document_numbers(kind="file"))
+    articles = sum(1 for _ in searcher.document_numbers(head="1"))
+    return {"files": files, "articles": articles, "paragraphs": searcher.doc_count() - files}

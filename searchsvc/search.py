@@ -204,11 +204,19 @@ class Engine:
         aids = searcher.reader().column_reader("aid")
         check = needs_check(tree)
         groups: dict[str, _Group] = {}
+        article_fields: dict[str, dict[str, str]] = {}  # normalised title/names, once per article
         for docnum, score in hits.items():
             aid = aids[docnum]
             meta = catalog.articles.get(aid)
-            if meta is None or (check and not matches(tree, _fields(searcher, docnum, meta))):
+            if meta is None:
                 continue
+            if check:
+                if aid not in article_fields:
+                    article_fields[aid] = _article_fields(meta)
+                fields = {**article_fields[aid],
+                          "text": normalize(searcher.stored_fields(docnum)["text"])}  # fmt: skip
+                if not matches(tree, fields):
+                    continue
             group = groups.get(aid)
             if group is None:
                 groups[aid] = group = _Group(score)
@@ -276,13 +284,10 @@ class Engine:
     def health(self) -> dict:
         searcher = self._searcher()
         catalog = self._catalog_for(searcher)
-        files = sum(1 for _ in searcher.document_numbers(kind="file"))
         return {
             "status": "ok",
             "generation": catalog.generation,
-            "articles": len(catalog.articles),
-            "paragraphs": searcher.doc_count() - files,
-            "files": files,
+            **index_mod.counts(searcher),
             "last_sync": _mtime_iso(self.index_dir),
             "rejected": index_mod.read_rejected(self.index_dir),
         }
@@ -297,14 +302,10 @@ class _Group:
         return self.best + 0.1 * math.log1p(max(0, len(self.hits) - 1))
 
 
-def _fields(searcher, docnum: int, meta: dict) -> dict[str, str]:
-    """The normalised texts a query is checked against, for one paragraph."""
+def _article_fields(meta: dict) -> dict[str, str]:
+    """The normalised article-level texts a query is checked against."""
     names = meta["reporters"] + meta["correspondents"] + meta["photographers"]
-    return {
-        "title": normalize(meta["title"]),
-        "text": normalize(searcher.stored_fields(docnum)["text"]),
-        "names": normalize(" ".join(names)),
-    }
+    return {"title": normalize(meta["title"]), "names": normalize(" ".join(names))}
 
 
 def _mtime_iso(index_dir: Path) -> str | None:
