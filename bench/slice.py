@@ -7,7 +7,10 @@ unit-bigram recall field, title and bylines, and the manifest documents.
     python bench/slice.py [--pages N] [--archive PATH] [--queries N]
 
 Prints paragraphs/s for both, the cost ratio, and p50/p95 query latency (article-grouped search
-through ``Engine`` vs. a plain Whoosh search on the baseline).
+through ``Engine`` vs. a plain Whoosh search on the baseline). Facets: the baseline carries the
+same facet values as KEYWORD fields on every paragraph and counts them with Whoosh's
+``groupedby`` (paragraph counts, the obvious first version); ours counts articles from the
+catalog. Both are timed on the same queries, with and without a facet filter.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from pathlib import Path
 
 from jieba.analyse import ChineseAnalyzer
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, TEXT, Schema
+from whoosh import sorting
+from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.qparser import QueryParser
 
-from searchsvc import bulletin
+from searchsvc import bulletin, facets
+from searchsvc.catalog import FACETS
 from searchsvc.index import stats, sync
 from searchsvc.search import Engine, SearchRequest
 
@@ -52,18 +57,24 @@ def unpack(archive: Path, dest: Path, pages: int, seed: int) -> int:
 def baseline_index(corpus: Path, index_dir: Path) -> tuple[float, int]:
     started = time.perf_counter()
     index_dir.mkdir()
+    facet_fields = {spec.field: KEYWORD(commas=True) for spec in FACETS}
     ix = whoosh_index.create_in(
         str(index_dir),
         Schema(
-            pid=ID(stored=True, unique=True), text=TEXT(analyzer=ChineseAnalyzer(), stored=True)
+            pid=ID(stored=True, unique=True),
+            text=TEXT(analyzer=ChineseAnalyzer(), stored=True),
+            **facet_fields,
         ),
     )
+    vocab = facets.Vocabulary.load()
     writer = ix.writer()
     n = 0
     for path in sorted(corpus.rglob("*.md")):
         for article in bulletin.read(path, corpus).articles:
+            found = facets.extract(article, vocab)
+            values = {f: ",".join(getattr(found, f) or (facets.UNKNOWN,)) for f in facet_fields}
             for para in article.paragraphs:
-                writer.add_document(pid=f"{article.id}#{para.n}", text=para.text)
+                writer.add_document(pid=f"{article.id}#{para.n}", text=para.text, **values)
                 n += 1
     writer.commit()
     return time.perf_counter() - started, n
@@ -76,6 +87,29 @@ def pct(values: list[float], p: float) -> float:
 
 def dir_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def facet_timings(engine: Engine, base_searcher, parser, rounds: int) -> None:
+    """Facet counts: Whoosh ``groupedby`` on paragraphs (baseline) vs. our article counts."""
+    facet_map = {spec.field: sorting.FieldFacet(spec.field, allow_overlap=True) for spec in FACETS}
+    top_type = next(f for f in engine.facets() if f.name == "type").values[0].value
+    base_ms, ours_ms, filtered_ms = [], [], []
+    for _ in range(rounds):
+        for q in QUERIES:
+            t = time.perf_counter()
+            hits = base_searcher.search(parser.parse(q), limit=10, groupedby=facet_map)
+            {name: hits.groups(name) for name in facet_map}
+            base_ms.append((time.perf_counter() - t) * 1000)
+            ours_ms.append(engine.search(SearchRequest(q=q)).took_ms)
+            filtered_ms.append(engine.search(SearchRequest(q=q, type=(top_type,))).took_ms)
+    print(f"facets (3 facets counted, same {len(QUERIES)} queries x {rounds}):")
+    print(f"  baseline groupedby, top-10 paragraphs  p50 {statistics.median(base_ms):7.1f} ms  "
+          f"p95 {pct(base_ms, 0.95):7.1f} ms")  # fmt: skip
+    print(f"  searchsvc search with article facets   p50 {statistics.median(ours_ms):7.1f} ms  "
+          f"p95 {pct(ours_ms, 0.95):7.1f} ms")  # fmt: skip
+    print(f"  searchsvc filtered type={top_type:6}     p50 {statistics.median(filtered_ms):7.1f} ms  "
+          f"p95 {pct(filtered_ms, 0.95):7.1f} ms")  # fmt: skip
+    print(f"  p95 ratio ours / baseline: {pct(ours_ms, 0.95) / pct(base_ms, 0.95):.2f}x")
 
 
 def main() -> None:
@@ -134,6 +168,8 @@ def main() -> None:
         for q in QUERIES:
             resp = engine.search(SearchRequest(q=q))
             print(f"  {q:12} {resp.total:6} articles  {resp.took_ms:8.1f} ms")
+        with base_ix.searcher() as base_searcher:
+            facet_timings(engine, base_searcher, parser, args.rounds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -16,6 +16,8 @@ import click
 from searchsvc.config import Config
 from searchsvc.query import QueryError
 
+FACETS_SHOWN = 5  # facet values printed under a plain-text search result
+
 
 def _paths(fn):
     fn = click.option(
@@ -49,6 +51,7 @@ def main() -> None:
 )
 @_paths
 def index_cmd(corpus: Path | None, index_dir: Path | None) -> None:
+    from searchsvc.facets import VocabError
     from searchsvc.index import IndexBusy, sync
 
     cfg = Config.from_env(corpus=corpus, index=index_dir)
@@ -71,8 +74,8 @@ def index_cmd(corpus: Path | None, index_dir: Path | None) -> None:
             click.echo("写入索引… / committing…", err=True)
 
     try:
-        report = sync(cfg.corpus, cfg.index, progress=progress)
-    except FileNotFoundError as err:
+        report = sync(cfg.corpus, cfg.index, progress=progress, vocab_dir=cfg.vocab)
+    except (FileNotFoundError, VocabError) as err:
         _fail(str(err), 2)
     except IndexBusy as err:
         _fail(str(err), 1)
@@ -95,6 +98,11 @@ def index_cmd(corpus: Path | None, index_dir: Path | None) -> None:
     show_default=True,
     type=click.Choice(["relevance", "-date", "date"]),
 )
+@click.option("--organizer", multiple=True, help="主办单位 (repeat: any of them)")
+@click.option("--district", multiple=True, help="区域 (repeat: any of them)")
+@click.option("--type", "event_type", multiple=True, help="活动类型 (repeat: any of them)")
+@click.option("--from", "date_from", default="", help="from date: YYYY, YYYY-MM or YYYY-MM-DD")
+@click.option("--to", "date_to", default="", help="to date (inclusive)")
 @_paths
 def search(
     query: str,
@@ -102,22 +110,41 @@ def search(
     page: int,
     per_page: int,
     sort: str,
+    organizer: tuple[str, ...],
+    district: tuple[str, ...],
+    event_type: tuple[str, ...],
+    date_from: str,
+    date_to: str,
     corpus: Path | None,
     index_dir: Path | None,
 ) -> None:
     from searchsvc.search import Engine, SearchRequest
 
     cfg = Config.from_env(corpus=corpus, index=index_dir)
+    req = SearchRequest(
+        q=query,
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        organizer=organizer,
+        district=district,
+        type=event_type,
+        date_from=date_from,
+        date_to=date_to,
+    )
     try:
-        resp = Engine(cfg.index).search(
-            SearchRequest(q=query, page=page, per_page=per_page, sort=sort)
-        )
+        resp = Engine(cfg.index).search(req)
     except QueryError as err:
         _fail(err.message, 2)
     if as_json:
         click.echo(json.dumps(resp.to_dict(), ensure_ascii=False, indent=1))
         return
     click.echo(f"共 {resp.total} 篇 / {resp.total} articles ({resp.took_ms} ms)")
+    for f in resp.facets:
+        top = "、".join(
+            f"{'✓' if v.selected else ''}{v.value}({v.count})" for v in f.values[:FACETS_SHOWN]
+        )
+        click.echo(f"  {f.label}: {top or '—'}")
     for r in resp.results:
         plain = str(r.snippet).replace("<mark>", "【").replace("</mark>", "】")
         byline = "、".join(r.reporters)
@@ -125,6 +152,63 @@ def search(
             f"\n{r.id}  {r.date or '日期不详'}  {r.title}" + (f"（{byline}）" if byline else "")
         )
         click.echo(f"  本文 {r.matched_paragraphs} 段命中: {html.unescape(plain)}")
+
+
+@main.command(
+    help="Show how one bulletin file is read: articles, dates, bylines, paragraphs and facets "
+    "(--json: machine-readable, with the paragraph texts)."
+)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@_paths
+def parse(file: Path, as_json: bool, corpus: Path | None, index_dir: Path | None) -> None:
+    from searchsvc import bulletin, facets
+
+    cfg = Config.from_env(corpus=corpus, index=index_dir)
+    # Ids come from the path inside the corpus; a file elsewhere is read as if its folder were.
+    inside = file.resolve().is_relative_to(cfg.corpus.resolve())
+    root = cfg.corpus if inside else file.parent
+    try:
+        vocab = facets.Vocabulary.load(cfg.vocab or facets.VOCAB_DIR)
+        doc = bulletin.read(file.resolve(), root.resolve())
+    except facets.VocabError as err:
+        _fail(str(err), 2)
+    except bulletin.BulletinError as err:
+        _fail(f"{file}: {err.reason}", 2)
+    rows = [_parsed(article, facets.extract(article, vocab)) for article in doc.articles]
+    if as_json:
+        click.echo(json.dumps({"file": str(file), "articles": rows}, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{file}: {len(rows)} 篇文章 / articles, 日期 / date {doc.date or '日期不详'}")
+    labels = (
+        ("reporters", "记者"), ("correspondents", "通讯员"), ("photographers", "摄影"),
+        ("organizer", "主办"), ("host", "承办"), ("co_organizer", "协办"),
+        ("district", "区域"), ("event_type", "活动类型"),
+    )  # fmt: skip
+    for row in rows:
+        click.echo(f"\n{row['id']}  {row['date'] or '日期不详'}  {row['title']}")
+        click.echo(f"  段落 / paragraphs: {len(row['paragraphs'])}")
+        for i, (key, label) in enumerate(labels):
+            shown = "、".join(row[key]) or ("—" if i < 3 else facets.UNKNOWN)
+            click.echo(f"  {label} / {key}: {shown}")
+
+
+def _parsed(article, found) -> dict:
+    """One article as ``searchsvc parse --json`` prints it."""
+    return {
+        "id": article.id,
+        "title": article.title,
+        "date": article.date,
+        "reporters": list(article.reporters),
+        "correspondents": list(article.correspondents),
+        "photographers": list(article.photographers),
+        "paragraphs": [p.text for p in article.paragraphs],
+        "organizer": list(found.organizer),
+        "host": list(found.host),
+        "co_organizer": list(found.co_organizer),
+        "district": list(found.district),
+        "event_type": list(found.event_type),
+    }
 
 
 @main.command(help="Serve the search UI and JSON API with waitress.")

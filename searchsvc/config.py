@@ -15,6 +15,7 @@ class Config:
     port: int = 8080
     threads: int = 4
     admin_token: str | None = None
+    vocab: Path | None = None  # vocabulary folder; None: the one shipped in searchsvc/vocab
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
@@ -26,9 +27,10 @@ class Config:
             host=env.get("SEARCHSVC_HOST", "127.0.0.1"),
             port=int(env.get("SEARCHSVC_PORT", "8080")),
             admin_token=env.get("SEARCHSVC_ADMIN_TOKEN") or None,
+            vocab=Path(env["SEARCHSVC_VOCAB"]) if env.get("SEARCHSVC_VOCAB") else None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
-        for key in ("corpus", "index"):
+        for key in ("corpus", "index", "vocab"):
             if key in given:
                 given[key] = Path(given[key])
         return replace(cfg, **given)

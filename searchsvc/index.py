@@ -23,7 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 
-from searchsvc import bulletin
+from searchsvc import bulletin, facets
 from searchsvc.analysis import gram_analyzer, word_analyzer
 
 BULLETIN_SUFFIXES = {".md", ".txt"}
@@ -68,7 +68,7 @@ def open_index(index_dir: Path, create: bool = True):
 # --------------------------------------------------------------------------- documents
 
 
-def article_meta(article: bulletin.Article) -> dict:
+def article_meta(article: bulletin.Article, found: facets.Facets) -> dict:
     """The article's record, stored on its head paragraph and read back by the search core."""
     return {
         "id": article.id,
@@ -83,6 +83,12 @@ def article_meta(article: bulletin.Article) -> dict:
         "paragraphs": len(article.paragraphs),
         "paper": article.paper,
         "page": article.page,
+        # Facet values are lists, empty when unknown (listed as 未注明 by the search core).
+        "organizer": list(found.organizer),
+        "host": list(found.host),
+        "co_organizer": list(found.co_organizer),
+        "district": list(found.district),
+        "event_type": list(found.event_type),
     }
 
 
@@ -90,7 +96,7 @@ def byline_names(article: bulletin.Article) -> str:
     return " ".join([*article.reporters, *article.correspondents, *article.photographers])
 
 
-def paragraph_docs(article: bulletin.Article) -> Iterator[dict]:
+def paragraph_docs(article: bulletin.Article, found: facets.Facets) -> Iterator[dict]:
     names = byline_names(article)
     for para in article.paragraphs:
         doc = {
@@ -108,7 +114,7 @@ def paragraph_docs(article: bulletin.Article) -> Iterator[dict]:
         }
         if para.n == 1:
             doc["head"] = "1"
-            doc["meta"] = article_meta(article)
+            doc["meta"] = article_meta(article, found)
         yield doc
 
 
@@ -179,28 +185,34 @@ def sync(
     index_dir: Path,
     progress: ProgressFn | None = None,
     lock_timeout: float = LOCK_TIMEOUT,
+    vocab_dir: Path | None = None,
 ) -> SyncReport:
     """Bring ``index_dir`` in line with the bulletins in ``corpus``: add, replace, delete.
 
     A file that cannot be read is reported and skipped; if an older version of it is indexed,
     that version stays searchable (nothing is lost to a bad upload). Nothing is written when
     nothing changed. Readers see the old index until the single commit at the end.
+
+    The vocabularies are read first: a malformed one raises ``facets.VocabError`` before anything
+    is written. Their fingerprint is part of every file's recorded hash, so editing a vocabulary
+    re-extracts every bulletin at the next sync.
     """
     started = time.perf_counter()
     corpus, index_dir = Path(corpus), Path(index_dir)
     if not corpus.is_dir():
         raise FileNotFoundError(f"{corpus}: 语料目录不存在 / corpus folder not found")
+    vocab = facets.Vocabulary.load(vocab_dir or facets.VOCAB_DIR)
     ix = open_index(index_dir)
     files = corpus_files(corpus)
     report = SyncReport()
     generation = ix.latest_generation()
-    todo, report.removed, indexed = _plan(ix, files)
+    todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
     if todo or report.removed:
         writer = _writer(ix, index_dir, lock_timeout)
         try:
             if ix.latest_generation() != generation:
                 # Another run committed while we waited for the lock: plan again.
-                todo, report.removed, indexed = _plan(ix, files)
+                todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
             for rel in report.removed:
                 writer.delete_by_term("src", rel)
             for i, (rel, data, digest) in enumerate(todo, 1):
@@ -210,7 +222,7 @@ def sync(
                     report.rejected.append(Rejected(rel, err.reason))
                 else:
                     (report.changed if rel in indexed else report.added).append(rel)
-                    _replace_file(writer, rel, digest, doc, report)
+                    _replace_file(writer, rel, digest, doc, vocab, report)
                 if progress:
                     progress(i, len(todo), rel)
             if report.wrote:
@@ -225,16 +237,24 @@ def sync(
     return report
 
 
-def _plan(ix, files: dict[str, Path]) -> tuple[list[tuple[str, bytes, str]], list[str], dict]:
+def _plan(
+    ix, files: dict[str, Path], vocab_fingerprint: str
+) -> tuple[list[tuple[str, bytes, str]], list[str], dict]:
     """Files whose content differs from the manifest (with bytes and hash), removals, manifest."""
     indexed = manifest(ix)
     todo = []
     for rel, path in files.items():
         data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
+        digest = file_digest(data, vocab_fingerprint)
         if indexed.get(rel) != digest:
             todo.append((rel, data, digest))
     return todo, sorted(set(indexed) - set(files)), indexed
+
+
+def file_digest(data: bytes, vocab_fingerprint: str) -> str:
+    """What the manifest records for a file: its content hash and the vocabularies it was read
+    with (facets depend on both)."""
+    return f"{hashlib.sha256(data).hexdigest()}:{vocab_fingerprint[:16]}"
 
 
 def _writer(ix, index_dir: Path, lock_timeout: float):
@@ -247,12 +267,19 @@ def _writer(ix, index_dir: Path, lock_timeout: float):
         ) from err
 
 
-def _replace_file(writer, rel: str, digest: str, doc: bulletin.Bulletin, report: SyncReport):
+def _replace_file(
+    writer,
+    rel: str,
+    digest: str,
+    doc: bulletin.Bulletin,
+    vocab: facets.Vocabulary,
+    report: SyncReport,
+):
     writer.delete_by_term("src", rel)
     writer.add_document(kind="file", src=rel, filehash=digest)
     for article in doc.articles:
         report.articles += 1
-        for para_doc in paragraph_docs(article):
+        for para_doc in paragraph_docs(article, facets.extract(article, vocab)):
             report.paragraphs += 1
             writer.add_document(**para_doc)
 

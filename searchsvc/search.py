@@ -8,6 +8,7 @@ while the one in flight finishes on the searcher it started with.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import threading
@@ -20,6 +21,7 @@ from whoosh import query as wq
 
 from searchsvc import index as index_mod
 from searchsvc.analysis import normalize, words
+from searchsvc.catalog import FACET_FIELDS, FACETS, Catalog, FacetList, count_facets, listed
 from searchsvc.highlight import mark
 from searchsvc.query import (
     Node,
@@ -33,9 +35,11 @@ from searchsvc.query import (
 )
 
 MAX_PER_PAGE = 100
+MAX_FILTER_VALUES = 20  # per facet in one request
 SNIPPET_CHARS = 160
 SORTS = ("relevance", "-date", "date")
 ARTICLE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,36 @@ class SearchRequest:
     page: int = 1
     per_page: int = 10
     sort: str = "relevance"
+    organizer: tuple[str, ...] = ()
+    district: tuple[str, ...] = ()
+    type: tuple[str, ...] = ()
+    date_from: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD, inclusive
+    date_to: str = ""
+
+    def selected(self, facet: str) -> tuple[str, ...]:
+        return getattr(self, facet)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.date_from or self.date_to) or any(self.selected(f.name) for f in FACETS)
 
     def validate(self) -> None:
+        for spec in FACETS:
+            if len(self.selected(spec.name)) > MAX_FILTER_VALUES:
+                raise QueryError(
+                    "too_many_values",
+                    f"{spec.label}最多选 {MAX_FILTER_VALUES} 个值 / at most "
+                    f"{MAX_FILTER_VALUES} values of {spec.name}",
+                )
+        for name, value in (("from", self.date_from), ("to", self.date_to)):
+            if value and not valid_date(value):
+                raise QueryError(
+                    f"bad_{name}",
+                    f"{name} 须为有效日期 YYYY、YYYY-MM 或 YYYY-MM-DD，收到 {value[:20]!r} / "
+                    f"{name} must be a real date as YYYY, YYYY-MM or YYYY-MM-DD",
+                )
+        if self.date_from and self.date_to and self.date_from > self.date_to[: len(self.date_from)]:
+            raise QueryError("bad_date_range", "from 晚于 to，请对调 / from is after to: swap them")
         if self.page < 1:
             raise QueryError("bad_page", "page 须为 ≥ 1 的整数 / page must be a whole number ≥ 1")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
@@ -59,6 +91,28 @@ class SearchRequest:
                 f"sort 只能是 {' / '.join(SORTS)} / sort must be one of {', '.join(SORTS)}",
             )
 
+    def in_dates(self, date: str | None) -> bool:
+        """Whether an article of ``date`` lies in the range (undated ones never do)."""
+        if not (self.date_from or self.date_to):
+            return True
+        if date is None:
+            return False
+        if self.date_from and date < self.date_from:
+            return False
+        return not (self.date_to and date[: len(self.date_to)] > self.date_to)
+
+
+def valid_date(text: str) -> bool:
+    m = DATE_RE.match(text)
+    if not m:
+        return False
+    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
 
 @dataclass
 class Result:
@@ -69,6 +123,11 @@ class Result:
     correspondents: list[str]
     photographers: list[str]
     source: str
+    organizer: list[str]
+    host: list[str]
+    co_organizer: list[str]
+    district: list[str]
+    event_type: list[str]
     matched_paragraphs: int
     snippet: Markup
     url: str
@@ -84,7 +143,7 @@ class SearchResponse:
     took_ms: float
     results: list[Result] = field(default_factory=list)
     relaxed: bool = False
-    facets: list[dict] = field(default_factory=list)
+    facets: list[FacetList] = field(default_factory=list)
     histogram: list[dict] = field(default_factory=list)
     suggestion: str | None = None
 
@@ -109,27 +168,6 @@ class ArticleView:
 
 class ArticleNotFound(LookupError):
     pass
-
-
-# --------------------------------------------------------------------------- catalog
-
-
-@dataclass
-class Catalog:
-    """Every article's record in one index generation, newest first."""
-
-    generation: int
-    articles: dict[str, dict]
-    newest_first: list[str]
-
-    @classmethod
-    def load(cls, searcher) -> Catalog:
-        articles = {}
-        for docnum in searcher.document_numbers(head="1"):
-            meta = searcher.stored_fields(docnum)["meta"]
-            articles[meta["id"]] = meta
-        order = sorted(articles, key=lambda a: (articles[a]["date"] or "", a), reverse=True)
-        return cls(searcher.reader().generation(), articles, order)
 
 
 # --------------------------------------------------------------------------- engine
@@ -178,11 +216,15 @@ class Engine:
         tree = parse(req.q)
         searcher = self._searcher()
         catalog = self._catalog_for(searcher)
+        selection = {spec.name: req.selected(spec.name) for spec in FACETS}
+        catalog.check_selection(selection)
         if tree is None:
             groups: dict[str, _Group] = {aid: _Group(0.0) for aid in catalog.newest_first}
         else:
             groups = self._groups(searcher, tree, catalog)
-        order = self._order(groups, catalog, req.sort)
+        in_range = (aid for aid in groups if req.in_dates(catalog.articles[aid]["date"]))
+        kept, facet_lists = count_facets(in_range, catalog.articles, selection)
+        order = self._order({aid: groups[aid] for aid in kept}, catalog, req.sort)
         page = order[(req.page - 1) * req.per_page : req.page * req.per_page]
         needles = [lit.text for lit in literals(tree)]
         results = [
@@ -195,6 +237,7 @@ class Engine:
             per_page=req.per_page,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             results=results,
+            facets=facet_lists,
         )
 
     def _groups(self, searcher, tree: Node, catalog: Catalog) -> dict[str, _Group]:
@@ -256,6 +299,7 @@ class Engine:
             correspondents=meta["correspondents"],
             photographers=meta["photographers"],
             source=meta["source"],
+            **{key: list(meta.get(key) or ()) for key in FACET_FIELDS},
             matched_paragraphs=matched,
             snippet=mark(snippet_text, needles, window=SNIPPET_CHARS),
             url=f"/articles/{meta['id']}",
@@ -280,6 +324,14 @@ class Engine:
         needles = [lit.text for lit in literals(tree)]
         docs = sorted(searcher.documents(aid=aid, kind="para"), key=lambda d: d["n"])
         return ArticleView(meta, [mark(d["text"], needles) for d in docs], describe(tree))
+
+    def facets(self) -> list[FacetList]:
+        """Every facet value in the index with its article count."""
+        catalog = self._catalog_for(self._searcher())
+        return [
+            FacetList(spec.name, spec.label, listed(catalog.values[spec.name], set(), None))
+            for spec in FACETS
+        ]
 
     def health(self) -> dict:
         searcher = self._searcher()

@@ -6,6 +6,7 @@ message and a 4xx; nothing reaches the user as a traceback.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlencode
 
@@ -86,14 +87,23 @@ def create_app(config: Config | None = None) -> Flask:
             page=_int_param("page", 1),
             per_page=_int_param("per_page", 10),
             sort=_param("sort", "relevance") or "relevance",
+            organizer=_list_param("organizer"),
+            district=_list_param("district"),
+            type=_list_param("type"),
+            date_from=_param("from", "").strip(),
+            date_to=_param("to", "").strip(),
         )
 
     @app.get("/")
     def home():
         req = search_request()
-        resp = engine.search(req) if req.q.strip() else None
+        resp = engine.search(req) if req.q.strip() or req.filtered else None
         return render_template(
-            "search.html", req=req, resp=resp, page_url=lambda n: "/?" + urlencode(_with(page=n))
+            "search.html",
+            req=req,
+            resp=resp,
+            page_url=lambda n: _url(page=[str(n)]),
+            facet_url=_facet_url,
         )
 
     @app.get("/articles/<aid>")
@@ -111,6 +121,10 @@ def create_app(config: Config | None = None) -> Flask:
         return jsonify(
             {**view.meta, "query": view.query, "paragraphs": [str(p) for p in view.paragraphs]}
         )
+
+    @app.get("/api/facets")
+    def api_facets():
+        return jsonify({"facets": [asdict(f) for f in engine.facets()]})
 
     @app.get("/api/health")
     def api_health():
@@ -142,8 +156,28 @@ def _int_param(name: str, default: int) -> int:
         ) from None
 
 
-def _with(**changes) -> dict:
-    """The current query string with some parameters changed (all UI state lives in the URL)."""
-    args = {k: v for k, v in request.args.items() if k != "page"}
-    args.update({k: v for k, v in changes.items() if v is not None})
-    return args
+def _list_param(name: str) -> tuple[str, ...]:
+    """A repeatable parameter (``organizer=A&organizer=B``), blanks dropped, order kept."""
+    values = request.args.getlist(name)
+    if any(len(v) > MAX_URL_PARAM_CHARS for v in values):
+        raise QueryError("param_too_long", f"参数 {name} 过长 / parameter {name} is too long")
+    return tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+
+
+def _url(**changes: list[str]) -> str:
+    """This page's URL with some parameters replaced (all UI state lives in the URL).
+
+    Any change other than paging goes back to page 1.
+    """
+    args = request.args.to_dict(flat=False)
+    if "page" not in changes:
+        args.pop("page", None)
+    args.update(changes)
+    return "/?" + urlencode({k: v for k, v in args.items() if v}, doseq=True)
+
+
+def _facet_url(name: str, value: str) -> str:
+    """The URL that toggles one facet value: the one place facets become links."""
+    current = request.args.getlist(name)
+    chosen = [v for v in current if v != value] if value in current else [*current, value]
+    return _url(**{name: chosen})

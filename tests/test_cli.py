@@ -52,3 +52,60 @@ def test_bad_query_exits_2_with_one_line(tmp_path):
 def test_missing_corpus_exits_2(tmp_path):
     result = run("index", "--corpus", str(tmp_path / "none"), "--index", str(tmp_path / "i"))
     assert result.returncode == 2 and "corpus folder not found" in result.stderr
+
+
+def test_parse_prints_articles_and_facets(tmp_path):
+    shown = run("parse", str(SEED))
+    assert shown.returncode == 0, shown.stderr
+    assert "昌平区总工会举办专职工会社会工作者培训班" in shown.stdout
+    assert "主办 / organizer: 恒丰银行北京分行工会" in shown.stdout
+
+    as_json = run("parse", str(SEED), "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["file"] == str(SEED)
+    keys = ["id", "title", "date", "reporters", "correspondents", "photographers", "paragraphs",
+            "organizer", "host", "co_organizer", "district", "event_type"]  # fmt: skip
+    assert [list(a) for a in data["articles"]] == [keys] * 6
+    assert [len(a["paragraphs"]) for a in data["articles"]] == [5, 5, 3, 1, 3, 4]
+    sixth = data["articles"][5]
+    assert sixth["organizer"] == ["恒兴肿瘤医院工会"] and sixth["district"] == ["朝阳区"]
+    assert data["articles"][2]["district"] == []  # unknown is empty, shown as 未注明
+
+    broken = tmp_path / "broken.md"
+    broken.write_bytes(b"\xff\xfe\x00garbage\x00\x00")
+    bad = run("parse", str(broken))
+    assert bad.returncode == 2 and bad.stderr.startswith("错误 / error: ")
+
+
+def test_search_with_filters(tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    run("index", "--corpus", str(corpus), "--index", str(index))
+    found = run("search", "--district", "昌平区", "--district", "朝阳区", "--type", "培训",
+                "--json", "--index", str(index))  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    data = json.loads(found.stdout)
+    assert [r["title"] for r in data["results"]] == ["昌平区总工会举办专职工会社会工作者培训班"]
+    bad = run("search", "--from", "2025-13", "--index", str(index))
+    assert bad.returncode == 2 and "from" in bad.stderr
+
+
+def test_malformed_vocabulary_stops_index_with_file_and_line(tmp_path):
+    from searchsvc.facets import VOCAB_DIR
+
+    vocab = tmp_path / "vocab"
+    shutil.copytree(VOCAB_DIR, vocab)
+    victim = sorted(vocab.glob("*.toml"))[0]
+    lines = victim.read_text(encoding="utf-8").splitlines()
+    lines.append('broken = ["unclosed')
+    victim.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    result = run("index", "--corpus", str(corpus), "--index", str(index),
+                 env_extra={"SEARCHSVC_VOCAB": str(vocab)})  # fmt: skip
+    assert result.returncode == 2
+    assert f"{victim}:{len(lines)}:" in result.stderr
+    assert not index.exists()  # stopped before anything was written

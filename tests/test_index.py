@@ -1,4 +1,3 @@
-import hashlib
 import shutil
 import threading
 import time
@@ -6,10 +5,12 @@ import time
 import pytest
 
 from searchsvc import bulletin
+from searchsvc.facets import VOCAB_DIR, Vocabulary
 from searchsvc.index import (
     IndexBusy,
     SyncReport,
     _replace_file,
+    file_digest,
     manifest,
     open_index,
     read_rejected,
@@ -141,10 +142,30 @@ def test_a_run_that_waited_replans_and_adds_nothing_twice(dirs):
     time.sleep(0.5)  # the second run has planned and is waiting for the lock
     data = page.read_bytes()
     doc = bulletin.parse(bulletin.decode(data, page.name), page.name)
-    _replace_file(writer, page.name, hashlib.sha256(data).hexdigest(), doc, SyncReport())
+    vocab = Vocabulary.load()
+    digest = file_digest(data, vocab.fingerprint)
+    _replace_file(writer, page.name, digest, doc, vocab, SyncReport())
     writer.commit()
     waiting.join(timeout=60)
     assert not result["report"].wrote
     counts = stats(open_index(index))
     assert counts["files"] == 2
     assert counts["articles"] == 6 + len(doc.articles)
+
+
+def test_editing_a_vocabulary_rereads_every_bulletin(dirs, tmp_path):
+    corpus, index = dirs
+    vocab = tmp_path / "vocab"
+    shutil.copytree(VOCAB_DIR, vocab)
+    sync(corpus, index, vocab_dir=vocab)
+    assert not sync(corpus, index, vocab_dir=vocab).wrote
+    heng_feng = "000_73d2eb0e74c950a6-3"
+    assert Engine(index).article(heng_feng).meta["district"] == []
+
+    districts = vocab / "districts.toml"
+    text = districts.read_text(encoding="utf-8")
+    assert '"王府井",' in text
+    districts.write_text(text.replace('"王府井",', '"王府井", "恒丰银行北京分行",'), "utf-8")
+    report = sync(corpus, index, vocab_dir=vocab)
+    assert report.changed == [SEED.name] and not report.added
+    assert Engine(index).article(heng_feng).meta["district"] == ["东城区"]

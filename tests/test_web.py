@@ -100,7 +100,7 @@ def test_search_page_in_chinese_with_results_and_pages(live_server):
     status, headers, html = get(live_server, "/", q="北京", per_page=5)
     assert status == 200
     assert 'lang="zh-CN"' in html and "共找到" in html and "检索" in html
-    assert html.count("<li>") == 5 and "下一页" in html and "<mark>北京</mark>" in html
+    assert html.count('<li class="hit">') == 5 and "下一页" in html and "<mark>北京</mark>" in html
     assert "Content-Security-Policy" in headers
     status, _, html = get(live_server, "/")
     assert status == 200 and "共找到" not in html
@@ -167,3 +167,58 @@ def test_gbk_bytes_in_the_url_are_a_400_not_a_crash(live_server):
     status, body = raw_request(live_server, "/api/search?q=劳模".encode("gbk"))
     assert status == 400
     assert json.loads(body)["error"]["code"]
+
+
+def test_api_filters_and_facets_by_article(live_server):
+    status, data = get_json(live_server, "/api/search", district=["昌平区", "朝阳区"])
+    assert status == 200
+    assert {r["title"] for r in data["results"]} >= {
+        "昌平区总工会举办专职工会社会工作者培训班",
+        "恒兴肿瘤医院工会志愿服务送进社区",
+    }
+    assert all({"昌平区", "朝阳区"} & set(r["district"]) for r in data["results"])
+    facets = {f["name"]: f for f in data["facets"]}
+    assert list(facets) == ["organizer", "district", "type"]
+    assert facets["district"]["label"] == "区域"
+    chosen = {v["value"]: v for v in facets["district"]["values"] if v["selected"]}
+    assert set(chosen) == {"昌平区", "朝阳区"}
+    assert all(v["count"] >= 1 for v in chosen.values())
+    types = {v["value"]: v["count"] for v in facets["type"]["values"]}
+    assert types["培训"] >= 1 and types["志愿服务"] >= 1
+    assert sum(types.values()) >= data["total"]
+    first = data["results"][0]
+    assert {"organizer", "host", "co_organizer", "district", "event_type"} <= set(first)
+
+
+def test_api_facets_endpoint(live_server):
+    status, data = get_json(live_server, "/api/facets")
+    assert status == 200
+    by_name = {f["name"]: {v["value"]: v["count"] for v in f["values"]} for f in data["facets"]}
+    assert by_name["organizer"]["恒丰银行北京分行工会"] == 1
+    assert by_name["district"]["昌平区"] >= 1
+    assert by_name["type"]["读书阅读"] >= 1
+
+
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"from": "2025-13-01"}, "bad_from"),
+        ({"to": "yesterday"}, "bad_to"),
+        ({"organizer": "没有这个单位"}, "unknown_facet_value"),
+        ({"type": "x" * 3000}, "param_too_long"),
+    ],
+)
+def test_api_bad_filters_are_400(live_server, params, code):
+    status, data = get_json(live_server, "/api/search", q="工会", **params)
+    assert status == 400 and data["error"]["code"] == code
+
+
+def test_search_page_facet_links_toggle_values(live_server):
+    status, _, body = get(live_server, "/", q="工会", district="昌平区")
+    assert status == 200
+    assert "主办单位" in body and "活动类型" in body
+    # The selected value links to the same search without it; others add themselves.
+    assert 'href="/?q=%E5%B7%A5%E4%BC%9A"' in body
+    both = urllib.parse.urlencode({"q": "工会", "district": ["昌平区", "朝阳区"]}, doseq=True)
+    assert f'href="/?{both.replace("&", "&amp;")}"' in body
+    assert '<input type="hidden" name="district" value="昌平区">' in body

@@ -1,0 +1,123 @@
+"""The article records of one index generation, and counting their facet values.
+
+Facets count *articles*: every paragraph hit is grouped by its article id before anything is
+counted, and an article's facet values live in its record (stored once, on its head paragraph),
+so counting and filtering work on the same records the result list is made of.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from searchsvc.facets import UNKNOWN
+from searchsvc.query import QueryError
+
+FACET_LIMIT = 30  # values listed per facet in a search response (selected ones always are)
+FACET_FIELDS = ("organizer", "host", "co_organizer", "district", "event_type")
+
+
+@dataclass(frozen=True)
+class FacetSpec:
+    name: str  # request parameter and API name
+    field: str  # key in the article record
+    label: str  # what the UI calls it
+
+
+FACETS = (
+    FacetSpec("organizer", "organizer", "主办单位"),
+    FacetSpec("district", "district", "区域"),
+    FacetSpec("type", "event_type", "活动类型"),
+)
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int  # articles, not paragraphs
+    selected: bool = False
+
+
+@dataclass
+class FacetList:
+    name: str
+    label: str
+    values: list[FacetValue]
+
+
+@dataclass
+class Catalog:
+    """Every article's record in one index generation, newest first."""
+
+    generation: int
+    articles: dict[str, dict]
+    newest_first: list[str]
+    values: dict[str, Counter]  # facet name -> article count of every value in the index
+
+    @classmethod
+    def load(cls, searcher) -> Catalog:
+        articles = {}
+        for docnum in searcher.document_numbers(head="1"):
+            meta = searcher.stored_fields(docnum)["meta"]
+            articles[meta["id"]] = meta
+        order = sorted(articles, key=lambda a: (articles[a]["date"] or "", a), reverse=True)
+        values = {spec.name: Counter() for spec in FACETS}
+        for meta in articles.values():
+            for spec in FACETS:
+                values[spec.name].update(facet_values(meta, spec))
+        return cls(searcher.reader().generation(), articles, order, values)
+
+    def check_selection(self, selection: dict[str, tuple[str, ...]]) -> None:
+        """A filter value the index has never seen is a typo, not an empty result: say so."""
+        for spec in FACETS:
+            for value in selection.get(spec.name, ()):
+                if value not in self.values[spec.name]:
+                    raise QueryError(
+                        "unknown_facet_value",
+                        f"{spec.label}没有“{value[:40]}”这个值，可选值见 /api/facets / "
+                        f"{spec.name} has no value {value[:40]!r}; GET /api/facets lists them",
+                    )
+
+
+def facet_values(meta: dict, spec: FacetSpec) -> list[str]:
+    """An article's values of one facet; an unknown facet is the value 未注明."""
+    return list(dict.fromkeys(meta.get(spec.field) or ())) or [UNKNOWN]
+
+
+def count_facets(
+    aids: Iterable[str], articles: dict[str, dict], selection: dict[str, tuple[str, ...]]
+) -> tuple[list[str], list[FacetList]]:
+    """Filter ``aids`` by the request's facet selection and count every facet's values.
+
+    OR within a facet, AND across facets. A facet's counts are taken with the *other* facets'
+    filters applied but not its own, so that each count is exactly the total you get by
+    selecting that value (alone) in that facet — the usual multi-select facet.
+    """
+    chosen = [set(selection.get(spec.name, ())) for spec in FACETS]
+    counters = [Counter() for _ in FACETS]
+    kept = []
+    for aid in aids:
+        meta = articles[aid]
+        vals = [facet_values(meta, spec) for spec in FACETS]
+        ok = [not want or not want.isdisjoint(v) for want, v in zip(chosen, vals, strict=True)]
+        misses = ok.count(False)
+        if misses == 0:
+            kept.append(aid)
+        for i, counter in enumerate(counters):
+            if misses == 0 or (misses == 1 and not ok[i]):
+                counter.update(vals[i])
+    lists = [
+        FacetList(spec.name, spec.label, listed(counter, want, FACET_LIMIT))
+        for spec, counter, want in zip(FACETS, counters, chosen, strict=True)
+    ]
+    return kept, lists
+
+
+def listed(counter: Counter, selected: set[str], limit: int | None) -> list[FacetValue]:
+    """Most frequent first; a selected value stays listed even when its count is 0."""
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    top = ranked if limit is None else ranked[:limit]
+    shown = {value for value, _ in top}
+    top += [(v, counter.get(v, 0)) for v in sorted(selected) if v not in shown]
+    return [FacetValue(value, count, value in selected) for value, count in top]
