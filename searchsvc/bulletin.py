@@ -464,17 +464,21 @@ def parse(text: str, source: str) -> Bulletin:
     return Bulletin(source, date, paper, page, banners, articles)
 
 
+def load(path: Path, source: str) -> bytes:
+    """The bytes of a bulletin file; one over MAX_BYTES is refused without being read."""
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_BYTES:
+            raise BulletinError(source, f"文件过大 / file too large ({size} > {MAX_BYTES} bytes)")
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise BulletinError(source, f"无法读取 / cannot read ({err.strerror or err})") from err
+
+
 def read(path: Path, root: Path) -> Bulletin:
     """Read and parse one bulletin file; its source is its path relative to root (posix)."""
     try:
         source = Path(path).relative_to(root).as_posix()
     except ValueError:
         raise BulletinError(str(path), f"不在语料目录内 / not inside corpus root {root}") from None
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_BYTES:
-            raise BulletinError(source, f"文件过大 / file too large ({size} > {MAX_BYTES} bytes)")
-        data = Path(path).read_bytes()
-    except OSError as err:
-        raise BulletinError(source, f"无法读取 / cannot read ({err.strerror or err})") from err
-    return parse(decode(data, source), source)
+    return parse(decode(load(path, source), source), source)

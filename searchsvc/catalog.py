@@ -50,13 +50,13 @@ class FacetList:
 class Catalog:
     """Every article's record in one index generation, newest first."""
 
-    generation: int
+    key: tuple[int, int]  # (index opened how many times, generation): what it was read from
     articles: dict[str, dict]
     newest_first: list[str]
     values: dict[str, Counter]  # facet name -> article count of every value in the index
 
     @classmethod
-    def load(cls, searcher) -> Catalog:
+    def load(cls, searcher, key: tuple[int, int]) -> Catalog:
         articles = {}
         for docnum in searcher.document_numbers(head="1"):
             meta = searcher.stored_fields(docnum)["meta"]
@@ -66,7 +66,7 @@ class Catalog:
         for meta in articles.values():
             for spec in FACETS:
                 values[spec.name].update(facet_values(meta, spec))
-        return cls(searcher.reader().generation(), articles, order, values)
+        return cls(key, articles, order, values)
 
     def check_selection(self, selection: dict[str, tuple[str, ...]]) -> None:
         """A filter value the index has never seen is a typo, not an empty result: say so."""

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import html
 import json
+import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -17,6 +20,7 @@ from searchsvc.config import Config
 from searchsvc.query import QueryError
 
 FACETS_SHOWN = 5  # facet values printed under a plain-text search result
+RESYNC_SECONDS = 300.0  # a watcher also syncs this often, whatever it saw
 
 
 def _paths(fn):
@@ -47,12 +51,23 @@ def main() -> None:
 @main.command(
     "index",
     help="Sync the corpus into the index: add new, replace changed, delete "
-    "removed bulletins. Writes nothing when nothing changed.",
+    "removed bulletins. Writes nothing when nothing changed. --full: rebuild from scratch into "
+    "a fresh folder and swap it in; the old index serves until then, and stays if the rebuild "
+    "fails. One index run at a time: a second one waits, then gives up.",
+)
+@click.option("--full", is_flag=True, help="rebuild from scratch and swap the new index in")
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="seconds to wait for another index run before giving up (exit 1)",
 )
 @_paths
-def index_cmd(corpus: Path | None, index_dir: Path | None) -> None:
+def index_cmd(full: bool, lock_timeout: float, corpus: Path | None, index_dir: Path | None) -> None:
     from searchsvc.facets import VocabError
     from searchsvc.index import IndexBusy, sync
+    from searchsvc.storage import PointerError
 
     cfg = Config.from_env(corpus=corpus, index=index_dir)
     bar = None
@@ -73,11 +88,16 @@ def index_cmd(corpus: Path | None, index_dir: Path | None) -> None:
             # Whoosh writes the segment at commit: on a big batch that is a long, silent step.
             click.echo("写入索引… / committing…", err=True)
 
+    def waiting(message: str) -> None:
+        # Printed even when piped: a run that sits silent for a minute looks hung.
+        click.echo(f"{message} (≤ {lock_timeout:.0f} s)", err=True)
+
     try:
-        report = sync(cfg.corpus, cfg.index, progress=progress, vocab_dir=cfg.vocab)
+        report = sync(cfg.corpus, cfg.index, progress=progress, lock_timeout=lock_timeout,
+                      vocab_dir=cfg.vocab, full=full, on_wait=waiting)  # fmt: skip
     except (FileNotFoundError, VocabError) as err:
         _fail(str(err), 2)
-    except IndexBusy as err:
+    except (IndexBusy, PointerError) as err:
         _fail(str(err), 1)
     finally:
         if bar is not None:
@@ -215,17 +235,91 @@ def _parsed(article, found) -> dict:
 @click.option("--host", help="default $SEARCHSVC_HOST or 127.0.0.1")
 @click.option("--port", type=int, help="default $SEARCHSVC_PORT or 8080")
 @click.option("--threads", type=int, default=4, show_default=True)
+@click.option("--watch", "watching", is_flag=True, help="also index bulletins as they land")
 @_paths
 def serve(
-    host: str | None, port: int | None, threads: int, corpus: Path | None, index_dir: Path | None
+    host: str | None,
+    port: int | None,
+    threads: int,
+    watching: bool,
+    corpus: Path | None,
+    index_dir: Path | None,
 ) -> None:
     from searchsvc.server import serve as run_server
     from searchsvc.web import create_app
 
     cfg = Config.from_env(corpus=corpus, index=index_dir, host=host, port=port, threads=threads)
     app = create_app(cfg)
+    if watching:
+        _logging()
+        reindexer = app.extensions["searchsvc.reindexer"]
+        reindexer.request()  # whatever landed while nobody was watching
+        _start_watching(cfg, lambda changes: reindexer.request())
     click.echo(f"档案检索 serving http://{cfg.host}:{cfg.port}/ (index {cfg.index})")
     run_server(app, cfg.host, cfg.port, cfg.threads)
+
+
+@main.command(help="Watch the corpus and sync the index whenever bulletins land, change or go.")
+@click.option("--poll", is_flag=True, help="poll the folder instead of using inotify")
+@click.option("--debounce", default=500, show_default=True, help="ms for a burst to settle")
+@_paths
+def watch(poll: bool, debounce: int, corpus: Path | None, index_dir: Path | None) -> None:
+    from searchsvc.reindexer import Reindexer
+    from searchsvc.watch import watch as watch_corpus
+
+    cfg = Config.from_env(corpus=corpus, index=index_dir)
+    if not cfg.corpus.is_dir():
+        _fail(f"{cfg.corpus}: 语料目录不存在 / corpus folder not found", 2)
+    _logging()
+    reindexer = Reindexer(cfg.corpus, cfg.index, cfg.vocab)
+
+    def sync_now(changes=()) -> None:
+        run = reindexer.wait(reindexer.request())
+        if run is not None and run.error:
+            logging.getLogger("searchsvc.watch").error("sync failed: %s", run.error)
+
+    sync_now()
+    click.echo(f"监视 / watching {cfg.corpus} → {cfg.index} (Ctrl-C to stop)", err=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    _every(RESYNC_SECONDS, sync_now, stop)
+    try:
+        watch_corpus(cfg.corpus, sync_now, stop, debounce_ms=debounce, poll=poll)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        reindexer.close()
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    # watchfiles logs every raw batch (junk files included); our watcher logs what matters.
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+
+
+def _start_watching(cfg: Config, on_change) -> None:
+    from searchsvc.watch import watch as watch_corpus
+
+    stop = threading.Event()
+    threading.Thread(
+        target=watch_corpus, args=(cfg.corpus, on_change, stop), name="watch", daemon=True
+    ).start()
+    _every(RESYNC_SECONDS, on_change, stop)
+
+
+def _every(seconds: float, fn, stop: threading.Event) -> None:
+    """Call ``fn([])`` every ``seconds`` until ``stop``: a full sync now and then catches what a
+    watcher can miss (an overflowing inotify queue, a same-second edit when polling)."""
+
+    def loop() -> None:
+        while not stop.wait(seconds):
+            fn([])
+
+    threading.Thread(target=loop, name="resync", daemon=True).start()
 
 
 if __name__ == "__main__":

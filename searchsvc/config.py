@@ -16,6 +16,7 @@ class Config:
     threads: int = 4
     admin_token: str | None = None
     vocab: Path | None = None  # vocabulary folder; None: the one shipped in searchsvc/vocab
+    query_budget: float = 5.0  # seconds a query may take before it is answered with a 503
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
@@ -28,6 +29,7 @@ class Config:
             port=int(env.get("SEARCHSVC_PORT", "8080")),
             admin_token=env.get("SEARCHSVC_ADMIN_TOKEN") or None,
             vocab=Path(env["SEARCHSVC_VOCAB"]) if env.get("SEARCHSVC_VOCAB") else None,
+            query_budget=float(env.get("SEARCHSVC_QUERY_BUDGET", "5")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus", "index", "vocab"):

@@ -1,4 +1,4 @@
-"""The Whoosh index: its schema, and ``sync(corpus, index)`` — the one way anything is written.
+"""The Whoosh index: its schema, and ``sync(corpus, home)`` — the one way anything is written.
 
 One Whoosh document per paragraph (``kind=para``), carrying its article's id, title and bylines
 so that every paragraph hit can be filtered and grouped on its own. The article's record
@@ -6,34 +6,34 @@ so that every paragraph hit can be filtered and grouped on its own. The article'
 document per bulletin file (``kind=file``) records the file's content hash: that *is* the
 manifest, so it can never disagree with what the index holds — it is committed in the same
 transaction as the paragraphs it describes.
+
+Callers pass the index *home* (``index/``); which folder in it holds the index in service, the
+writer lock and the rebuild folders are ``storage``'s business.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
-from whoosh.index import LockError
+from whoosh.index import EmptyIndexError
 
-from searchsvc import bulletin, facets
+from searchsvc import bulletin, facets, storage
 from searchsvc.analysis import gram_analyzer, word_analyzer
+from searchsvc.storage import IndexBusy, live_dir, read_rejected, write_rejected
+
+# Re-exported: callers know them as index.live_dir, index.IndexBusy, ...
+__all__ = ["IndexBusy", "live_dir", "read_rejected", "write_rejected"]
 
 BULLETIN_SUFFIXES = {".md", ".txt"}
 LOCK_TIMEOUT = 60.0  # seconds a second writer waits for the first before giving up
-REJECTED_FILE = "rejected.json"
 TITLE_BOOST = 2.0
-
-
-class IndexBusy(Exception):
-    """Another process holds the index's write lock for longer than we are willing to wait."""
 
 
 def schema() -> Schema:
@@ -54,15 +54,27 @@ def schema() -> Schema:
     )
 
 
-def open_index(index_dir: Path, create: bool = True):
-    """Open (or create, empty) the Whoosh index in ``index_dir``."""
-    index_dir = Path(index_dir)
-    if whoosh_index.exists_in(str(index_dir)):
-        return whoosh_index.open_dir(str(index_dir))
+def open_index(home: Path, create: bool = True):
+    """Open the index in service under ``home``; with none (and ``create``), create an empty one
+    in the home itself."""
+    home = Path(home)
+    for _ in range(3):
+        live = live_dir(home)
+        try:
+            return whoosh_index.open_dir(str(live))
+        except (EmptyIndexError, FileNotFoundError):
+            pass
+        if live_dir(home) == live:
+            break
+        # A rebuild swapped folders between reading CURRENT and opening: follow the pointer.
+    if live != home:
+        raise FileNotFoundError(
+            f"{live}: 索引目录缺失 / the live index folder named by {home / storage.POINTER} "
+            "is missing; run `searchsvc index --full`"
+        )
     if not create:
-        raise FileNotFoundError(f"{index_dir}: 没有索引 / no index here — run `searchsvc index`")
-    index_dir.mkdir(parents=True, exist_ok=True)
-    return whoosh_index.create_in(str(index_dir), schema())
+        raise FileNotFoundError(f"{home}: 没有索引 / no index here — run `searchsvc index`")
+    return storage.create_empty(home, schema())
 
 
 # --------------------------------------------------------------------------- documents
@@ -136,13 +148,22 @@ class SyncReport:
     articles: int = 0
     paragraphs: int = 0
     seconds: float = 0.0
+    rebuilt: bool = False  # a --full run: a new index was built and swapped in
 
     @property
     def wrote(self) -> bool:
-        return bool(self.added or self.changed or self.removed)
+        return bool(self.rebuilt or self.added or self.changed or self.removed)
 
     def summary(self) -> str:
-        if not self.wrote:
+        if self.rebuilt:
+            files = len(self.added) + len(self.changed)
+            text = (
+                f"全量重建 {files} 个文件（{self.articles} 篇文章，{self.paragraphs} 段），"
+                f"删除 {len(self.removed)} 个 / rebuilt from scratch: {files} files "
+                f"({self.articles} articles, {self.paragraphs} paragraphs), "
+                f"{len(self.removed)} removed, in {self.seconds:.2f} s"
+            )
+        elif not self.wrote:
             text = "索引已是最新，未写入 / index up to date, nothing written"
         else:
             text = (
@@ -182,72 +203,135 @@ def manifest(ix) -> dict[str, str]:
 
 def sync(
     corpus: Path,
-    index_dir: Path,
+    home: Path,
     progress: ProgressFn | None = None,
     lock_timeout: float = LOCK_TIMEOUT,
     vocab_dir: Path | None = None,
+    full: bool = False,
+    on_wait: Callable[[str], None] | None = None,
 ) -> SyncReport:
-    """Bring ``index_dir`` in line with the bulletins in ``corpus``: add, replace, delete.
+    """Bring the index in ``home`` in line with the bulletins in ``corpus``.
 
-    A file that cannot be read is reported and skipped; if an older version of it is indexed,
-    that version stays searchable (nothing is lost to a bad upload). Nothing is written when
-    nothing changed. Readers see the old index until the single commit at the end.
+    Incremental (default): add, replace, delete, in one commit at the end; readers see the old
+    index until then, and nothing is written when nothing changed. ``full``: build a new index
+    from scratch in a fresh folder and swap it in; until the swap the old one serves, and a
+    failed rebuild leaves it untouched.
+
+    A file that cannot be read, or whose article ids another file already holds, is reported
+    and skipped; in an incremental run its older indexed version (if any) stays searchable.
+    The whole run holds the home's writer lock; a run that has to wait calls ``on_wait`` once,
+    and gives up with IndexBusy after ``lock_timeout`` seconds of waiting.
 
     The vocabularies are read first: a malformed one raises ``facets.VocabError`` before anything
     is written. Their fingerprint is part of every file's recorded hash, so editing a vocabulary
     re-extracts every bulletin at the next sync.
     """
     started = time.perf_counter()
-    corpus, index_dir = Path(corpus), Path(index_dir)
+    corpus, home = Path(corpus), Path(home)
     if not corpus.is_dir():
         raise FileNotFoundError(f"{corpus}: 语料目录不存在 / corpus folder not found")
     vocab = facets.Vocabulary.load(vocab_dir or facets.VOCAB_DIR)
-    ix = open_index(index_dir)
-    files = corpus_files(corpus)
+    budget = storage.Budget(home, lock_timeout, on_wait)
+    with storage.writer_lock(home, budget):
+        storage.tidy(home)  # what a killed run left: build folders, replaced live folders
+        files = corpus_files(corpus)
+        report = (_rebuild if full else _update)(home, files, vocab, budget, progress)
+        write_rejected(home, report.rejected)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Item(NamedTuple):
+    rel: str
+    data: bytes | None
+    digest: str | None
+    error: str | None  # why the file could not even be read (too large, unreadable)
+
+
+def _item(rel: str, path: Path, vocab_fingerprint: str) -> _Item:
+    try:
+        data = bulletin.load(path, rel)
+    except bulletin.BulletinError as err:
+        return _Item(rel, None, None, err.reason)
+    return _Item(rel, data, file_digest(data, vocab_fingerprint), None)
+
+
+def _update(
+    home: Path, files: dict[str, Path], vocab: facets.Vocabulary, budget, progress
+) -> SyncReport:
     report = SyncReport()
+    ix = open_index(home)
+    storage.tidy_live(ix)
     generation = ix.latest_generation()
     todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
-    if todo or report.removed:
-        writer = _writer(ix, index_dir, lock_timeout)
-        try:
-            if ix.latest_generation() != generation:
-                # Another run committed while we waited for the lock: plan again.
-                todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
-            for rel in report.removed:
-                writer.delete_by_term("src", rel)
-            for i, (rel, data, digest) in enumerate(todo, 1):
-                try:
-                    doc = bulletin.parse(bulletin.decode(data, rel), rel)
-                except bulletin.BulletinError as err:
-                    report.rejected.append(Rejected(rel, err.reason))
-                else:
-                    (report.changed if rel in indexed else report.added).append(rel)
-                    _replace_file(writer, rel, digest, doc, vocab, report)
-                if progress:
-                    progress(i, len(todo), rel)
-            if report.wrote:
-                writer.commit()
-            else:
-                writer.cancel()  # only unreadable files: nothing to write
-        except BaseException:
+    if not (todo or report.removed):
+        return report
+    writer = storage.whoosh_writer(ix, budget)
+    try:
+        if ix.latest_generation() != generation:
+            # A writer outside sync committed while we waited for Whoosh's lock: plan again.
+            todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
+        for rel in report.removed:
+            writer.delete_by_term("src", rel)
+        with ix.searcher() as searcher:
+            claims = _Claims(searcher, released=report.removed)
+            _add_files(writer, todo, len(todo), indexed, vocab, claims, report, progress)
+        if report.wrote:
+            writer.commit()
+        else:
+            writer.cancel()  # only unreadable files: nothing to write
+    except BaseException:
+        if not writer.is_closed:
             writer.cancel()
+        raise
+    return report
+
+
+def _rebuild(
+    home: Path, files: dict[str, Path], vocab: facets.Vocabulary, budget, progress
+) -> SyncReport:
+    report = SyncReport(rebuilt=True)
+    try:
+        old = open_index(home, create=False)
+    except (FileNotFoundError, storage.PointerError):
+        old = None  # none yet, or a broken pointer: what a rebuild is for
+    # Our writer lock keeps other syncs out; Whoosh's lock on the old index also keeps out a
+    # writer that bypasses sync, whose commit would otherwise vanish with the swap.
+    old_lock = storage.whoosh_lock(old, budget) if old is not None else None
+    try:
+        indexed = manifest(old) if old is not None else {}
+        build = storage.new_build_dir(home)
+        try:
+            writer = storage.create_empty(build, schema()).writer()
+            try:
+                items = (_item(rel, path, vocab.fingerprint) for rel, path in files.items())
+                _add_files(writer, items, len(files), indexed, vocab, _Claims(), report, progress)
+                writer.commit()
+            except BaseException:
+                if not writer.is_closed:
+                    writer.cancel()
+                raise
+            report.removed = sorted(set(indexed) - set(files))
+            storage.promote(home, build)
+        except BaseException:
+            storage.discard(build)  # never promoted (or renamed away already: a no-op)
             raise
-    write_rejected(index_dir, report.rejected)
-    report.seconds = time.perf_counter() - started
+    finally:
+        if old_lock is not None:
+            old_lock.release()
     return report
 
 
 def _plan(
     ix, files: dict[str, Path], vocab_fingerprint: str
-) -> tuple[list[tuple[str, bytes, str]], list[str], dict]:
+) -> tuple[list[_Item], list[str], dict[str, str]]:
     """Files whose content differs from the manifest (with bytes and hash), removals, manifest."""
     indexed = manifest(ix)
     todo = []
     for rel, path in files.items():
-        data = path.read_bytes()
-        digest = file_digest(data, vocab_fingerprint)
-        if indexed.get(rel) != digest:
-            todo.append((rel, data, digest))
+        item = _item(rel, path, vocab_fingerprint)
+        if item.error or indexed.get(rel) != item.digest:
+            todo.append(item)
     return todo, sorted(set(indexed) - set(files)), indexed
 
 
@@ -257,14 +341,64 @@ def file_digest(data: bytes, vocab_fingerprint: str) -> str:
     return f"{hashlib.sha256(data).hexdigest()}:{vocab_fingerprint[:16]}"
 
 
-def _writer(ix, index_dir: Path, lock_timeout: float):
-    try:
-        return ix.writer(timeout=lock_timeout)
-    except LockError as err:
-        raise IndexBusy(
-            f"{index_dir}: 另一个索引进程正在写入，已等待 {lock_timeout:.0f} 秒 / another index "
-            f"run holds the write lock (waited {lock_timeout:.0f} s); try again when it ends"
-        ) from err
+def _add_files(
+    writer,
+    items: Iterable[_Item],
+    total: int,
+    indexed: dict[str, str],
+    vocab: facets.Vocabulary,
+    claims: _Claims,
+    report: SyncReport,
+    progress: ProgressFn | None,
+) -> None:
+    for i, item in enumerate(items, 1):
+        try:
+            if item.error:
+                raise bulletin.BulletinError(item.rel, item.error)
+            doc = bulletin.parse(bulletin.decode(item.data, item.rel), item.rel)
+            claims.take(doc)
+        except bulletin.BulletinError as err:
+            report.rejected.append(Rejected(item.rel, err.reason))
+        else:
+            (report.changed if item.rel in indexed else report.added).append(item.rel)
+            _replace_file(writer, item.rel, item.digest, doc, vocab, report)
+        if progress:
+            progress(i, total, item.rel)
+
+
+class _Claims:
+    """Which file holds each article id. Ids are slugs of paths (``a/b.md``, ``a.b.md`` and
+    ``a/b.txt`` share theirs), so two files can claim one id; the later one is refused rather
+    than merged. An id stays with the file that holds it in the index unless that file is
+    removed in this run or was already replaced in it by a version without the id; otherwise
+    the first file of the run (in path order) to claim it keeps it."""
+
+    def __init__(self, searcher=None, released: Iterable[str] = ()):
+        self.searcher = searcher  # the committed index as it was before this run
+        self.released = set(released)
+        self.taken: dict[str, str] = {}
+        self.replaced: set[str] = set()
+
+    def take(self, doc: bulletin.Bulletin) -> None:
+        for article in doc.articles:
+            other = self.taken.get(article.id) or self._holder(article.id)
+            if other and other != doc.source:
+                raise bulletin.BulletinError(
+                    doc.source,
+                    f"文章编号重复 / duplicate article id {article.id} (also in {other})",
+                )
+        self.taken.update((article.id, doc.source) for article in doc.articles)
+        self.replaced.add(doc.source)
+
+    def _holder(self, aid: str) -> str | None:
+        if self.searcher is None:
+            return None
+        # Every article has a paragraph 1: one term lookup, no scan of the records.
+        docnum = self.searcher.document_number(pid=f"{aid}#1")
+        if docnum is None:
+            return None
+        src = self.searcher.stored_fields(docnum)["src"]
+        return None if src in self.released or src in self.replaced else src
 
 
 def _replace_file(
@@ -282,28 +416,6 @@ def _replace_file(
         for para_doc in paragraph_docs(article, facets.extract(article, vocab)):
             report.paragraphs += 1
             writer.add_document(**para_doc)
-
-
-def write_rejected(index_dir: Path, rejected: list[Rejected]) -> None:
-    """Record the files the last sync refused (for /api/health); atomic, and only if changed."""
-    path = Path(index_dir) / REJECTED_FILE
-    data = json.dumps([asdict(r) for r in rejected], ensure_ascii=False, indent=1)
-    if path.exists() and path.read_text(encoding="utf-8") == data:
-        return
-    fd, tmp = tempfile.mkstemp(dir=index_dir, prefix=".rejected-")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(data)
-    os.replace(tmp, path)
-
-
-def read_rejected(index_dir: Path) -> list[dict]:
-    path = Path(index_dir) / REJECTED_FILE
-    if not path.exists():
-        return []
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
 
 
 def stats(ix) -> dict[str, int]:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup
+from whoosh import collectors
 from whoosh import query as wq
 
 from searchsvc import index as index_mod
@@ -37,6 +38,7 @@ from searchsvc.query import (
 MAX_PER_PAGE = 100
 MAX_FILTER_VALUES = 20  # per facet in one request
 SNIPPET_CHARS = 160
+TIME_BUDGET_SECONDS = 5.0  # per query; past it the answer is a 503 that says how to narrow down
 SORTS = ("relevance", "-date", "date")
 ARTICLE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -174,11 +176,20 @@ class ArticleNotFound(LookupError):
 
 
 class Engine:
-    """Search over one index directory. Thread-safe: each thread keeps its own Whoosh searcher."""
+    """Search over one index home. Thread-safe: each thread keeps its own Whoosh searcher.
 
-    def __init__(self, index_dir: Path):
+    Every request checks, cheaply, whether a sync committed a new generation (the searcher is
+    refreshed) or a full rebuild swapped in a new index folder (the index is reopened); the
+    request already running finishes on the searcher it started with.
+    """
+
+    def __init__(self, index_dir: Path, time_budget: float = TIME_BUDGET_SECONDS):
         self.index_dir = Path(index_dir)
+        self.time_budget = time_budget
+        self._live = index_mod.live_dir(self.index_dir)
         self.ix = index_mod.open_index(self.index_dir)
+        self._opened = 0  # bumped whenever the index is reopened; threads then drop searchers
+        self._open_lock = threading.Lock()
         self._local = threading.local()
         self._catalog: Catalog | None = None
         self._catalog_lock = threading.Lock()
@@ -187,19 +198,27 @@ class Engine:
     # -- plumbing
 
     def _searcher(self):
+        live = index_mod.live_dir(self.index_dir)
+        if live != self._live:
+            with self._open_lock:
+                if live != self._live:
+                    self.ix = index_mod.open_index(self.index_dir)
+                    self._live = live
+                    self._opened += 1
         s = getattr(self._local, "searcher", None)
-        if s is None:
+        if s is None or getattr(self._local, "opened", None) != self._opened:
             s = self.ix.searcher()
+            self._local.opened = self._opened
         elif not s.up_to_date():
             s = s.refresh()
         self._local.searcher = s
         return s
 
     def _catalog_for(self, searcher) -> Catalog:
-        gen = searcher.reader().generation()
+        key = (self._opened, searcher.reader().generation())
         with self._catalog_lock:
-            if self._catalog is None or self._catalog.generation != gen:
-                self._catalog = Catalog.load(searcher)
+            if self._catalog is None or self._catalog.key != key:
+                self._catalog = Catalog.load(searcher, key)
             return self._catalog
 
     def close(self) -> None:
@@ -221,7 +240,7 @@ class Engine:
         if tree is None:
             groups: dict[str, _Group] = {aid: _Group(0.0) for aid in catalog.newest_first}
         else:
-            groups = self._groups(searcher, tree, catalog)
+            groups = self._groups(searcher, tree, catalog, started + self.time_budget)
         in_range = (aid for aid in groups if req.in_dates(catalog.articles[aid]["date"]))
         kept, facet_lists = count_facets(in_range, catalog.articles, selection)
         order = self._order({aid: groups[aid] for aid in kept}, catalog, req.sort)
@@ -240,15 +259,21 @@ class Engine:
             facets=facet_lists,
         )
 
-    def _groups(self, searcher, tree: Node, catalog: Catalog) -> dict[str, _Group]:
+    def _groups(self, searcher, tree: Node, catalog: Catalog, deadline: float) -> dict[str, _Group]:
         """Paragraph hits of the tree, grouped by article id."""
         q = wq.And([to_whoosh(tree), wq.Term("kind", "para")])
-        hits = searcher.search(q, limit=None)
+        # The query itself goes in, not a ``filter=``: wrapping collectors is where Whoosh loses
+        # filters, and this way there is nothing to lose.
+        collector = _DeadlineCollector(searcher.collector(limit=None), deadline, self.time_budget)
+        searcher.search_with_collector(q, collector)
+        hits = collector.results()
         aids = searcher.reader().column_reader("aid")
         check = needs_check(tree)
         groups: dict[str, _Group] = {}
         article_fields: dict[str, dict[str, str]] = {}  # normalised title/names, once per article
-        for docnum, score in hits.items():
+        for i, (docnum, score) in enumerate(hits.items()):
+            if i % 256 == 255:
+                _check_deadline(deadline, self.time_budget)
             aid = aids[docnum]
             meta = catalog.articles.get(aid)
             if meta is None:
@@ -335,14 +360,46 @@ class Engine:
 
     def health(self) -> dict:
         searcher = self._searcher()
-        catalog = self._catalog_for(searcher)
+        live = index_mod.live_dir(self.index_dir)
         return {
             "status": "ok",
-            "generation": catalog.generation,
+            "generation": searcher.reader().generation(),
             **index_mod.counts(searcher),
-            "last_sync": _mtime_iso(self.index_dir),
+            "index_bytes": sum(f.stat().st_size for f in live.glob("*") if f.is_file()),
+            "last_sync": _mtime_iso(live),
             "rejected": index_mod.read_rejected(self.index_dir),
         }
+
+
+class SearchTimeout(Exception):
+    """A query ran past its time budget (the web face answers 503)."""
+
+
+def _check_deadline(deadline: float, budget: float) -> None:
+    if time.perf_counter() > deadline:
+        raise SearchTimeout(
+            f"检索超时（超过 {budget:g} 秒），请加词、加引号或筛选缩小范围 / the query took longer "
+            f"than {budget:g} s: add words, quote a phrase or filter to narrow it down"
+        )
+
+
+class _DeadlineCollector(collectors.WrappingCollector):
+    """Stops collecting when the request's budget is spent.
+
+    Whoosh's ``TimeLimitCollector`` starts a timer thread per search and wants SIGALRM, which
+    only the main thread may use; waitress answers in worker threads. Checking the clock every
+    few hundred hits costs nothing.
+    """
+
+    def __init__(self, child, deadline: float, budget: float):
+        super().__init__(child)
+        self.deadline, self.budget = deadline, budget
+
+    def collect_matches(self):
+        for i, sub_docnum in enumerate(self.child.matches()):
+            if i % 256 == 255:
+                _check_deadline(self.deadline, self.budget)
+            self.child.collect(sub_docnum)
 
 
 @dataclass

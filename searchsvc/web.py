@@ -6,6 +6,7 @@ message and a 4xx; nothing reaches the user as a traceback.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlencode
@@ -13,9 +14,11 @@ from urllib.parse import unquote_to_bytes, urlencode
 from flask import Flask, abort, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from searchsvc import uploads
 from searchsvc.config import Config
 from searchsvc.query import QueryError
-from searchsvc.search import ArticleNotFound, Engine, SearchRequest
+from searchsvc.reindexer import Reindexer, Run
+from searchsvc.search import ArticleNotFound, Engine, SearchRequest, SearchTimeout
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 MAX_URL_PARAM_CHARS = 2000
@@ -32,8 +35,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    engine = Engine(config.index)
+    app.config["MAX_CONTENT_LENGTH"] = uploads.MAX_UPLOAD_BYTES
+    engine = Engine(config.index, time_budget=config.query_budget)
+    reindexer = Reindexer(config.corpus, config.index, config.vocab)
     app.extensions["searchsvc"] = engine
+    app.extensions["searchsvc.reindexer"] = reindexer
 
     def is_api() -> bool:
         return request.path.startswith("/api/")
@@ -46,6 +52,14 @@ def create_app(config: Config | None = None) -> Flask:
     @app.errorhandler(QueryError)
     def query_error(err: QueryError):
         return error(400, err.code, err.message)
+
+    @app.errorhandler(uploads.UploadError)
+    def upload_error(err: uploads.UploadError):
+        return error(err.status, err.code, err.message)
+
+    @app.errorhandler(SearchTimeout)
+    def search_timeout(err: SearchTimeout):
+        return error(503, "timeout", str(err))
 
     @app.errorhandler(ArticleNotFound)
     def not_found(err: ArticleNotFound):
@@ -128,7 +142,56 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.get("/api/health")
     def api_health():
-        return jsonify(engine.health())
+        last = reindexer.last
+        sync = {"pending": reindexer.pending, "last_error": last.error if last else None}
+        return jsonify({**engine.health(), "sync": sync})
+
+    def require_admin() -> None:
+        token = config.admin_token
+        if not token:
+            raise uploads.UploadError(
+                403,
+                "admin_disabled",
+                "管理接口未开启，请设置 SEARCHSVC_ADMIN_TOKEN / admin endpoints are off: "
+                "set SEARCHSVC_ADMIN_TOKEN",
+            )
+        given = request.headers.get("Authorization", "")
+        scheme, _, credential = given.partition(" ")
+        # compare_digest: the time taken must not tell how much of a guess was right.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            credential.strip().encode(), token.encode()
+        ):
+            raise uploads.UploadError(
+                401,
+                "unauthorized",
+                "需要管理令牌：Authorization: Bearer <token> / "
+                "send the admin token as Authorization: Bearer <token>",
+            )
+
+    def wait_param() -> float | None:
+        """``wait=0`` answers at once; otherwise wait (bounded) for the sync to finish."""
+        return None if _param("wait", "1") in ("0", "false", "no") else uploads.SYNC_WAIT_SECONDS
+
+    @app.post("/api/bulletins")
+    def api_upload():
+        require_admin()
+        name, data = _upload_body()
+        saved = uploads.save(config.corpus, name, data, replace=_param("replace", "") == "1")
+        ticket = reindexer.request()
+        wait = wait_param()
+        run = reindexer.wait(ticket, wait) if wait else None
+        body, status = uploads.outcome(saved, run)
+        return jsonify(body), status
+
+    @app.post("/api/reindex")
+    def api_reindex():
+        require_admin()
+        ticket = reindexer.request()
+        wait = wait_param()
+        run = reindexer.wait(ticket, wait) if wait else None
+        if run is None:
+            return jsonify({"status": "queued", "ticket": ticket}), 202
+        return jsonify(_run_dict(run)), 503 if run.error else 200
 
     @app.get("/favicon.ico")
     def favicon():
@@ -154,6 +217,25 @@ def _int_param(name: str, default: int) -> int:
         raise QueryError(
             f"bad_{name}", f"{name} 须为整数，收到 {raw[:20]!r} / {name} must be a whole number"
         ) from None
+
+
+def _upload_body() -> tuple[str, bytes]:
+    """The uploaded file: a multipart part named ``file``, or the raw body with ``?name=``."""
+    part = request.files.get("file")
+    if part is not None:
+        return part.filename or "", part.read()
+    if request.files or request.form:
+        raise uploads.UploadError(
+            400, "no_file", "请用 file 字段上传文件 / send the bulletin in a form field named file"
+        )
+    return _param("name", ""), request.get_data(cache=False)
+
+
+def _run_dict(run: Run) -> dict:
+    if run.error:
+        return {"error": {"code": "sync_failed", "message": run.error}}
+    report = asdict(run.report)
+    return {"status": "done", **report, "wrote": run.report.wrote}
 
 
 def _list_param(name: str) -> tuple[str, ...]:

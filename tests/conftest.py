@@ -71,13 +71,24 @@ class LiveServer:
         self.app = create_app(config)
         self.server = make_server(self.app, "127.0.0.1", free_port(), threads=4)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.closing = False
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            # close() from another thread can pull the socket out from under select(): EBADF.
+            if not self.closing:
+                raise
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        self.closing = True
+        self.app.extensions["searchsvc.reindexer"].close()
         self.server.close()
         self.thread.join(timeout=5)
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from searchsvc import bulletin
+from searchsvc import bulletin, storage
 from searchsvc.facets import VOCAB_DIR, Vocabulary
 from searchsvc.index import (
     IndexBusy,
@@ -14,6 +14,7 @@ from searchsvc.index import (
     manifest,
     open_index,
     read_rejected,
+    schema,
     stats,
     sync,
 )
@@ -169,3 +170,197 @@ def test_editing_a_vocabulary_rereads_every_bulletin(dirs, tmp_path):
     report = sync(corpus, index, vocab_dir=vocab)
     assert report.changed == [SEED.name] and not report.added
     assert Engine(index).article(heng_feng).meta["district"] == ["东城区"]
+
+
+# --------------------------------------------------------------------------- the home's layout
+
+
+def whoosh_files(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(("_MAIN_", "MAIN")))
+
+
+def test_full_rebuild_swaps_in_a_fresh_folder(dirs):
+    corpus, index = dirs
+    sync(corpus, index)  # the original layout: the Whoosh files in the home itself
+    assert storage.live_dir(index) == index and whoosh_files(index)
+    old = stats(open_index(index))
+
+    report = sync(corpus, index, full=True)
+    assert (
+        report.rebuilt
+        and report.changed == [SEED.name]
+        and "rebuilt from scratch" in (report.summary())
+    )
+    live = storage.live_dir(index)
+    assert (index / "CURRENT").read_text().strip() == live.name
+    assert live.name.startswith("live-") and whoosh_files(live)
+    assert whoosh_files(index) == []  # the replaced index is gone from the home
+    assert {p.name for p in index.iterdir()} == {"CURRENT", "LOCK", "rejected.json", live.name}
+    assert stats(open_index(index)) == old
+    assert Engine(index).search(SearchRequest(q="劳模工匠")).total == 2
+
+    # Incremental runs now write into the live folder.
+    page = shared_bulletins()[0]
+    shutil.copy(page, corpus)
+    assert sync(corpus, index).added == [page.name]
+    assert storage.live_dir(index) == live and stats(open_index(index))["files"] == 2
+
+    # A second rebuild replaces the first one's folder.
+    sync(corpus, index, full=True)
+    assert storage.live_dir(index) != live and not live.exists()
+    assert len(list(index.glob("live-*"))) == 1
+    assert stats(open_index(index))["files"] == 2
+
+
+def test_a_rebuild_failing_at_the_swap_leaves_the_old_index_serving(dirs, monkeypatch):
+    corpus, index = dirs
+    sync(corpus, index, full=True)
+    live = storage.live_dir(index)
+    shutil.copy(shared_bulletins()[0], corpus)
+
+    def no_space(path):
+        raise OSError(28, "No space left on device")
+
+    # Fails after the build folder was renamed live-*, before CURRENT was replaced.
+    monkeypatch.setattr(storage, "_fsync_dir", no_space)
+    with pytest.raises(OSError, match="No space"):
+        sync(corpus, index, full=True)
+    monkeypatch.undo()
+    assert storage.live_dir(index) == live
+    assert stats(open_index(index))["files"] == 1
+    orphans = [p for p in index.glob("live-*") if p != live]
+    assert len(orphans) == 1  # never in service; the next run removes it
+    assert sync(corpus, index).added == [shared_bulletins()[0].name]
+    assert not orphans[0].exists() and list(index.glob("live-*")) == [live]
+
+
+def test_what_killed_runs_leave_is_tidied_by_the_next_run(dirs):
+    corpus, index = dirs
+    sync(corpus, index)
+    gen = open_index(index).latest_generation()
+    leftovers = [
+        index / "build-20250101T000000000000",  # a rebuild killed mid-way
+        index / "live-20250101T000000000000",  # renamed, killed before the switch
+        index / f"_MAIN_{gen + 1}.toc.1732000000.5",  # a commit killed before its rename
+        index / "MAIN_deadbeefdeadbeef.trm",  # the segment of a commit killed mid-way
+        index / "MAIN.tmp",  # its posting pool
+        index / ".rejected-x1y2",
+    ]
+    for path in leftovers:
+        if "." in path.name and not path.name.startswith(("build", "live", "MAIN.tmp")):
+            path.write_bytes(b"\x00half-written")
+        else:
+            path.mkdir()
+            (path / "junk").write_bytes(b"\x00")
+    before = stats(open_index(index))
+    report = sync(corpus, index)
+    assert not report.wrote
+    assert [p.name for p in leftovers if p.exists()] == []
+    assert stats(open_index(index)) == before
+    assert Engine(index).search(SearchRequest(q="劳模工匠")).total == 2
+
+
+def test_a_reader_creating_the_index_never_wipes_a_commit(dirs):
+    corpus, index = dirs
+    sync(corpus, index)
+    # whoosh.index.create_in would delete the TOC just committed; open_index must not.
+    before = stats(open_index(index))
+    storage.create_empty(index, schema())
+    assert stats(open_index(index)) == before
+
+
+def test_a_broken_pointer_is_reported_and_a_rebuild_repairs_it(dirs):
+    corpus, index = dirs
+    sync(corpus, index, full=True)
+    (index / "CURRENT").write_text("../elsewhere\n")
+    with pytest.raises(storage.PointerError, match="bad pointer"):
+        open_index(index)
+    with pytest.raises(storage.PointerError):
+        sync(corpus, index)
+    assert sync(corpus, index, full=True).rebuilt
+    assert stats(open_index(index))["articles"] == 6
+    # The old folder could not be told from a live one while the pointer was broken; the next
+    # run, with a good pointer again, removes it.
+    assert len(list(index.glob("live-*"))) == 2
+    sync(corpus, index)
+    assert list(index.glob("live-*")) == [storage.live_dir(index)]
+
+
+def test_a_missing_live_folder_is_a_clear_error(dirs):
+    corpus, index = dirs
+    sync(corpus, index, full=True)
+    shutil.rmtree(storage.live_dir(index))
+    with pytest.raises(FileNotFoundError, match="searchsvc index --full"):
+        open_index(index)
+
+
+def test_a_waiting_run_says_so_once_then_gives_up(dirs):
+    corpus, index = dirs
+    sync(corpus, index)
+    told = []
+    budget = storage.Budget(index, 0)
+    with storage.writer_lock(index, budget):  # another run holds the home's lock
+        started = time.monotonic()
+        with pytest.raises(IndexBusy, match="write lock"):
+            sync(corpus, index, lock_timeout=0.5, on_wait=told.append)
+        assert time.monotonic() - started >= 0.5
+        with pytest.raises(IndexBusy):
+            sync(corpus, index, lock_timeout=0.3, full=True)
+    assert told == [storage.WAIT_MESSAGE]
+    assert storage.live_dir(index) == index  # the rebuild never started
+
+    def release_soon():
+        with storage.writer_lock(index, storage.Budget(index, 0)):
+            time.sleep(0.5)
+
+    holder = threading.Thread(target=release_soon)
+    holder.start()
+    time.sleep(0.1)
+    shutil.copy(shared_bulletins()[1], corpus)
+    report = sync(corpus, index, lock_timeout=10, on_wait=told.append)
+    holder.join()
+    assert report.added == [shared_bulletins()[1].name] and len(told) == 2
+
+
+# --------------------------------------------------------------------------- duplicate ids
+
+
+def test_a_file_taking_ids_another_file_holds_is_rejected(dirs):
+    corpus, index = dirs
+    first, second, third = shared_bulletins()[:3]
+    (corpus / "x").mkdir()
+    shutil.copy(first, corpus / "x" / "y.md")
+    sync(corpus, index)
+    held = stats(open_index(index))
+
+    shutil.copy(second, corpus / "x.y.md")  # the same slug: x.y-1, x.y-2 ...
+    report = sync(corpus, index)
+    assert report.added == [] and [r.file for r in report.rejected] == ["x.y.md"]
+    assert report.rejected[0].reason == (
+        "文章编号重复 / duplicate article id x.y-1 (also in x/y.md)"
+    )
+    assert stats(open_index(index)) == held  # nothing of x.y.md, all of x/y.md
+    assert Engine(index).article("x.y-1").meta["source"] == "x/y.md"
+
+    # Two new files of one run: the first in path order keeps the ids.
+    (corpus / "p").mkdir()
+    shutil.copy(third, corpus / "p" / "q.md")
+    shutil.copy(third, corpus / "p" / "q.txt")
+    report = sync(corpus, index)
+    assert report.added == ["p/q.md"]
+    assert sorted(r.file for r in report.rejected) == ["p/q.txt", "x.y.md"]
+
+    # Once x/y.md is gone (in the same run), x.y.md may take the ids.
+    (corpus / "x" / "y.md").unlink()
+    report = sync(corpus, index)
+    assert report.removed == ["x/y.md"] and report.added == ["x.y.md"]
+    assert Engine(index).article("x.y-1").meta["source"] == "x.y.md"
+    with open_index(index).searcher() as s:
+        pids = [f["pid"] for f in s.all_stored_fields() if "pid" in f]
+    assert len(pids) == len(set(pids))
+
+    # A rebuild applies the same rule and indexes the same.
+    expected = stats(open_index(index))
+    report = sync(corpus, index, full=True)
+    assert [r.file for r in report.rejected] == ["p/q.txt"]
+    assert stats(open_index(index)) == expected

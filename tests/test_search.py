@@ -167,3 +167,13 @@ def test_health_counts(engine):
     assert health["articles"] == 6 and health["files"] == 1
     assert health["paragraphs"] == sum(len(a.paragraphs) for a in seed_articles())
     assert health["last_sync"]
+
+
+def test_a_query_past_its_time_budget_is_stopped(mixed_dirs):
+    from searchsvc.search import Engine, SearchTimeout
+
+    impatient = Engine(mixed_dirs[1], time_budget=0.0)
+    with pytest.raises(SearchTimeout, match="narrow it down"):
+        impatient.search(SearchRequest(q="的"))
+    # A query that finds little finishes before the first clock check.
+    assert impatient.search(SearchRequest(q="压花")).total == 1

@@ -222,3 +222,12 @@ def test_search_page_facet_links_toggle_values(live_server):
     both = urllib.parse.urlencode({"q": "工会", "district": ["昌平区", "朝阳区"]}, doseq=True)
     assert f'href="/?{both.replace("&", "&amp;")}"' in body
     assert '<input type="hidden" name="district" value="昌平区">' in body
+
+
+def test_a_slow_query_is_a_503_with_advice(mixed_dirs):
+    corpus, index = mixed_dirs
+    with LiveServer(Config(corpus=corpus, index=index, query_budget=0.0)) as server:
+        status, data = get_json(server, "/api/search", q="的")
+        assert status == 503 and data["error"]["code"] == "timeout"
+        assert "秒" in data["error"]["message"]
+        assert get_json(server, "/api/search", q="压花")[0] == 200
