@@ -210,7 +210,11 @@ class Engine:
             s = self.ix.searcher()
             self._local.opened = self._opened
         elif not s.up_to_date():
-            s = s.refresh()
+            if s.doc_count_all():
+                s = s.refresh()  # reuses the readers of segments that did not change
+            else:  # Whoosh cannot refresh from an empty reader (it has no segments to reuse)
+                s.close()
+                s = self.ix.searcher()
         self._local.searcher = s
         return s
 
@@ -261,6 +265,8 @@ class Engine:
 
     def _groups(self, searcher, tree: Node, catalog: Catalog, deadline: float) -> dict[str, _Group]:
         """Paragraph hits of the tree, grouped by article id."""
+        if not catalog.articles:
+            return {}  # also: an index with no segment yet has no ``aid`` column to read
         q = wq.And([to_whoosh(tree), wq.Term("kind", "para")])
         # The query itself goes in, not a ``filter=``: wrapping collectors is where Whoosh loses
         # filters, and this way there is nothing to lose.

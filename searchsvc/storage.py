@@ -40,7 +40,7 @@ BUILD_PREFIX = "build-"
 WHOOSH_NAME = "MAIN"  # Whoosh's default index name: files _MAIN_<gen>.toc, MAIN_<segment>.*
 WAIT_MESSAGE = "另一个索引进程正在写入，等待中… / waiting for another index run…"
 _POLL = 0.1  # seconds between attempts at a busy lock
-_FOLDER = re.compile(r"(?:live|build)-[0-9A-Za-z_-]+")
+_LIVE_NAME = re.compile(r"live-[0-9A-Za-z_-]+")
 # Whoosh's own files: TOCs (and the temp TOC a killed commit leaves: _MAIN_3.toc.1732…),
 # segment files, its write lock, and the posting pool's temp folder.
 _WHOOSH_FILE = re.compile(rf"_{WHOOSH_NAME}_\d+\.toc(?:\..*)?|{WHOOSH_NAME}_.+|{WHOOSH_NAME}\.tmp")
@@ -61,7 +61,7 @@ def pointer(home: Path) -> str | None:
         name = (Path(home) / POINTER).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    if not _FOLDER.fullmatch(name):
+    if not _LIVE_NAME.fullmatch(name):
         # Written only by `promote` (atomically), so this is a hand edit; refuse to guess.
         raise PointerError(
             f"{Path(home) / POINTER}: 指针文件内容无效 / bad pointer {name!r}; "
@@ -82,20 +82,22 @@ def live_dir(home: Path) -> Path:
 
 
 class Budget:
-    """One time budget for all the waiting a run does (the home lock, then Whoosh's), and one
-    message when it first has to wait."""
+    """One time budget for all the waiting a run does (the home lock, then Whoosh's), counted
+    from the first wait (planning a big corpus is not waiting), and one message then."""
 
     def __init__(self, home: Path, timeout: float, on_wait: Callable[[str], None] | None = None):
         self.home, self.timeout, self.on_wait = Path(home), timeout, on_wait
-        self.deadline = time.monotonic() + timeout
-        self.waited = False
+        self.deadline: float | None = None  # set by the first wait
 
     def waiting(self) -> None:
-        if not self.waited and self.on_wait:
-            self.on_wait(WAIT_MESSAGE)
-        self.waited = True
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.timeout
+            if self.on_wait:
+                self.on_wait(WAIT_MESSAGE)
 
     def left(self) -> float:
+        if self.deadline is None:
+            return self.timeout
         return max(0.0, self.deadline - time.monotonic())
 
     def busy(self) -> IndexBusy:

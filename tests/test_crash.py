@@ -93,12 +93,6 @@ def serving(home: Path) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.xfail(
-    reason="search.Engine on an index without segments (a first run killed before its commit): "
-    "Catalog.load raises NotImplementedError from EmptyReader.column_reader, and the next "
-    "request's searcher.refresh() raises TypeError inside Whoosh",
-    strict=False,
-)
 def test_an_empty_index_answers_searches(tmp_path):
     corpus, home = tmp_path / "corpus", tmp_path / "index"
     corpus.mkdir()
