@@ -30,6 +30,7 @@ test: index lint
 # Index and query times on a slice of ../shared's archive, against a stock baseline (PAGES=300).
 bench: install
 	$(BIN)/python bench/slice.py --pages $${PAGES:-300}
+	$(BIN)/python bench/refresh.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -256,7 +256,14 @@ def serve(
         reindexer.request()  # whatever landed while nobody was watching
         _start_watching(cfg, lambda changes: reindexer.request())
     click.echo(f"档案检索 serving http://{cfg.host}:{cfg.port}/ (index {cfg.index})")
-    run_server(app, cfg.host, cfg.port, cfg.threads)
+    # SIGTERM (systemd, docker stop) ends the server like Ctrl-C: the sync worker is shut down.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        run_server(app, cfg.host, cfg.port, cfg.threads)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.extensions["searchsvc.reindexer"].close(timeout=5)
 
 
 @main.command(help="Watch the corpus and sync the index whenever bulletins land, change or go.")
@@ -271,7 +278,7 @@ def watch(poll: bool, debounce: int, corpus: Path | None, index_dir: Path | None
     if not cfg.corpus.is_dir():
         _fail(f"{cfg.corpus}: 语料目录不存在 / corpus folder not found", 2)
     _logging()
-    reindexer = Reindexer(cfg.corpus, cfg.index, cfg.vocab)
+    reindexer = Reindexer(cfg.corpus, cfg.index, cfg.vocab, in_process=True)
 
     def sync_now(changes=()) -> None:
         run = reindexer.wait(reindexer.request())

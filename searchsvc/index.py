@@ -32,6 +32,7 @@ from searchsvc.storage import IndexBusy, live_dir, read_rejected, write_rejected
 __all__ = ["IndexBusy", "live_dir", "read_rejected", "write_rejected"]
 
 BULLETIN_SUFFIXES = {".md", ".txt"}
+LIVE_CHUNK_BYTES = 512 * 1024  # the live server commits after about this much text (~5 s)
 LOCK_TIMEOUT = 60.0  # seconds a second writer waits for the first before giving up
 TITLE_BOOST = 2.0
 
@@ -209,6 +210,7 @@ def sync(
     vocab_dir: Path | None = None,
     full: bool = False,
     on_wait: Callable[[str], None] | None = None,
+    chunk_bytes: int | None = None,
 ) -> SyncReport:
     """Bring the index in ``home`` in line with the bulletins in ``corpus``.
 
@@ -221,6 +223,11 @@ def sync(
     and skipped; in an incremental run its older indexed version (if any) stays searchable.
     The whole run holds the home's writer lock; a run that has to wait calls ``on_wait`` once,
     and gives up with IndexBusy after ``lock_timeout`` seconds of waiting.
+
+    ``chunk_bytes`` (incremental only): commit after about that much text instead of once at
+    the end — what the live server does, so the first of many new pages is searchable in
+    seconds. A run killed half-way then leaves the chunks it committed (each complete, with its
+    files' manifest entries) and the next run does the rest.
 
     The vocabularies are read first: a malformed one raises ``facets.VocabError`` before anything
     is written. Their fingerprint is part of every file's recorded hash, so editing a vocabulary
@@ -235,7 +242,10 @@ def sync(
     with storage.writer_lock(home, budget):
         storage.tidy(home)  # what a killed run left: build folders, replaced live folders
         files = corpus_files(corpus)
-        report = (_rebuild if full else _update)(home, files, vocab, budget, progress)
+        if full:
+            report = _rebuild(home, files, vocab, budget, progress)
+        else:
+            report = _update(home, files, vocab, budget, progress, chunk_bytes)
         write_rejected(home, report.rejected)
     report.seconds = time.perf_counter() - started
     return report
@@ -257,7 +267,12 @@ def _item(rel: str, path: Path, vocab_fingerprint: str) -> _Item:
 
 
 def _update(
-    home: Path, files: dict[str, Path], vocab: facets.Vocabulary, budget, progress
+    home: Path,
+    files: dict[str, Path],
+    vocab: facets.Vocabulary,
+    budget,
+    progress,
+    chunk_bytes: int | None = None,
 ) -> SyncReport:
     report = SyncReport()
     ix = open_index(home)
@@ -275,16 +290,40 @@ def _update(
             writer.delete_by_term("src", rel)
         with ix.searcher() as searcher:
             claims = _Claims(searcher, released=report.removed)
-            _add_files(writer, todo, len(todo), indexed, vocab, claims, report, progress)
-        if report.wrote:
-            writer.commit()
-        else:
-            writer.cancel()  # only unreadable files: nothing to write
+            done = 0
+            for n, chunk in enumerate(_chunks(todo, chunk_bytes)):
+                if n:
+                    writer = storage.whoosh_writer(ix, budget)
+                _add_files(writer, chunk, len(todo), indexed, vocab, claims, report, progress, done)
+                done += len(chunk)
+                if report.wrote:
+                    writer.commit()  # readers see this chunk now, not when the whole run ends
+                else:
+                    writer.cancel()  # only unreadable files so far: nothing to write
     except BaseException:
         if not writer.is_closed:
             writer.cancel()
         raise
     return report
+
+
+def _chunks(items: list[_Item], size: int | None) -> Iterator[list[_Item]]:
+    """``items`` in runs of about ``size`` bytes (None: all in one).
+
+    The price of a chunk is a commit, and now and then a segment merge.
+    """
+    if size is None:
+        yield items
+        return
+    chunk, total = [], 0
+    for item in items:
+        chunk.append(item)
+        total += len(item.data or b"")
+        if total >= size:
+            yield chunk
+            chunk, total = [], 0
+    if chunk or not items:
+        yield chunk
 
 
 def _rebuild(
@@ -350,8 +389,9 @@ def _add_files(
     claims: _Claims,
     report: SyncReport,
     progress: ProgressFn | None,
+    done: int = 0,
 ) -> None:
-    for i, item in enumerate(items, 1):
+    for i, item in enumerate(items, done + 1):
         try:
             if item.error:
                 raise bulletin.BulletinError(item.rel, item.error)

@@ -4,14 +4,23 @@ Uploads, ``POST /api/reindex`` and the corpus watcher all call ``request()``; re
 arrive while a sync runs are served by the next one (a burst of 50 uploads is two syncs, not 50).
 Readers never wait for it: they keep searching the committed generation and pick up the next one
 after the commit. Across processes, ``index.sync`` itself holds the index's writer lock.
+
+The sync runs in a worker *process*: indexing is pure-Python CPU work, and in the server's
+process it would share the GIL with the threads answering queries — on two cores it would get a
+fraction of one and slow every query down. The worker is started once (spawned, not forked: the
+server has threads) and reused; if it dies, the next sync starts a new one.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +43,12 @@ class Run:
 
 
 class Reindexer:
-    def __init__(self, corpus: Path, home: Path, vocab_dir: Path | None = None):
+    def __init__(
+        self, corpus: Path, home: Path, vocab_dir: Path | None = None, in_process: bool = False
+    ):
         self.corpus, self.home, self.vocab_dir = Path(corpus), Path(home), vocab_dir
+        self.in_process = in_process  # run syncs in this process (a CLI that does nothing else)
+        self._pool: ProcessPoolExecutor | None = None
         self._cond = threading.Condition()
         self._requested = 0  # tickets handed out
         self._served = 0  # every ticket ≤ this is covered by a finished run
@@ -79,6 +92,9 @@ class Reindexer:
             thread = self._thread
         if thread is not None:
             thread.join(timeout)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def _loop(self) -> None:
         while True:
@@ -97,7 +113,7 @@ class Reindexer:
         started = time.time()
         report, error = None, None
         try:
-            report = index.sync(self.corpus, self.home, vocab_dir=self.vocab_dir)
+            report = self._run_sync()
         except Exception as err:  # a failed sync must not kill the writer thread
             error = str(err) or type(err).__name__
             log.error("sync failed: %s", error)
@@ -107,3 +123,34 @@ class Reindexer:
             for rejected in report.rejected:
                 log.warning("rejected %s: %s", rejected.file, rejected.reason)
         return Run(first, last, started, time.time(), report, error)
+
+    def _run_sync(self) -> index.SyncReport:
+        args = (self.corpus, self.home)
+        kwargs = {"vocab_dir": self.vocab_dir, "chunk_bytes": index.LIVE_CHUNK_BYTES}
+        if self.in_process:
+            return index.sync(*args, **kwargs)
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=context,
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
+        try:
+            return self._pool.submit(index.sync, *args, **kwargs).result()
+        except BrokenProcessPool:
+            self._pool = None  # the worker died (killed, out of memory): a new one next time
+            raise RuntimeError("索引进程意外退出 / the index worker process died") from None
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the worker: exit when the server is gone (killed, not shut down) rather than linger
+    holding its pipes. A sync cut short is safe: nothing is committed half-way."""
+
+    def check() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=check, name="parent-watch", daemon=True).start()

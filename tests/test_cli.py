@@ -109,3 +109,79 @@ def test_malformed_vocabulary_stops_index_with_file_and_line(tmp_path):
     assert result.returncode == 2
     assert f"{victim}:{len(lines)}:" in result.stderr
     assert not index.exists()  # stopped before anything was written
+
+
+def test_watch_indexes_bulletins_as_they_land(tmp_path):
+    import signal
+    import time
+
+    from searchsvc.index import open_index, stats
+
+    from .conftest import shared_bulletins
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "searchsvc.cli", "watch", "--corpus", str(corpus),
+         "--index", str(index), "--debounce", "200"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def files_indexed(n, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if index.exists() and stats(open_index(index))["files"] == n:
+                return True
+            time.sleep(0.2)
+        return False
+
+    try:
+        assert files_indexed(1)  # what was there before watching began
+        page = shared_bulletins()[0]
+        shutil.copy(page, corpus / page.name)
+        assert files_indexed(2)
+        (corpus / SEED.name).unlink()
+        assert files_indexed(1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "1 added" in err and "1 deleted" in err
+
+
+def test_serve_watch_picks_up_new_bulletins(tmp_path):
+    import time
+    import urllib.request
+
+    from .conftest import free_port, shared_bulletins
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    assert run("index", "--corpus", str(corpus), "--index", str(index)).returncode == 0
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "searchsvc.cli", "serve", "--watch", "--port", str(port),
+         "--corpus", str(corpus), "--index", str(index)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def health(timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health") as resp:
+                    yield json.loads(resp.read())
+            except OSError:
+                pass
+            time.sleep(0.2)
+
+    try:
+        assert any(h["files"] == 1 for h in health())
+        page = shared_bulletins()[1]
+        shutil.copy(page, corpus / page.name)
+        assert any(h["files"] == 2 for h in health())
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

@@ -364,3 +364,17 @@ def test_a_file_taking_ids_another_file_holds_is_rejected(dirs):
     report = sync(corpus, index, full=True)
     assert [r.file for r in report.rejected] == ["p/q.txt"]
     assert stats(open_index(index)) == expected
+
+
+def test_a_chunked_sync_commits_as_it_goes(dirs):
+    corpus, index = dirs
+    pages = shared_bulletins()[:3]
+    for page in pages:
+        shutil.copy(page, corpus)
+    report = sync(corpus, index, chunk_bytes=1)  # every file its own commit
+    assert sorted(report.added) == sorted([SEED.name, *(p.name for p in pages)])
+    ix = open_index(index)
+    assert ix.latest_generation() >= 3  # one commit per file (merges may add none)
+    expected = sum(len(bulletin.read(p, corpus).articles) for p in corpus.iterdir())
+    assert stats(ix)["articles"] == expected and stats(ix)["files"] == 4
+    assert not sync(corpus, index, chunk_bytes=1).wrote
