@@ -73,6 +73,18 @@ def normalize_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc  # loaded on first use: its dictionaries take a moment
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified (OpenCC, phrase-aware: 著名 and 乾隆 stay as they are)."""
+    return _t2s().convert(text) if text else text
+
+
 def units(norm: str) -> list[tuple[str, int, int]]:
     """The units of normalised text: ``(unit, start, end)`` for each Han char or Latin/digit run."""
     return [(m.group(), m.start(), m.end()) for m in _UNIT_RE.finditer(norm)]

@@ -65,8 +65,9 @@ def main() -> None:
 )
 @_paths
 def index_cmd(full: bool, lock_timeout: float, corpus: Path | None, index_dir: Path | None) -> None:
-    from searchsvc.facets import VocabError
+    from searchsvc.facets import VOCAB_DIR, VocabError
     from searchsvc.index import IndexBusy, sync
+    from searchsvc.lexicon import Lexicon
     from searchsvc.storage import PointerError
 
     cfg = Config.from_env(corpus=corpus, index=index_dir)
@@ -93,6 +94,9 @@ def index_cmd(full: bool, lock_timeout: float, corpus: Path | None, index_dir: P
         click.echo(f"{message} (≤ {lock_timeout:.0f} s)", err=True)
 
     try:
+        # The query-time vocabularies are not part of the index, but staff edit them alongside
+        # the others and this is where they look for errors.
+        Lexicon.load(cfg.vocab or VOCAB_DIR)
         report = sync(cfg.corpus, cfg.index, progress=progress, lock_timeout=lock_timeout,
                       vocab_dir=cfg.vocab, full=full, on_wait=waiting)  # fmt: skip
     except (FileNotFoundError, VocabError) as err:

@@ -75,7 +75,7 @@ class Vocabulary:
     @classmethod
     def load(cls, folder: Path = VOCAB_DIR) -> Vocabulary:
         """Read and check the three vocabulary files; raises VocabError naming file and line."""
-        org = _File(Path(folder) / "organizers.toml")
+        org = TomlFile(Path(folder) / "organizers.toml")
         org.only(None, ("verbs", "names"))
         verbs = org.lists("verbs", (*ROLES, "event", "not_verb"), required=(*ROLES, "event"))
         # Longest first, so that 总工会 is peeled off before 工会, 将于 before 将.
@@ -84,7 +84,7 @@ class Vocabulary:
         if [c for c in names["stop_chars"] if len(c) != 1]:
             org.fail("stop_chars 只能是单字 / must be single characters", "names", "stop_chars")
 
-        dis = _File(Path(folder) / "districts.toml")
+        dis = TomlFile(Path(folder) / "districts.toml")
         rules = dis.lists("places", ("foreign", "home", "ignore"))
         places = {name: name for name in DISTRICTS}
         for district in (d for d in dis.data if d != "places"):
@@ -97,7 +97,7 @@ class Vocabulary:
                     why = f"一词两区 / {word!r} is in both {places[word]} and {district}"
                     dis.fail(why, district, key)
 
-        ev = _File(Path(folder) / "event_types.toml")
+        ev = TomlFile(Path(folder) / "event_types.toml")
         for kind in (k for k in ev.data if k not in EVENT_TYPES):
             ev.fail(f"未知的活动类型 / unknown event type {kind!r}", kind)
         keywords = {kind: ev.lists(kind, ("strong", "weak", "exclude")) for kind in ev.data}
@@ -127,7 +127,7 @@ def fingerprint(folder: Path = VOCAB_DIR) -> str:
     return digest.hexdigest()
 
 
-class _File:
+class TomlFile:
     """One TOML vocabulary file, read and parsed, that knows where its keys are written."""
 
     def __init__(self, path: Path):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from whoosh import query as wq
 
-from searchsvc.analysis import gram_terms, normalize, unit_runs, words
+from searchsvc.analysis import gram_terms, normalize, to_simplified, unit_runs, words
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
@@ -78,19 +78,24 @@ _TOKEN_RE = re.compile(
 )
 
 
-def parse(text: str) -> Node | None:
-    """The tree of ``text``; ``None`` for an empty query. Raises ``QueryError``."""
+def parse(text: str, synonyms: dict[str, tuple[str, ...]] | None = None) -> Node | None:
+    """The tree of ``text``; ``None`` for an empty query. Raises ``QueryError``.
+
+    Traditional characters are read as simplified (劳動模範 finds 劳动模范): the archive is
+    simplified, staff in Hong Kong or Taiwan type traditional. A bare word, or one of its jieba
+    words, that is in ``synonyms`` matches any word of its group.
+    """
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
             "query_too_long",
             f"检索式过长（{len(text)} 字），请缩短到 {MAX_QUERY_CHARS} 字以内 / query is "
             f"{len(text)} characters; shorten it to at most {MAX_QUERY_CHARS}",
         )
-    text = text.replace("“", '"').replace("”", '"').replace("＂", '"')
+    text = to_simplified(text.replace("“", '"').replace("”", '"').replace("＂", '"'))
     tokens = _tokenize(text)
     if not tokens:
         return None
-    parser = _Parser(tokens)
+    parser = _Parser(tokens, synonyms or {})
     node = parser.parse_or()
     if parser.pos < len(tokens):
         raise QueryError(
@@ -135,8 +140,9 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]]):
+    def __init__(self, tokens: list[tuple[str, str]], synonyms: dict[str, tuple[str, ...]]):
         self.tokens = tokens
+        self.synonyms = synonyms
         self.pos = 0
 
     def peek(self) -> tuple[str, str] | None:
@@ -198,19 +204,29 @@ class _Parser:
             nxt = self.peek()
             if alias is None or nxt is None or nxt[0] not in ("word", "phrase"):
                 # Not a field we know: the text (e.g. "2025年:") is just text.
-                return _word_node(value, None)
+                return _word_node(value, None, self.synonyms)
             field = alias
             kind, value = nxt
             self.pos += 1
         if kind == "phrase":
             norm = normalize(value).strip()
             return Lit(norm, field, phrase=True) if unit_runs(norm) else None
-        return _word_node(value, field)
+        return _word_node(value, field, self.synonyms)
 
 
-def _word_node(text: str, field: str | None) -> Node | None:
-    """A bare word: jieba's precise-mode words of it, all required."""
-    parts = [Lit(w, field) for w in words(text, mode="query")]
+def _word_node(text: str, field: str | None, synonyms: dict[str, tuple[str, ...]]) -> Node | None:
+    """A bare word: jieba's precise-mode words of it, all required; synonyms are alternatives."""
+
+    def variants(word: str) -> Node:
+        group = synonyms.get(word)
+        if not group:
+            return Lit(word, field)
+        return Or(tuple(Lit(w, field) for w in group))
+
+    norm = normalize(text).strip()
+    if norm in synonyms:  # the word as typed, before jieba cuts it (劳动模范 → 劳动 模范)
+        return variants(norm)
+    parts = [variants(w) for w in words(text, mode="query")]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else And(tuple(parts))

@@ -8,25 +8,26 @@ while the one in flight finishes on the searcher it started with.
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
 import math
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from markupsafe import Markup
 from whoosh import collectors
 from whoosh import query as wq
 
 from searchsvc import index as index_mod
+from searchsvc import relax
 from searchsvc.analysis import normalize, words
 from searchsvc.catalog import FACET_FIELDS, FACETS, Catalog, FacetList, count_facets, listed
 from searchsvc.highlight import mark
+from searchsvc.lexicon import LexiconCache
 from searchsvc.query import (
     Node,
-    QueryError,
     describe,
     literals,
     matches,
@@ -34,142 +35,19 @@ from searchsvc.query import (
     parse,
     to_whoosh,
 )
+from searchsvc.records import (  # noqa: F401 — the core's records, re-exported for callers
+    MAX_PER_PAGE,
+    SORTS,
+    ArticleNotFound,
+    ArticleView,
+    Result,
+    SearchRequest,
+    SearchResponse,
+)
 
-MAX_PER_PAGE = 100
-MAX_FILTER_VALUES = 20  # per facet in one request
 SNIPPET_CHARS = 160
 TIME_BUDGET_SECONDS = 5.0  # per query; past it the answer is a 503 that says how to narrow down
-SORTS = ("relevance", "-date", "date")
 ARTICLE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
-DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    q: str = ""
-    page: int = 1
-    per_page: int = 10
-    sort: str = "relevance"
-    organizer: tuple[str, ...] = ()
-    district: tuple[str, ...] = ()
-    type: tuple[str, ...] = ()
-    date_from: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD, inclusive
-    date_to: str = ""
-
-    def selected(self, facet: str) -> tuple[str, ...]:
-        return getattr(self, facet)
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.date_from or self.date_to) or any(self.selected(f.name) for f in FACETS)
-
-    def validate(self) -> None:
-        for spec in FACETS:
-            if len(self.selected(spec.name)) > MAX_FILTER_VALUES:
-                raise QueryError(
-                    "too_many_values",
-                    f"{spec.label}最多选 {MAX_FILTER_VALUES} 个值 / at most "
-                    f"{MAX_FILTER_VALUES} values of {spec.name}",
-                )
-        for name, value in (("from", self.date_from), ("to", self.date_to)):
-            if value and not valid_date(value):
-                raise QueryError(
-                    f"bad_{name}",
-                    f"{name} 须为有效日期 YYYY、YYYY-MM 或 YYYY-MM-DD，收到 {value[:20]!r} / "
-                    f"{name} must be a real date as YYYY, YYYY-MM or YYYY-MM-DD",
-                )
-        if self.date_from and self.date_to and self.date_from > self.date_to[: len(self.date_from)]:
-            raise QueryError("bad_date_range", "from 晚于 to，请对调 / from is after to: swap them")
-        if self.page < 1:
-            raise QueryError("bad_page", "page 须为 ≥ 1 的整数 / page must be a whole number ≥ 1")
-        if not 1 <= self.per_page <= MAX_PER_PAGE:
-            raise QueryError(
-                "bad_per_page",
-                f"per_page 须在 1 到 {MAX_PER_PAGE} 之间 / per_page must be 1 to {MAX_PER_PAGE}",
-            )
-        if self.sort not in SORTS:
-            raise QueryError(
-                "bad_sort",
-                f"sort 只能是 {' / '.join(SORTS)} / sort must be one of {', '.join(SORTS)}",
-            )
-
-    def in_dates(self, date: str | None) -> bool:
-        """Whether an article of ``date`` lies in the range (undated ones never do)."""
-        if not (self.date_from or self.date_to):
-            return True
-        if date is None:
-            return False
-        if self.date_from and date < self.date_from:
-            return False
-        return not (self.date_to and date[: len(self.date_to)] > self.date_to)
-
-
-def valid_date(text: str) -> bool:
-    m = DATE_RE.match(text)
-    if not m:
-        return False
-    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
-    try:
-        dt.date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
-
-@dataclass
-class Result:
-    id: str
-    title: str
-    date: str | None
-    reporters: list[str]
-    correspondents: list[str]
-    photographers: list[str]
-    source: str
-    organizer: list[str]
-    host: list[str]
-    co_organizer: list[str]
-    district: list[str]
-    event_type: list[str]
-    matched_paragraphs: int
-    snippet: Markup
-    url: str
-    score: float
-
-
-@dataclass
-class SearchResponse:
-    query: str
-    total: int
-    page: int
-    per_page: int
-    took_ms: float
-    results: list[Result] = field(default_factory=list)
-    relaxed: bool = False
-    facets: list[FacetList] = field(default_factory=list)
-    histogram: list[dict] = field(default_factory=list)
-    suggestion: str | None = None
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        for result in data["results"]:
-            result["snippet"] = str(result["snippet"])
-            result.pop("score")
-        return data
-
-
-@dataclass
-class ArticleView:
-    meta: dict
-    paragraphs: list[Markup]
-    query: str
-
-
-class ArticleNotFound(LookupError):
-    pass
 
 
 # --------------------------------------------------------------------------- engine
@@ -183,9 +61,15 @@ class Engine:
     request already running finishes on the searcher it started with.
     """
 
-    def __init__(self, index_dir: Path, time_budget: float = TIME_BUDGET_SECONDS):
+    def __init__(
+        self,
+        index_dir: Path,
+        time_budget: float = TIME_BUDGET_SECONDS,
+        vocab_dir: Path | None = None,
+    ):
         self.index_dir = Path(index_dir)
         self.time_budget = time_budget
+        self._lexicon = LexiconCache(vocab_dir)
         self._live = index_mod.live_dir(self.index_dir)
         self.ix = index_mod.open_index(self.index_dir)
         self._opened = 0  # bumped whenever the index is reopened; threads then drop searchers
@@ -236,15 +120,30 @@ class Engine:
     def search(self, req: SearchRequest) -> SearchResponse:
         started = time.perf_counter()
         req.validate()
-        tree = parse(req.q)
+        lexicon = self._lexicon.get()
+        tree = parse(req.q, lexicon.synonyms)
         searcher = self._searcher()
         catalog = self._catalog_for(searcher)
         selection = {spec.name: req.selected(spec.name) for spec in FACETS}
         catalog.check_selection(selection)
+        deadline = started + self.time_budget
+        is_relaxed, hint = False, None
         if tree is None:
             groups: dict[str, _Group] = {aid: _Group(0.0) for aid in catalog.newest_first}
         else:
-            groups = self._groups(searcher, tree, catalog, started + self.time_budget)
+
+            def find(t):
+                return self._groups(searcher, t, catalog, deadline)
+
+            groups = find(tree)
+            # Too little with every word: most words will do (decided before any filter).
+            if len(groups) < relax.RELAX_BELOW:
+                texts = functools.partial(self._texts, searcher, catalog)
+                wider = relax.relaxed(tree, lexicon.stopwords, find, texts)
+                if wider is not None and len(wider) > len(groups):
+                    groups, is_relaxed = wider, True
+            if not groups:
+                hint = relax.suggestion(tree, find, functools.partial(_correct, searcher))
         in_range = (aid for aid in groups if req.in_dates(catalog.articles[aid]["date"]))
         kept, facet_lists = count_facets(in_range, catalog.articles, selection)
         order = self._order({aid: groups[aid] for aid in kept}, catalog, req.sort)
@@ -260,7 +159,9 @@ class Engine:
             per_page=req.per_page,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             results=results,
+            relaxed=is_relaxed,
             facets=facet_lists,
+            suggestion=hint,
         )
 
     def _groups(self, searcher, tree: Node, catalog: Catalog, deadline: float) -> dict[str, _Group]:
@@ -299,13 +200,25 @@ class Engine:
         return groups
 
     @staticmethod
+    def _texts(searcher, catalog: Catalog, aid: str, group: _Group) -> Iterable[dict[str, str]]:
+        """The normalised title, names and hit paragraphs of an article (for a relaxed query)."""
+        article = _article_fields(catalog.articles[aid])
+        for _, docnum in group.hits:
+            yield {**article, "text": normalize(searcher.stored_fields(docnum)["text"])}
+
+    @staticmethod
     def _order(groups: dict[str, _Group], catalog: Catalog, sort: str) -> list[str]:
         aids = list(groups)  # every group is an article of this catalog (see _groups)
         if sort == "relevance":
             # Best paragraph first; more matching paragraphs break near-ties, then newer first.
             return sorted(
                 aids,
-                key=lambda a: (groups[a].rank(), catalog.articles[a]["date"] or "", a),
+                key=lambda a: (
+                    groups[a].coverage,  # a relaxed query: more of its words first
+                    groups[a].rank(),
+                    catalog.articles[a]["date"] or "",
+                    a,
+                ),
                 reverse=True,
             )
         newest = sort == "-date"
@@ -351,7 +264,7 @@ class Engine:
         meta = self._catalog_for(searcher).articles.get(aid)
         if meta is None:
             raise ArticleNotFound(aid)
-        tree = parse(q) if q else None
+        tree = parse(q, self._lexicon.get().synonyms) if q else None
         needles = [lit.text for lit in literals(tree)]
         docs = sorted(searcher.documents(aid=aid, kind="para"), key=lambda d: d["n"])
         return ArticleView(meta, [mark(d["text"], needles) for d in docs], describe(tree))
@@ -412,9 +325,16 @@ class _DeadlineCollector(collectors.WrappingCollector):
 class _Group:
     best: float
     hits: list[tuple[float, int]] = field(default_factory=list)
+    coverage: int = 0  # how many of a relaxed query's words the article matches
 
     def rank(self) -> float:
         return self.best + 0.1 * math.log1p(max(0, len(self.hits) - 1))
+
+
+def _correct(searcher, word: str) -> str | None:
+    """The closest word in the index to a (Latin) word, for "did you mean"."""
+    found = searcher.corrector("text").suggest(word, limit=1, maxdist=2)
+    return found[0] if found else None
 
 
 def _article_fields(meta: dict) -> dict[str, str]:

@@ -185,3 +185,18 @@ def test_serve_watch_picks_up_new_bulletins(tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def test_malformed_synonyms_stop_index_with_file_and_line(tmp_path):
+    from searchsvc.facets import VOCAB_DIR
+
+    vocab = tmp_path / "vocab"
+    shutil.copytree(VOCAB_DIR, vocab)
+    synonyms = vocab / "synonyms.toml"
+    synonyms.write_text('groups = [\n  ["劳模", "劳动模范"],\n  "单个词",\n]\n', encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    result = run("index", "--corpus", str(corpus), "--index", str(tmp_path / "index"),
+                 env_extra={"SEARCHSVC_VOCAB": str(vocab)})  # fmt: skip
+    assert result.returncode == 2 and f"{synonyms}:1:" in result.stderr

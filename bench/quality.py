@@ -1,0 +1,643 @@
+"""Search quality on a slice of the shared archive: recall, exact phrases and known-item MRR@10.
+
+    python bench/quality.py [--pages N] [--queries N] [--known N] [--archive PATH] [--seed N]
+
+Everything is built in one run from a fixed sample of archive pages (the same pages as
+``bench/slice.py`` for the same seed), unpacked into a temporary folder:
+
+1. **Recall.** Query strings are sampled from the text (fixed seed), in labelled kinds: jieba
+   words, person names, organisations, runs of two and three jieba words, digits with a unit and
+   Latin words. The truth for each string is a literal scan: the articles whose title, body
+   paragraphs or byline names contain it after ``normalize()``. searchsvc is asked for the
+   string as typed (all pages of results); recall is |found ∩ literal| / |literal| over all
+   (string, article) pairs. Units are whole Latin/digit runs, so an occurrence inside a longer
+   run (``03`` in ``2003``) is not promised: such pairs are counted apart.
+2. **Exact phrases.** The same strings in quotes: precision and recall of the articles returned
+   against the same literal scan.
+3. **Known items.** A query a user might type for a sampled paragraph (2–3 of the most
+   distinctive jieba words of its most distinctive clause, space-separated); the target is the
+   paragraph's article (and any article that prints the same paragraph). MRR@10 and hit@10 for
+   searchsvc, plain BM25F over jieba's precise-mode words, and jieba's stock ``ChineseAnalyzer``
+   (the ``bench/slice.py`` baseline); both baselines index one document per paragraph and parse
+   the query with Whoosh's ``QueryParser`` (AND of the words, like searchsvc).
+4. **Cost.** Indexing time and index size of all of them, plus searchsvc's documents without
+   the unit-bigram ``gram`` field (the recall device), so its price is visible.
+
+The table goes to stdout; progress (step and seconds) to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import re
+import shutil
+import statistics
+import sys
+import tarfile
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jieba
+import jieba.posseg
+from jieba.analyse import ChineseAnalyzer
+from whoosh import index as whoosh_index
+from whoosh.analysis import Analyzer, LowercaseFilter, Token, Tokenizer
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.qparser import QueryParser
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from slice import ARCHIVE, dir_mb  # noqa: E402  (bench/ is not a package)
+
+from searchsvc import bulletin, facets  # noqa: E402
+from searchsvc import index as index_mod  # noqa: E402
+from searchsvc.analysis import normalize, words  # noqa: E402
+from searchsvc.query import QueryError  # noqa: E402
+from searchsvc.search import MAX_PER_PAGE, Engine, SearchRequest  # noqa: E402
+
+SEED = 20261124  # the page sample of bench/slice.py
+KINDS = ("word", "name", "org", "run2", "run3", "digit", "latin")
+RECALL_BAR = 0.995
+TOP = 10
+SHOWN_MISSES = 10
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# A char that searchsvc's units put in a Latin/digit run (analysis._UNIT_RE): any letter or digit
+# that is not Han. A string that starts or ends inside such a run is not unit-aligned there.
+_RUN_CHAR = rf"[^\W_{_HAN}]"
+_RUN_CHAR_RE = re.compile(_RUN_CHAR)
+_HAN_ONLY = re.compile(rf"[{_HAN}]+")
+_UNIT_ONLY = re.compile(r"[^\W_]+")  # Han, Latin or digits only: no space or punctuation
+_WORDISH = re.compile(r"[^\W_]")
+_DIGIT_UNIT = re.compile(rf"(?<!{_RUN_CHAR})(?<![.,．，])\d+[所年月日人个项家万亿元]")
+_LATIN = re.compile(rf"(?<!{_RUN_CHAR})[A-Za-z]{{2,}}(?!{_RUN_CHAR})")
+_CLAUSE_SPLIT = re.compile(r"[^\w]+")
+# Suffixes of organisation names. One-character ones (局, 部 …) only count on a jieba word of
+# three or more characters (公安局, 外交部), so that 全部, 格局 or 干部 are not organisations.
+_ORG_SUFFIXES = ("工会", "委员会", "公司", "大学", "学院", "医院", "银行", "集团", "协会",
+                 "联合会", "研究院", "研究所", "中心", "政府", "法院", "检察院")  # fmt: skip
+_ORG_SHORT = ("局", "部", "厅", "署", "委", "办", "院")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Clock:
+    """Progress lines on stderr: each step with the seconds it took."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def step(self, name: str, since: float) -> float:
+        now = time.perf_counter()
+        log(f"[{now - self.started:6.1f} s] {name}: {now - since:.1f} s")
+        return now
+
+
+# --------------------------------------------------------------------------- the slice
+
+
+def unpack(archive: Path, dest: Path, pages: int, seed: int) -> int:
+    """The pages ``bench/slice.py`` unpacks for the same seed, read in archive order.
+
+    Same choice of members; reading them in file order keeps the gzip stream moving forward
+    (random order makes tarfile decompress from the start again for every backward seek).
+    """
+    with tarfile.open(archive) as tar:
+        members = sorted((m for m in tar.getmembers() if m.isfile()), key=lambda m: m.name)
+        chosen = random.Random(seed).sample(members, min(pages, len(members)))
+        for m in sorted(chosen, key=lambda m: m.offset_data):
+            target = dest / Path(m.name).relative_to("archive")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(tar.extractfile(m).read())
+    return len(chosen)
+
+
+@dataclass
+class Doc:
+    """One article as the literal scan sees it: normalised title, paragraphs and byline names."""
+
+    id: str
+    fields: list[str]
+    joined: str = ""
+
+    def __post_init__(self) -> None:
+        # Newlines never occur in a probe, so nothing matches across two fields.
+        self.joined = "\n".join(self.fields)
+
+
+def read_articles(corpus: Path, skip: Iterable[str] = ()) -> list[bulletin.Article]:
+    skipped = set(skip)
+    articles = []
+    for path in sorted(corpus.rglob("*.md")):
+        if path.relative_to(corpus).as_posix() in skipped:
+            continue
+        articles.extend(bulletin.read(path, corpus).articles)
+    return articles
+
+
+def people(article: bulletin.Article) -> list[str]:
+    return [*article.reporters, *article.correspondents, *article.photographers]
+
+
+def scan_docs(articles: list[bulletin.Article]) -> list[Doc]:
+    return [
+        Doc(a.id, [normalize(t) for t in (a.title, *(p.text for p in a.paragraphs), *people(a))])
+        for a in articles
+    ]
+
+
+def literal(needle: str, docs: list[Doc]) -> dict[str, bool]:
+    """``{article id: aligned}`` for the articles that contain ``needle`` (normalised).
+
+    ``aligned`` is False when every occurrence in the article starts or ends inside a longer
+    Latin/digit run, which searchsvc's units do not promise to find.
+    """
+    found = {}
+    for doc in docs:
+        if needle in doc.joined:
+            found[doc.id] = any(_aligned(needle, text) for text in doc.fields)
+    return found
+
+
+def _aligned(needle: str, text: str) -> bool:
+    start = text.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        cut_head = start > 0 and _run_char(text[start - 1]) and _run_char(text[start])
+        cut_tail = end < len(text) and _run_char(text[end - 1]) and _run_char(text[end])
+        if not (cut_head or cut_tail):
+            return True
+        start = text.find(needle, start + 1)
+    return False
+
+
+def _run_char(ch: str) -> bool:
+    return bool(_RUN_CHAR_RE.match(ch))
+
+
+# --------------------------------------------------------------------------- probes
+
+
+@dataclass(frozen=True)
+class Probe:
+    kind: str
+    text: str  # as printed in the archive
+
+
+def sample_probes(articles: list[bulletin.Article], n: int, seed: int) -> list[Probe]:
+    """About ``n`` distinct query strings, balanced over ``KINDS``, from a seeded walk over the
+    paragraphs (so frequent strings are likelier, as they are in what people type)."""
+    rng = random.Random(f"{seed}-probes")
+    quota = math.ceil(n / len(KINDS))
+    picked: dict[str, list[Probe]] = {kind: [] for kind in KINDS}
+    seen: set[str] = set()
+
+    def take(kind: str, candidates: list[str]) -> None:
+        fresh = [c for c in dict.fromkeys(candidates) if normalize(c) not in seen]
+        if fresh and len(picked[kind]) < quota:
+            choice = rng.choice(fresh)
+            seen.add(normalize(choice))
+            picked[kind].append(Probe(kind, choice))
+
+    # Half the names from bylines (real reporters), the rest from jieba's person-name tag.
+    bylines = list(dict.fromkeys(name for a in articles for name in people(a)))
+    rng.shuffle(bylines)
+    for name in bylines[: quota // 2]:
+        take("name", [name])
+
+    paragraphs = [p.text for a in articles for p in a.paragraphs]
+    rng.shuffle(paragraphs)
+    for text in paragraphs:
+        if all(len(picked[k]) >= quota for k in KINDS):
+            break
+        toks = jieba.lcut(text)
+        take("word", [t for t in toks if 2 <= len(t) <= 4 and _HAN_ONLY.fullmatch(t)])
+        take("run2", word_runs(toks, 2))
+        take("run3", word_runs(toks, 3))
+        take("org", organisations(toks))
+        take("digit", _DIGIT_UNIT.findall(text))
+        take("latin", _LATIN.findall(text))
+        if len(picked["name"]) < quota:
+            take("name", [w for w, flag in jieba.posseg.lcut(text)
+                          if flag == "nr" and 2 <= len(w) <= 4 and _HAN_ONLY.fullmatch(w)])  # fmt: skip
+    return [p for kind in KINDS for p in picked[kind]]
+
+
+def word_runs(toks: list[str], size: int) -> list[str]:
+    """Runs of ``size`` neighbouring jieba words with no space or punctuation between them."""
+    runs = []
+    for i in range(len(toks) - size + 1):
+        group = toks[i : i + size]
+        text = "".join(group)
+        if all(_UNIT_ONLY.fullmatch(t) for t in group) and _HAN_ONLY.search(text):
+            if len(text) <= 16:
+                runs.append(text)
+    return runs
+
+
+def organisations(toks: list[str]) -> list[str]:
+    """Up to three Han jieba words ending in an organisation suffix (北京市 + 总工会)."""
+    found = []
+    for i, tok in enumerate(toks):
+        if not _HAN_ONLY.fullmatch(tok):
+            continue
+        if not (tok.endswith(_ORG_SUFFIXES) or (len(tok) >= 3 and tok.endswith(_ORG_SHORT))):
+            continue
+        text = tok
+        for j in range(i - 1, max(-1, i - 3), -1):
+            if not _HAN_ONLY.fullmatch(toks[j]) or len(toks[j] + text) > 14:
+                break
+            text = toks[j] + text
+        if len(text) >= 4:
+            found.append(text)
+    return found
+
+
+# --------------------------------------------------------------------------- indexes
+
+
+class JiebaWordTokenizer(Tokenizer):
+    """jieba's precise mode (``jieba.tokenize``), one position per word; punctuation and
+    white space are not words. No stop words: that is the "plain BM25 over jieba" baseline."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, mode="", **kwargs):  # fmt: skip
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for word, start, end in jieba.tokenize(value):
+            if not _WORDISH.search(word):
+                continue
+            t.text = word
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = word
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar, t.endchar = start_char + start, start_char + end
+            pos += 1
+            yield t
+
+
+def jieba_bm25_analyzer() -> Analyzer:
+    return JiebaWordTokenizer() | LowercaseFilter()
+
+
+@dataclass
+class Built:
+    name: str
+    seconds: float
+    paragraphs: int
+    mb: float
+
+
+def paragraph_index(corpus: Path, folder: Path, analyzer: Analyzer, name: str) -> Built:
+    """One stored document per paragraph, ``pid`` = ``article#n``; Whoosh's default BM25F."""
+    started = time.perf_counter()
+    folder.mkdir()
+    ix = whoosh_index.create_in(
+        str(folder), Schema(pid=ID(stored=True, unique=True), text=TEXT(analyzer=analyzer, stored=True))
+    )
+    writer = ix.writer()
+    n = 0
+    for article in read_articles(corpus):
+        for para in article.paragraphs:
+            writer.add_document(pid=f"{article.id}#{para.n}", text=para.text)
+            n += 1
+    writer.commit()
+    return Built(name, time.perf_counter() - started, n, dir_mb(folder))
+
+
+def without_gram(corpus: Path, folder: Path) -> Built:
+    """searchsvc's schema and paragraph documents minus the ``gram`` field, written by this
+    script (no manifest documents, no claims check): what the index costs without its recall
+    device. searchsvc itself is not changed."""
+    started = time.perf_counter()
+    schema = index_mod.schema()
+    schema.remove("gram")
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), schema)
+    vocab = facets.Vocabulary.load()
+    writer = ix.writer()
+    n = 0
+    for article in read_articles(corpus):
+        for doc in index_mod.paragraph_docs(article, facets.extract(article, vocab)):
+            doc.pop("gram")
+            writer.add_document(**doc)
+            n += 1
+    writer.commit()
+    return Built("searchsvc without gram", time.perf_counter() - started, n, dir_mb(folder))
+
+
+# --------------------------------------------------------------------------- recall and phrases
+
+
+def all_ids(engine: Engine, q: str) -> tuple[set[str], str | None]:
+    """Every article id searchsvc returns for ``q`` (all pages), or the query error."""
+    ids: set[str] = set()
+    page = 1
+    while True:
+        try:
+            resp = engine.search(SearchRequest(q=q, page=page, per_page=MAX_PER_PAGE))
+        except QueryError as err:
+            return ids, err.code
+        ids.update(r.id for r in resp.results)
+        if page >= resp.pages:
+            return ids, None
+        page += 1
+
+
+@dataclass
+class Miss:
+    probe: Probe
+    article: str
+    context: str
+
+
+@dataclass
+class Tally:
+    """Found / expected (string, article) pairs, by kind, aligned and inside-run apart."""
+
+    found: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    total: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    queries: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    inside_found: int = 0
+    inside_total: int = 0
+    misses: list[Miss] = field(default_factory=list)
+    errors: list[tuple[Probe, str]] = field(default_factory=list)
+    extra: list[tuple[Probe, str]] = field(default_factory=list)  # returned, not literal
+    returned: int = 0
+
+    def add(self, probe: Probe, truth: dict[str, bool], got: set[str], docs: dict[str, Doc]):
+        self.queries[probe.kind] += 1
+        self.returned += len(got)
+        self.extra.extend((probe, aid) for aid in sorted(got - set(truth)))
+        for aid, aligned in truth.items():
+            hit = aid in got
+            if not aligned:
+                self.inside_total += 1
+                self.inside_found += hit
+                continue
+            self.total[probe.kind] += 1
+            self.found[probe.kind] += hit
+            if not hit:
+                self.misses.append(Miss(probe, aid, context(normalize(probe.text), docs[aid])))
+
+    def recall(self, kind: str | None = None) -> float:
+        found = sum(self.found.values()) if kind is None else self.found[kind]
+        total = sum(self.total.values()) if kind is None else self.total[kind]
+        return found / total if total else float("nan")
+
+    def pairs(self) -> int:
+        return sum(self.total.values())
+
+    def precision(self) -> float:
+        return 1 - len(self.extra) / self.returned if self.returned else float("nan")
+
+
+def context(needle: str, doc: Doc, width: int = 12) -> str:
+    i = doc.joined.find(needle)
+    return doc.joined[max(0, i - width) : i + len(needle) + width].replace("\n", " ⏎ ")
+
+
+def evaluate_literals(
+    engine: Engine, probes: list[Probe], docs: list[Doc], clock: Clock
+) -> tuple[Tally, Tally, int]:
+    by_id = {d.id: d for d in docs}
+    plain, quoted, empty = Tally(), Tally(), 0
+    t = time.perf_counter()
+    for i, probe in enumerate(probes, 1):
+        truth = literal(normalize(probe.text), docs)
+        if not truth:
+            empty += 1  # e.g. a byline name that normalises away; nothing to find
+            continue
+        for tally, q in ((plain, probe.text), (quoted, f'"{probe.text}"')):
+            got, error = all_ids(engine, q)
+            if error:
+                tally.errors.append((probe, error))
+            tally.add(probe, truth, got, by_id)
+        if i % 100 == 0:
+            t = clock.step(f"recall + phrase queries {i}/{len(probes)}", t)
+    return plain, quoted, empty
+
+
+# --------------------------------------------------------------------------- known items
+
+
+@dataclass(frozen=True)
+class KnownItem:
+    query: str
+    targets: frozenset[str]  # the paragraph's article, and any article printing the same text
+
+
+def known_items(
+    articles: list[bulletin.Article], n: int, seed: int, df: Callable[[str], int], docs: int
+) -> list[KnownItem]:
+    """Queries a user might type for ``n`` sampled paragraphs of at least 40 characters.
+
+    The query is 2 or 3 words of the paragraph's most distinctive clause (the one whose three
+    rarest words are rarest, by document frequency in the jieba index), those words, in their
+    order, separated by spaces. Only words of jieba's dictionary (not the odd strings its HMM
+    makes up, which nobody types) that the jieba index holds are used, so no baseline is failed
+    by a word it never indexed.
+    """
+    rng = random.Random(f"{seed}-known")
+    holders: dict[str, set[str]] = defaultdict(set)
+    pool = []
+    for a in articles:
+        for p in a.paragraphs:
+            holders[normalize(p.text)].add(a.id)
+            if len(p.text) >= 40:
+                pool.append((a.id, p.text))
+    items = []
+    for aid, text in rng.sample(pool, min(n, len(pool))):
+        best: tuple[float, list[tuple[float, int, str]]] | None = None
+        for clause in _CLAUSE_SPLIT.split(text):
+            scored = []
+            for i, w in enumerate(dict.fromkeys(t.lower() for t in jieba.lcut(clause))):
+                if len(w) >= 2 and jieba.dt.FREQ.get(w) and (f := df(w)):
+                    scored.append((math.log(docs / f), i, w))
+            if len(scored) >= 2:
+                rank = sum(sorted((s[0] for s in scored), reverse=True)[:3])
+                if best is None or rank > best[0]:
+                    best = (rank, scored)
+        if best is None:
+            continue
+        k = min(len(best[1]), rng.choice((2, 3)))
+        chosen = sorted(sorted(best[1], reverse=True)[:k], key=lambda s: s[1])
+        query = " ".join(w for _, _, w in chosen)
+        items.append(KnownItem(query, frozenset(holders[normalize(text)] | {aid})))
+    return items
+
+
+def paragraph_ranking(searcher, parser: QueryParser, q: str) -> list[str]:
+    """The first ``TOP`` distinct articles among the paragraph hits, in score order."""
+    ranked: list[str] = []
+    for hit in searcher.search(parser.parse(q), limit=None):
+        aid = hit["pid"].rsplit("#", 1)[0]
+        if aid not in ranked:
+            ranked.append(aid)
+            if len(ranked) == TOP:
+                break
+    return ranked
+
+
+def reciprocal_rank(ranked: list[str], targets: frozenset[str]) -> float:
+    return next((1 / r for r, aid in enumerate(ranked[:TOP], 1) if aid in targets), 0.0)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def pct(x: float) -> str:
+    return "    n/a" if math.isnan(x) else f"{100 * x:6.1f} %"
+
+
+def print_recall(plain: Tally, quoted: Tally, empty: int, probes: int) -> None:
+    print(f"recall (literal strings → articles){'queries':>12}{'pairs':>8}   searchsvc")
+    for kind in KINDS:
+        print(f"  {kind:34}{plain.queries[kind]:10}{plain.total[kind]:8}   {pct(plain.recall(kind))}")
+    macro = statistics.mean(plain.recall(k) for k in KINDS if plain.total[k])
+    queries = sum(plain.queries.values())
+    print(f"  {'all (micro, over pairs)':34}{queries:10}{plain.pairs():8}   {pct(plain.recall())}")
+    print(f"  {'macro (mean of kinds)':34}{'':18}   {pct(macro)}")
+    verdict = "meets" if plain.recall() >= RECALL_BAR else "BELOW"
+    print(f"  bar {RECALL_BAR:.1%}: {verdict}")
+    inside = plain.inside_found / plain.inside_total if plain.inside_total else float("nan")
+    print(f"  inside a longer Latin/digit run (not promised, not in the rows above): "
+          f"{plain.inside_found}/{plain.inside_total} pairs found ({pct(inside).strip()})")  # fmt: skip
+    all_found = sum(plain.found.values()) + plain.inside_found
+    all_pairs = plain.pairs() + plain.inside_total
+    print(f"  every literal pair, inside-run included: {pct(all_found / all_pairs).strip()} "
+          f"of {all_pairs}")  # fmt: skip
+    if empty:
+        print(f"  ({empty} of {probes} sampled strings have no literal match after normalize())")
+    print_misses("misses", plain)
+
+    print(f'phrase "…"   precision {pct(quoted.precision()).strip()}  '
+          f"recall {pct(quoted.recall()).strip()}  ({quoted.pairs()} pairs, "
+          f"{quoted.returned} returned; inside-run pairs found "
+          f"{quoted.inside_found}/{quoted.inside_total})")  # fmt: skip
+    for kind in KINDS:
+        if quoted.found[kind] != quoted.total[kind]:
+            print(f"  {kind}: recall {pct(quoted.recall(kind)).strip()}")
+    print_misses("phrase misses", quoted)
+    for probe, aid in quoted.extra[:SHOWN_MISSES]:
+        print(f'  returned without a literal match: "{probe.text}" ({probe.kind}) {aid}')
+
+
+def print_misses(label: str, tally: Tally) -> None:
+    for probe, code in tally.errors[:SHOWN_MISSES]:
+        print(f"  query error {code}: {probe.text!r} ({probe.kind})")
+    if not tally.misses:
+        return
+    print(f"  {label} ({len(tally.misses)} pairs; first {min(SHOWN_MISSES, len(tally.misses))}):")
+    for m in tally.misses[:SHOWN_MISSES]:
+        print(f"    {m.probe.text!r:18} {m.probe.kind:6} {m.article:34} …{m.context}…")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", type=int, default=300, help="archive pages in the slice")
+    ap.add_argument("--queries", type=int, default=600, help="literal strings for recall/phrases")
+    ap.add_argument("--known", type=int, default=300, help="known-item paragraphs")
+    ap.add_argument("--archive", type=Path, default=ARCHIVE)
+    ap.add_argument("--seed", type=int, default=SEED, help="page sample and query sample seed")
+    args = ap.parse_args()
+
+    clock = Clock()
+    jieba.setLogLevel(60)
+    jieba.initialize()  # the stock dictionary, for the baselines and the samplers
+    words("预热")  # searchsvc's own jieba instance (with the user dictionary)
+    work = Path(tempfile.mkdtemp(prefix="searchsvc-quality-"))
+    try:
+        t = time.perf_counter()
+        corpus = work / "corpus"
+        corpus.mkdir()
+        pages = unpack(args.archive, corpus, args.pages, args.seed)
+        t = clock.step(f"unpack {pages} pages", t)
+
+        report = index_mod.sync(corpus, work / "ours")
+        ours = Built("searchsvc (sync)", report.seconds, report.paragraphs, dir_mb(work / "ours"))
+        t = clock.step("index searchsvc", t)
+        bare = without_gram(corpus, work / "nogram")
+        t = clock.step("index searchsvc without gram", t)
+        bm25 = paragraph_index(corpus, work / "bm25", jieba_bm25_analyzer(), "bm25 jieba words")
+        t = clock.step("index bm25-jieba", t)
+        stock = paragraph_index(corpus, work / "stock", ChineseAnalyzer(), "ChineseAnalyzer")
+        t = clock.step("index ChineseAnalyzer", t)
+
+        articles = read_articles(corpus, skip=(r.file for r in report.rejected))
+        docs = scan_docs(articles)
+        probes = sample_probes(articles, args.queries, args.seed)
+        t = clock.step(f"sample {len(probes)} strings from {len(articles)} articles", t)
+
+        engine = Engine(work / "ours")
+        plain, quoted, empty = evaluate_literals(engine, probes, docs, clock)
+        t = clock.step("recall + phrase queries", t)
+
+        bm25_ix = whoosh_index.open_dir(str(work / "bm25"))
+        stock_ix = whoosh_index.open_dir(str(work / "stock"))
+        systems = ("searchsvc", "bm25-jieba", "ChineseAnalyzer")
+        rr: dict[str, list[float]] = {s: [] for s in systems}
+        with bm25_ix.searcher() as bm25_s, stock_ix.searcher() as stock_s:
+            items = known_items(
+                articles,
+                args.known,
+                args.seed,
+                lambda w: bm25_s.doc_frequency("text", w),
+                bm25_s.doc_count(),
+            )
+            bm25_p = QueryParser("text", bm25_ix.schema)  # AndGroup: every word required
+            stock_p = QueryParser("text", stock_ix.schema)
+            for item in items:
+                ours_ranked = [r.id for r in engine.search(SearchRequest(q=item.query)).results]
+                for name, ranked in (
+                    ("searchsvc", ours_ranked),
+                    ("bm25-jieba", paragraph_ranking(bm25_s, bm25_p, item.query)),
+                    ("ChineseAnalyzer", paragraph_ranking(stock_s, stock_p, item.query)),
+                ):
+                    rr[name].append(reciprocal_rank(ranked, item.targets))
+        t = clock.step(f"known-item queries ({len(items)})", t)
+
+        print(
+            f"slice: {pages} pages (seed {args.seed}), {len(articles)} articles, "
+            f"{report.paragraphs} paragraphs; {len(probes)} strings (seed {args.seed})"
+        )
+        print_recall(plain, quoted, empty, len(probes))
+
+        dupes = sum(len(item.targets) > 1 for item in items)
+        print(f"known-item (n={len(items)}, {dupes} with a duplicate article)"
+              f"{'':4}{'searchsvc':>12}{'bm25-jieba':>13}{'ChineseAnalyzer':>17}")  # fmt: skip
+        print(f"  MRR@{TOP:<38}" + "".join(
+            f"{statistics.mean(rr[s]):{w}.3f}" for s, w in zip(systems, (12, 13, 17), strict=True)
+        ))  # fmt: skip
+        print(f"  hit@{TOP:<38}" + "".join(
+            f"{sum(r > 0 for r in rr[s]) / len(rr[s]):{w}.1%}"
+            for s, w in zip(systems, (12, 13, 17), strict=True)
+        ))  # fmt: skip
+        print("  queries: 2–3 words of a clause, space-separated, all required (AND) in each system")
+        for item in items[:3]:
+            print(f"  e.g. {item.query}")
+
+        print(f"index{'':27}{'seconds':>9}{'para/s':>9}{'MB':>8}")
+        for b in (ours, bare, bm25, stock):
+            print(f"  {b.name:30}{b.seconds:9.1f}{b.paragraphs / b.seconds:9.0f}{b.mb:8.1f}")
+        print(f"  gram field (recall device): +{ours.mb - bare.mb:.1f} MB "
+              f"({ours.mb / bare.mb - 1:+.0%} size), {ours.seconds / bare.seconds - 1:+.0%} time "
+              f"(sync also hashes files and writes the manifest; the variant does not)")  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log(f"done in {time.perf_counter() - clock.started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

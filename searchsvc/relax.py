@@ -1,0 +1,89 @@
+"""When a query finds too little: relax it to "most words", or suggest what would find something.
+
+Staff paste questions ("北京市总工会哪年举办了宣讲活动？") and long phrases; requiring every word
+then finds nothing. The engine first asks for all words; when that finds fewer than a handful of
+articles, it asks again for most of them, leaving out question words (vocab/stopwords.txt), and
+ranks articles that match more of the words first. This is decided on the query alone, before
+any filter, so that facet counts still equal what selecting a value returns.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from itertools import combinations
+
+from searchsvc.query import And, Lit, Node, Not, Or, describe, matches
+
+RELAX_BELOW = 3  # articles: fewer than this with all words, and the query is relaxed
+MOST = 0.6  # share of the (non-question) words a relaxed match needs
+MAX_TRIES = 16  # sub-queries tried when looking for the largest part that finds something
+_LATIN = re.compile(r"^[a-z][a-z0-9]{2,}$")
+
+Find = Callable[[Node], dict]  # tree → {article id: group}
+Texts = Callable[[str, object], Iterable[dict[str, str]]]  # (aid, group) → normalised fields
+
+
+def words_of(tree: Node) -> tuple[list[Node], list[Node]] | None:
+    """The positive items and the exclusions of a query of plain words (None: not one)."""
+    items = list(tree.items) if isinstance(tree, And) else [tree]
+    positive = [n for n in items if not isinstance(n, Not)]
+    if not all(isinstance(n, Lit | Or) for n in positive):
+        return None
+    return positive, [n for n in items if isinstance(n, Not)]
+
+
+def relaxed(tree: Node, stopwords: frozenset[str], find: Find, texts: Texts) -> dict | None:
+    """Articles matching most of the words, each group given ``coverage``; None if not a case."""
+    parts = words_of(tree)
+    if parts is None:
+        return None
+    positive, exclusions = parts
+    kept = [n for n in positive if not (isinstance(n, Lit) and n.text in stopwords)]
+    if not kept or (len(kept) < 2 and len(kept) == len(positive)):
+        return None
+    need = max(1, math.ceil(len(kept) * MOST)) if len(kept) > 2 else len(kept)
+    wide = Or(tuple(kept))
+    groups = find(And((wide, *exclusions)) if exclusions else wide)
+    out = {}
+    for aid, group in groups.items():
+        covered = set()
+        for fields in texts(aid, group):
+            covered.update(i for i, n in enumerate(kept) if i not in covered and matches(n, fields))
+        if len(covered) >= need:
+            group.coverage = len(covered)
+            out[aid] = group
+    return out
+
+
+def suggestion(tree: Node, find: Find, correct: Callable[[str], str | None]) -> str | None:
+    """For a query that found nothing: a spelling fix for its Latin words, else its largest part
+    that does find something."""
+    parts = words_of(tree)
+    if parts is None:
+        return None
+    positive, exclusions = parts
+    fixed, changed = [], False
+    for n in positive:
+        if isinstance(n, Lit) and _LATIN.match(n.text):
+            better = correct(n.text)
+            if better and better != n.text:
+                n, changed = Lit(better, n.field, n.phrase), True
+        fixed.append(n)
+    if changed and find(_and(fixed, exclusions)):
+        return describe(_and(fixed, exclusions))
+    tries = 0
+    for size in range(len(positive) - 1, 0, -1):
+        for subset in combinations(positive, size):
+            tries += 1
+            if tries > MAX_TRIES:
+                return None
+            if find(_and(list(subset), exclusions)):
+                return describe(_and(list(subset), exclusions))
+    return None
+
+
+def _and(items: list[Node], exclusions: list[Node]) -> Node:
+    everything = [*items, *exclusions]
+    return everything[0] if len(everything) == 1 else And(tuple(everything))

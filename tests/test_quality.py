@@ -1,0 +1,86 @@
+"""Text as staff type it: traditional characters, synonyms, questions, and help when nothing is
+found — on real pages."""
+
+import shutil
+
+from searchsvc.catalog import FACETS
+from searchsvc.query import parse
+from searchsvc.search import Engine, SearchRequest
+
+SEED_IDS = [f"000_73d2eb0e74c950a6-{n}" for n in range(1, 7)]
+
+
+def ids(resp):
+    return [r.id for r in resp.results]
+
+
+def test_traditional_characters_find_simplified_text(engine):
+    traditional = engine.search(SearchRequest(q="劳動模範", per_page=100))
+    simplified = engine.search(SearchRequest(q="劳动模范", per_page=100))
+    assert ids(traditional) == ids(simplified) and traditional.total >= 2
+    assert traditional.query == simplified.query
+    quoted = engine.search(SearchRequest(q='"北京市總工會"'))
+    assert SEED_IDS[0] in ids(quoted)
+    assert "<mark>北京市总工会</mark>" in str(quoted.results[0].snippet)
+    # Phrase-aware: simplified words that look traditional stay as they are.
+    assert parse("著名 乾隆").items[0].text == "著名"
+
+
+def test_full_width_and_case_are_the_same(engine):
+    for q in ("PEU", "peu", "ＰＥＵ", "Peu"):
+        assert ids(engine.search(SearchRequest(q=q))) == [SEED_IDS[1]]
+
+
+def test_synonyms_find_each_other_and_are_highlighted(engine):
+    # The seed says 劳模 (in 劳模工匠), never 劳动模范.
+    resp = engine.search(SearchRequest(q="劳动模范"))
+    assert set(ids(resp)) == {SEED_IDS[0], SEED_IDS[1]}
+    assert all("<mark>劳模</mark>" in str(r.snippet) for r in resp.results)
+    assert resp.query == "(劳模 OR 劳动模范)"
+
+
+def test_a_synonym_edit_applies_without_reindexing(seed_dirs, tmp_path):
+    from searchsvc.facets import VOCAB_DIR
+
+    vocab = tmp_path / "vocab"
+    shutil.copytree(VOCAB_DIR, vocab)
+    engine = Engine(seed_dirs[1], vocab_dir=vocab)
+    assert engine.search(SearchRequest(q="押花")).total == 0
+    synonyms = vocab / "synonyms.toml"
+    text = synonyms.read_text(encoding="utf-8").replace(
+        "groups = [", 'groups = [\n  ["押花", "压花"],'
+    )
+    synonyms.write_text(text, encoding="utf-8")
+    assert ids(engine.search(SearchRequest(q="押花"))) == [SEED_IDS[3]]
+    # A broken edit keeps the last good synonyms in service.
+    synonyms.write_text("groups = [[", encoding="utf-8")
+    assert ids(engine.search(SearchRequest(q="押花"))) == [SEED_IDS[3]]
+
+
+def test_a_question_relaxes_to_most_words_and_says_so(mixed_engine):
+    question = "北京市总工会哪年举办了宣讲活动？"
+    resp = mixed_engine.search(SearchRequest(q=question))
+    assert resp.relaxed and resp.total >= 1
+    assert resp.results[0].id == SEED_IDS[0]  # the 宣讲 activity 由北京市总工会主办
+    assert "<mark>" in str(resp.results[0].snippet)
+    strict = mixed_engine.search(SearchRequest(q="劳模工匠"))
+    assert not strict.relaxed
+
+
+def test_relaxing_is_decided_before_filters(mixed_engine):
+    q = "职工 读书 分享 火星"
+    base = mixed_engine.search(SearchRequest(q=q))
+    assert base.relaxed and base.total >= 1
+    for spec in FACETS:
+        for value in next(f for f in base.facets if f.name == spec.name).values:
+            filtered = mixed_engine.search(SearchRequest(q=q, **{spec.name: (value.value,)}))
+            assert filtered.relaxed and filtered.total == value.count
+
+
+def test_zero_results_suggest_a_spelling_or_the_part_that_finds(mixed_engine):
+    typo = mixed_engine.search(SearchRequest(q="PUE"))
+    assert typo.total == 0 and typo.suggestion == "peu"
+    part = mixed_engine.search(SearchRequest(q="劳模工匠 火星基地"))
+    assert part.total == 0 and part.suggestion == "劳模工匠"
+    assert mixed_engine.search(SearchRequest(q=part.suggestion)).total > 0
+    assert mixed_engine.search(SearchRequest(q="劳模工匠")).suggestion is None
