@@ -119,9 +119,23 @@ def has_han(text: str) -> bool:
 _jieba_lock = threading.Lock()
 
 
-@lru_cache(maxsize=4)
 def jieba_tokenizer(userdict: str = str(USERDICT)) -> jieba.Tokenizer:
-    """A private jieba instance with our user dictionary (jieba's global one is left alone)."""
+    """A private jieba instance with our user dictionary (jieba's global one is left alone).
+
+    Keyed by the dictionary file's size and mtime as well as its path: staff edit it, and a
+    long-lived process (the server, its sync worker) must cut words with the new one — the
+    edit changes the vocabulary fingerprint, so the next sync re-reads every bulletin with it.
+    """
+    try:
+        st = Path(userdict).stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = None
+    return _tokenizer(userdict, stamp)
+
+
+@lru_cache(maxsize=4)
+def _tokenizer(userdict: str, stamp: tuple[int, int] | None) -> jieba.Tokenizer:
     with _jieba_lock:
         tk = jieba.Tokenizer()
         tk.initialize()

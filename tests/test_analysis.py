@@ -56,3 +56,16 @@ def test_unit_bigrams_do_not_cross_punctuation():
 def test_gram_positions_leave_a_gap_between_runs():
     tokens = [(t.text, t.pos) for t in gram_analyzer()("工会，活动", positions=True)]
     assert tokens == [("工会", 0), ("会$", 1), ("活动", 3), ("动$", 4)]
+
+
+def test_an_edited_user_dictionary_is_used_without_restarting(tmp_path):
+    from searchsvc.analysis import USERDICT, words
+
+    userdict = tmp_path / "userdict.txt"
+    userdict.write_text(USERDICT.read_text(encoding="utf-8"), encoding="utf-8")
+    text = "巧手压花定格芳华"
+    before = words(text, userdict=str(userdict))
+    assert "定格芳华" not in before
+    with userdict.open("a", encoding="utf-8") as out:
+        out.write("\n定格芳华 10 n\n")
+    assert "定格芳华" in words(text, userdict=str(userdict))
