@@ -31,6 +31,7 @@ test: index lint
 bench: install
 	$(BIN)/python bench/slice.py --pages $${PAGES:-300}
 	$(BIN)/python bench/refresh.py
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
