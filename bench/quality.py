@@ -6,8 +6,9 @@ Everything is built in one run from a fixed sample of archive pages (the same pa
 ``bench/slice.py`` for the same seed), unpacked into a temporary folder:
 
 1. **Recall.** Query strings are sampled from the text (fixed seed), in labelled kinds: jieba
-   words, person names, organisations, runs of two and three jieba words, digits with a unit and
-   Latin words. The truth for each string is a literal scan: the articles whose title, body
+   words, person names, organisations, runs of two and three jieba words, numbers of two digits
+   or more with a unit (``203所``) and Latin words, each a whole Latin/digit run where it was
+   sampled. The truth for each string is a literal scan: the articles whose title, body
    paragraphs or byline names contain it after ``normalize()``. searchsvc is asked for the
    string as typed (its words are ANDed, so it may return more), page after page until every
    literal article has been seen or the pages run out; recall is |found ∩ literal| / |literal|
@@ -86,7 +87,8 @@ _RUN_CHAR_RE = re.compile(_RUN_CHAR)
 _HAN_ONLY = re.compile(rf"[{_HAN}]+")
 _UNIT_ONLY = re.compile(r"[^\W_]+")  # Han, Latin or digits only: no space or punctuation
 _WORDISH = re.compile(r"[^\W_]")
-_DIGIT_UNIT = re.compile(rf"(?<!{_RUN_CHAR})(?<![.,．，])\d+[所年月日人个项家万亿元]")
+# Two digits or more: 203所, 2016年, 12月 are things people look up; 1日 or 3个 alone are not.
+_DIGIT_UNIT = re.compile(rf"(?<!{_RUN_CHAR})(?<![.,．，])\d{{2,}}[所年月日人个项家万亿元]")
 _LATIN = re.compile(rf"(?<!{_RUN_CHAR})[A-Za-z]{{2,}}(?!{_RUN_CHAR})")
 _CLAUSE_SPLIT = re.compile(r"[^\w]+")
 # Suffixes of organisation names. One-character ones (局, 部 …) only count on a jieba word of
@@ -94,6 +96,7 @@ _CLAUSE_SPLIT = re.compile(r"[^\w]+")
 _ORG_SUFFIXES = ("工会", "委员会", "公司", "大学", "学院", "医院", "银行", "集团", "协会",
                  "联合会", "研究院", "研究所", "中心", "政府", "法院", "检察院")  # fmt: skip
 _ORG_SHORT = ("局", "部", "厅", "署", "委", "办", "院")
+_NOT_ORG = ("干部", "东部", "西部", "南部", "北部", "中部")  # people and compass points
 
 
 def log(message: str) -> None:
@@ -233,11 +236,12 @@ def sample_probes(articles: list[bulletin.Article], n: int, seed: int) -> list[P
         take("word", [t for t in toks if 2 <= len(t) <= 4 and _HAN_ONLY.fullmatch(t)])
         take("run2", word_runs(toks, 2))
         take("run3", word_runs(toks, 3))
-        take("org", organisations(toks))
         take("digit", _DIGIT_UNIT.findall(text))
         take("latin", _LATIN.findall(text))
-        if len(picked["name"]) < quota:
-            take("name", [w for w, flag in jieba.posseg.lcut(text)
+        if len(picked["name"]) < quota or len(picked["org"]) < quota:
+            tagged = [(w, flag) for w, flag in jieba.posseg.lcut(text)]
+            take("org", organisations(tagged))
+            take("name", [w for w, flag in tagged
                           if flag == "nr" and 2 <= len(w) <= 4 and _HAN_ONLY.fullmatch(w)])  # fmt: skip
     return [p for kind in KINDS for p in picked[kind]]
 
@@ -255,19 +259,20 @@ def word_runs(toks: list[str], size: int) -> list[str]:
     return runs
 
 
-def organisations(toks: list[str]) -> list[str]:
-    """Up to three Han jieba words ending in an organisation suffix (北京市 + 总工会)."""
+def organisations(tagged: list[tuple[str, str]]) -> list[str]:
+    """A jieba word ending in an organisation suffix, with up to two nouns before it
+    (北京市 + 总工会, 英国 + 外交部); 了, 在 or 主持召开 in front are not part of the name."""
     found = []
-    for i, tok in enumerate(toks):
-        if not _HAN_ONLY.fullmatch(tok):
+    for i, (tok, _flag) in enumerate(tagged):
+        if not _HAN_ONLY.fullmatch(tok) or tok.endswith(_NOT_ORG):
             continue
         if not (tok.endswith(_ORG_SUFFIXES) or (len(tok) >= 3 and tok.endswith(_ORG_SHORT))):
             continue
         text = tok
-        for j in range(i - 1, max(-1, i - 3), -1):
-            if not _HAN_ONLY.fullmatch(toks[j]) or len(toks[j] + text) > 14:
+        for word, flag in reversed(tagged[max(0, i - 2) : i]):
+            if not (flag[0] in "nj" and _HAN_ONLY.fullmatch(word)) or len(word + text) > 14:
                 break
-            text = toks[j] + text
+            text = word + text
         if len(text) >= 4:
             found.append(text)
     return found
