@@ -40,7 +40,13 @@ def relaxed(tree: Node, stopwords: frozenset[str], find: Find, texts: Texts) -> 
     if parts is None:
         return None
     positive, exclusions = parts
-    kept = [n for n in positive if not (isinstance(n, Lit) and n.text in stopwords)]
+    # Question words go, and so do single characters: alone they match nearly every paragraph
+    # (者, 人), and an OR over them costs seconds while adding nothing to the ranking.
+    kept = [
+        n
+        for n in positive
+        if not (isinstance(n, Lit) and (n.text in stopwords or len(n.text) == 1))
+    ]
     if not kept or (len(kept) < 2 and len(kept) == len(positive)):
         return None
     need = max(1, math.ceil(len(kept) * MOST)) if len(kept) > 2 else len(kept)

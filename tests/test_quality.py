@@ -84,3 +84,19 @@ def test_zero_results_suggest_a_spelling_or_the_part_that_finds(mixed_engine):
     assert part.total == 0 and part.suggestion == "劳模工匠"
     assert mixed_engine.search(SearchRequest(q=part.suggestion)).total > 0
     assert mixed_engine.search(SearchRequest(q="劳模工匠")).suggestion is None
+
+
+def test_relaxing_leaves_out_single_characters():
+    from searchsvc import relax
+    from searchsvc.query import literals
+
+    # 者 and 人 alone match nearly every paragraph: an OR over them cost seconds (a 503 past the
+    # budget) and added nothing. Relaxing keeps only the informative part.
+    asked = []
+    relax.relaxed(parse("者12820人"), frozenset(), lambda t: asked.append(t) or {}, None)
+    assert [lit.text for lit in literals(asked[0])] == ["12820"]
+    asked.clear()
+    relax.relaxed(
+        parse("劳模工匠 的 人 宣讲"), frozenset({"的"}), lambda t: asked.append(t) or {}, None
+    )
+    assert [lit.text for lit in literals(asked[0])] == ["劳模工匠", "宣讲"]
