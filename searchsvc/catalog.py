@@ -11,11 +11,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from searchsvc.facets import UNKNOWN
+from searchsvc.facets import FIELDS, UNKNOWN
 from searchsvc.query import QueryError
 
 FACET_LIMIT = 30  # values listed per facet in a search response (selected ones always are)
-FACET_FIELDS = ("organizer", "host", "co_organizer", "district", "event_type")
+FACET_FIELDS = FIELDS  # the article record's facet keys
 
 
 @dataclass(frozen=True)

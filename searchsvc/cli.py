@@ -227,11 +227,7 @@ def _parsed(article, found) -> dict:
         "correspondents": list(article.correspondents),
         "photographers": list(article.photographers),
         "paragraphs": [p.text for p in article.paragraphs],
-        "organizer": list(found.organizer),
-        "host": list(found.host),
-        "co_organizer": list(found.co_organizer),
-        "district": list(found.district),
-        "event_type": list(found.event_type),
+        **found.as_lists(),
     }
 
 

@@ -11,7 +11,7 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import NoReturn
 
@@ -48,6 +48,13 @@ class Facets:
     co_organizer: tuple[str, ...] = ()  # 协办
     district: tuple[str, ...] = ()
     event_type: tuple[str, ...] = ()
+
+    def as_lists(self) -> dict[str, list[str]]:
+        """The facet fields as the article record and the JSON faces carry them."""
+        return {name: list(getattr(self, name)) for name in FIELDS}
+
+
+FIELDS = tuple(f.name for f in fields(Facets))  # organizer, host, co_organizer, …
 
 
 def _alternation(words: Iterable[str]) -> re.Pattern[str]:

@@ -97,11 +97,7 @@ def article_meta(article: bulletin.Article, found: facets.Facets) -> dict:
         "paper": article.paper,
         "page": article.page,
         # Facet values are lists, empty when unknown (listed as 未注明 by the search core).
-        "organizer": list(found.organizer),
-        "host": list(found.host),
-        "co_organizer": list(found.co_organizer),
-        "district": list(found.district),
-        "event_type": list(found.event_type),
+        **found.as_lists(),
     }
 
 
