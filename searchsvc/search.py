@@ -9,19 +9,17 @@ while the one in flight finishes on the searcher it started with.
 from __future__ import annotations
 
 import functools
-import math
 import re
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import collectors
 from whoosh import query as wq
 
 from searchsvc import index as index_mod
-from searchsvc import relax
+from searchsvc import ranking, relax
 from searchsvc.analysis import normalize, words
 from searchsvc.catalog import FACET_FIELDS, FACETS, Catalog, FacetList, count_facets, listed
 from searchsvc.highlight import mark
@@ -35,6 +33,7 @@ from searchsvc.query import (
     parse,
     to_whoosh,
 )
+from searchsvc.ranking import Group
 from searchsvc.records import (  # noqa: F401 — the core's records, re-exported for callers
     MAX_PER_PAGE,
     SORTS,
@@ -129,7 +128,7 @@ class Engine:
         deadline = started + self.time_budget
         is_relaxed, hint = False, None
         if tree is None:
-            groups: dict[str, _Group] = {aid: _Group(0.0) for aid in catalog.newest_first}
+            groups: dict[str, Group] = {aid: Group(0.0) for aid in catalog.newest_first}
         else:
 
             def find(t):
@@ -146,7 +145,7 @@ class Engine:
                 hint = relax.suggestion(tree, find, functools.partial(_correct, searcher))
         in_range = (aid for aid in groups if req.in_dates(catalog.articles[aid]["date"]))
         kept, facet_lists = count_facets(in_range, catalog.articles, selection)
-        order = self._order({aid: groups[aid] for aid in kept}, catalog, req.sort)
+        order = ranking.order({aid: groups[aid] for aid in kept}, catalog, req.sort)
         page = order[(req.page - 1) * req.per_page : req.page * req.per_page]
         needles = [lit.text for lit in literals(tree)]
         results = [
@@ -164,7 +163,7 @@ class Engine:
             suggestion=hint,
         )
 
-    def _groups(self, searcher, tree: Node, catalog: Catalog, deadline: float) -> dict[str, _Group]:
+    def _groups(self, searcher, tree: Node, catalog: Catalog, deadline: float) -> dict[str, Group]:
         """Paragraph hits of the tree, grouped by article id."""
         if not catalog.articles:
             return {}  # also: an index with no segment yet has no ``aid`` column to read
@@ -176,7 +175,7 @@ class Engine:
         hits = collector.results()
         aids = searcher.reader().column_reader("aid")
         check = needs_check(tree)
-        groups: dict[str, _Group] = {}
+        groups: dict[str, Group] = {}
         article_fields: dict[str, dict[str, str]] = {}  # normalised title/names, once per article
         for i, (docnum, score) in enumerate(hits.items()):
             if i % 256 == 255:
@@ -194,37 +193,19 @@ class Engine:
                     continue
             group = groups.get(aid)
             if group is None:
-                groups[aid] = group = _Group(score)
+                groups[aid] = group = Group(score)
             group.best = max(group.best, score)
             group.hits.append((score, docnum))
         return groups
 
     @staticmethod
-    def _texts(searcher, catalog: Catalog, aid: str, group: _Group) -> Iterable[dict[str, str]]:
+    def _texts(searcher, catalog: Catalog, aid: str, group: Group) -> Iterable[dict[str, str]]:
         """The normalised title, names and hit paragraphs of an article (for a relaxed query)."""
         article = _article_fields(catalog.articles[aid])
         for _, docnum in group.hits:
             yield {**article, "text": normalize(searcher.stored_fields(docnum)["text"])}
 
-    @staticmethod
-    def _order(groups: dict[str, _Group], catalog: Catalog, sort: str) -> list[str]:
-        aids = list(groups)  # every group is an article of this catalog (see _groups)
-        if sort == "relevance":
-            # Best paragraph first; more matching paragraphs break near-ties, then newer first.
-            return sorted(
-                aids,
-                key=lambda a: (
-                    groups[a].coverage,  # a relaxed query: more of its words first
-                    groups[a].rank(),
-                    catalog.articles[a]["date"] or "",
-                    a,
-                ),
-                reverse=True,
-            )
-        newest = sort == "-date"
-        return sorted(aids, key=lambda a: (catalog.articles[a]["date"] or "", a), reverse=newest)
-
-    def _result(self, searcher, meta: dict, group: _Group, needles: list[str]) -> Result:
+    def _result(self, searcher, meta: dict, group: Group, needles: list[str]) -> Result:
         snippet_text, matched, best_score = "", 0, -1.0
         for score, docnum in group.hits:
             text = searcher.stored_fields(docnum)["text"]
@@ -319,16 +300,6 @@ class _DeadlineCollector(collectors.WrappingCollector):
             if i % 256 == 255:
                 _check_deadline(self.deadline, self.budget)
             self.child.collect(sub_docnum)
-
-
-@dataclass
-class _Group:
-    best: float
-    hits: list[tuple[float, int]] = field(default_factory=list)
-    coverage: int = 0  # how many of a relaxed query's words the article matches
-
-    def rank(self) -> float:
-        return self.best + 0.1 * math.log1p(max(0, len(self.hits) - 1))
 
 
 def _correct(searcher, word: str) -> str | None:
