@@ -54,6 +54,7 @@ class Catalog:
     articles: dict[str, dict]
     newest_first: list[str]
     values: dict[str, Counter]  # facet name -> article count of every value in the index
+    pages: dict[str, list[str]]  # bulletin file -> its article ids in page order
 
     @classmethod
     def load(cls, searcher, key: tuple[int, int]) -> Catalog:
@@ -66,7 +67,16 @@ class Catalog:
         for meta in articles.values():
             for spec in FACETS:
                 values[spec.name].update(facet_values(meta, spec))
-        return cls(key, articles, order, values)
+        pages: dict[str, list[str]] = {}
+        for aid in sorted(articles, key=lambda a: articles[a]["ordinal"]):
+            pages.setdefault(articles[aid]["source"], []).append(aid)
+        return cls(key, articles, order, values, pages)
+
+    def neighbours(self, aid: str) -> tuple[str | None, str | None]:
+        """The articles before and after ``aid`` on its bulletin page (None at either end)."""
+        page = self.pages[self.articles[aid]["source"]]
+        i = page.index(aid)
+        return (page[i - 1] if i > 0 else None, page[i + 1] if i + 1 < len(page) else None)
 
     def check_selection(self, selection: dict[str, tuple[str, ...]]) -> None:
         """A filter value the index has never seen is a typo, not an empty result: say so."""

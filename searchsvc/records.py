@@ -15,6 +15,7 @@ from searchsvc.query import QueryError
 
 MAX_PER_PAGE = 100
 MAX_FILTER_VALUES = 20  # per facet in one request
+MAX_WITHIN = 5  # earlier queries one search can be narrowed by (二次检索)
 SORTS = ("relevance", "-date", "date")
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -30,6 +31,7 @@ class SearchRequest:
     type: tuple[str, ...] = ()
     date_from: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD, inclusive
     date_to: str = ""
+    within: tuple[str, ...] = ()  # earlier queries: only articles matching each of them too
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return getattr(self, facet)
@@ -39,6 +41,12 @@ class SearchRequest:
         return bool(self.date_from or self.date_to) or any(self.selected(f.name) for f in FACETS)
 
     def validate(self) -> None:
+        if len(self.within) > MAX_WITHIN:
+            raise QueryError(
+                "too_many_within",
+                f"在结果中检索最多 {MAX_WITHIN} 层，请合并检索词 / at most {MAX_WITHIN} "
+                "within= queries: combine the words into one query",
+            )
         for spec in FACETS:
             if len(self.selected(spec.name)) > MAX_FILTER_VALUES:
                 raise QueryError(
@@ -112,6 +120,14 @@ class Result:
 
 
 @dataclass
+class Bar:
+    """Articles of the result list in one period (``YYYY`` or ``YYYY-MM``) of the histogram."""
+
+    period: str
+    count: int
+
+
+@dataclass
 class SearchResponse:
     query: str
     total: int
@@ -121,8 +137,9 @@ class SearchResponse:
     results: list[Result] = field(default_factory=list)
     relaxed: bool = False
     facets: list[FacetList] = field(default_factory=list)
-    histogram: list[dict] = field(default_factory=list)
+    histogram: list[Bar] = field(default_factory=list)
     suggestion: str | None = None
+    within: list[str] = field(default_factory=list)  # the earlier queries, normalised
 
     @property
     def pages(self) -> int:
@@ -137,10 +154,20 @@ class SearchResponse:
 
 
 @dataclass
+class Neighbour:
+    """An article next to another on the same bulletin page."""
+
+    id: str
+    title: str
+
+
+@dataclass
 class ArticleView:
     meta: dict
     paragraphs: list[Markup]
     query: str
+    prev: Neighbour | None = None
+    next: Neighbour | None = None
 
 
 class ArticleNotFound(LookupError):

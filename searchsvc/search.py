@@ -23,6 +23,7 @@ from searchsvc import ranking, relax
 from searchsvc.analysis import normalize, words
 from searchsvc.catalog import FACET_FIELDS, FACETS, Catalog, FacetList, count_facets, listed
 from searchsvc.highlight import mark
+from searchsvc.histogram import histogram
 from searchsvc.lexicon import LexiconCache
 from searchsvc.query import (
     Node,
@@ -39,6 +40,7 @@ from searchsvc.records import (  # noqa: F401 — the core's records, re-exporte
     SORTS,
     ArticleNotFound,
     ArticleView,
+    Neighbour,
     Result,
     SearchRequest,
     SearchResponse,
@@ -116,38 +118,44 @@ class Engine:
 
     # -- searching
 
-    def search(self, req: SearchRequest) -> SearchResponse:
+    def search(self, req: SearchRequest, limit: int | None = None) -> SearchResponse:
+        """One page of ``req``'s results; with ``limit``, the first ``limit`` articles (export)."""
         started = time.perf_counter()
         req.validate()
         lexicon = self._lexicon.get()
         tree = parse(req.q, lexicon.synonyms)
+        earlier = [t for t in (parse(text, lexicon.synonyms) for text in req.within) if t]
         searcher = self._searcher()
         catalog = self._catalog_for(searcher)
         selection = {spec.name: req.selected(spec.name) for spec in FACETS}
         catalog.check_selection(selection)
         deadline = started + self.time_budget
+
+        def find(t: Node) -> dict[str, Group]:
+            return self._groups(searcher, t, catalog, deadline)
+
         is_relaxed, hint = False, None
         if tree is None:
             groups: dict[str, Group] = {aid: Group(0.0) for aid in catalog.newest_first}
         else:
-
-            def find(t):
-                return self._groups(searcher, t, catalog, deadline)
-
-            groups = find(tree)
-            # Too little with every word: most words will do (decided before any filter).
-            if len(groups) < relax.RELAX_BELOW:
-                texts = functools.partial(self._texts, searcher, catalog)
-                wider = relax.relaxed(tree, lexicon.stopwords, find, texts)
-                if wider is not None and len(wider) > len(groups):
-                    groups, is_relaxed = wider, True
+            groups, is_relaxed = self._matching(tree, find, searcher, catalog, lexicon.stopwords)
             if not groups:
                 hint = relax.suggestion(tree, find, functools.partial(_correct, searcher))
+        for i, t in enumerate(earlier):
+            # 二次检索: what the earlier query found (relaxed the same way it was then).
+            inside, _ = self._matching(t, find, searcher, catalog, lexicon.stopwords)
+            if tree is None and i == 0:
+                groups = {aid: inside[aid] for aid in groups if aid in inside}  # its ranking
+            else:
+                groups = {aid: g for aid, g in groups.items() if aid in inside}
         in_range = (aid for aid in groups if req.in_dates(catalog.articles[aid]["date"]))
         kept, facet_lists = count_facets(in_range, catalog.articles, selection)
         order = ranking.order({aid: groups[aid] for aid in kept}, catalog, req.sort)
-        page = order[(req.page - 1) * req.per_page : req.page * req.per_page]
-        needles = [lit.text for lit in literals(tree)]
+        if limit is None:
+            page = order[(req.page - 1) * req.per_page : req.page * req.per_page]
+        else:
+            page = order[:limit]
+        needles = list(dict.fromkeys(lit.text for t in (tree, *earlier) for lit in literals(t)))
         results = [
             self._result(searcher, catalog.articles[aid], groups[aid], needles) for aid in page
         ]
@@ -160,8 +168,23 @@ class Engine:
             results=results,
             relaxed=is_relaxed,
             facets=facet_lists,
+            histogram=histogram(catalog.articles[aid]["date"] for aid in order),
             suggestion=hint,
+            within=[describe(t) for t in earlier],
         )
+
+    def _matching(
+        self, tree: Node, find, searcher, catalog: Catalog, stopwords: frozenset[str]
+    ) -> tuple[dict[str, Group], bool]:
+        """The articles matching ``tree``, and whether the query had to be relaxed for them."""
+        groups = find(tree)
+        # Too little with every word: most words will do (decided before any filter).
+        if len(groups) < relax.RELAX_BELOW:
+            texts = functools.partial(self._texts, searcher, catalog)
+            wider = relax.relaxed(tree, stopwords, find, texts)
+            if wider is not None and len(wider) > len(groups):
+                return wider, True
+        return groups, False
 
     def _groups(self, searcher, tree: Node, catalog: Catalog, deadline: float) -> dict[str, Group]:
         """Paragraph hits of the tree, grouped by article id."""
@@ -242,13 +265,21 @@ class Engine:
         if not ARTICLE_ID_RE.match(aid):
             raise ArticleNotFound(aid)
         searcher = self._searcher()
-        meta = self._catalog_for(searcher).articles.get(aid)
+        catalog = self._catalog_for(searcher)
+        meta = catalog.articles.get(aid)
         if meta is None:
             raise ArticleNotFound(aid)
         tree = parse(q, self._lexicon.get().synonyms) if q else None
         needles = [lit.text for lit in literals(tree)]
         docs = sorted(searcher.documents(aid=aid, kind="para"), key=lambda d: d["n"])
-        return ArticleView(meta, [mark(d["text"], needles) for d in docs], describe(tree))
+        before, after = catalog.neighbours(aid)
+        return ArticleView(
+            meta,
+            [mark(d["text"], needles) for d in docs],
+            describe(tree),
+            prev=_neighbour(catalog, before),
+            next=_neighbour(catalog, after),
+        )
 
     def facets(self) -> list[FacetList]:
         """Every facet value in the index with its article count."""
@@ -306,6 +337,10 @@ def _correct(searcher, word: str) -> str | None:
     """The closest word in the index to a (Latin) word, for "did you mean"."""
     found = searcher.corrector("text").suggest(word, limit=1, maxdist=2)
     return found[0] if found else None
+
+
+def _neighbour(catalog: Catalog, aid: str | None) -> Neighbour | None:
+    return None if aid is None else Neighbour(aid, catalog.articles[aid]["title"])
 
 
 def _article_fields(meta: dict) -> dict[str, str]:

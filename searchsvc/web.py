@@ -11,10 +11,11 @@ from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlencode
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from searchsvc import uploads
+from searchsvc import export, uploads
+from searchsvc.catalog import FACETS
 from searchsvc.config import Config
 from searchsvc.query import QueryError
 from searchsvc.reindexer import Reindexer, Run
@@ -23,7 +24,7 @@ from searchsvc.search import ArticleNotFound, Engine, SearchRequest, SearchTimeo
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 MAX_URL_PARAM_CHARS = 2000
 CSP = (
-    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -106,35 +107,79 @@ def create_app(config: Config | None = None) -> Flask:
             type=_list_param("type"),
             date_from=_param("from", "").strip(),
             date_to=_param("to", "").strip(),
+            within=_list_param("within"),
         )
 
     @app.get("/")
     def home():
         req = search_request()
-        resp = engine.search(req) if req.q.strip() or req.filtered else None
+        resp = engine.search(req) if req.q.strip() or req.filtered or req.within else None
         return render_template(
             "search.html",
             req=req,
             resp=resp,
             page_url=lambda n: _url(page=[str(n)]),
             facet_url=_facet_url,
+            period_url=lambda period: _url(**{"from": [period], "to": [period]}),
+            clear_url=_url(
+                **{name: [] for name in ("organizer", "district", "type", "from", "to")}
+            ),
+            unwithin_url=_url(within=[]),
+            export_url=lambda fmt: _url("/api/search", format=[fmt]),
+            facet_names=[spec.name for spec in FACETS],
+            export_max=export.EXPORT_MAX,
         )
 
     @app.get("/articles/<aid>")
     def article_page(aid: str):
-        view = engine.article(aid, _param("q", ""))
-        return render_template("article.html", view=view, q=_param("q", ""))
+        q = _param("q", "")
+        view = engine.article(aid, q)
+        return render_template(
+            "article.html",
+            view=view,
+            q=q,
+            article_url=lambda other: f"/articles/{other}?" + urlencode({"q": q} if q else {}),
+        )
 
     @app.get("/api/search")
     def api_search():
-        return jsonify(engine.search(search_request()).to_dict())
+        fmt = _param("format", "json") or "json"
+        if fmt == "json":
+            return jsonify(engine.search(search_request()).to_dict())
+        if fmt not in export.FORMATS:
+            raise QueryError(
+                "bad_format",
+                f"format 只能是 json、{'、'.join(export.FORMATS)} / format must be json or one "
+                f"of {', '.join(export.FORMATS)}",
+            )
+        resp = engine.search(search_request(), limit=export.EXPORT_MAX)
+        return Response(
+            export.lines(fmt, resp.results),
+            content_type=export.FORMATS[fmt],
+            headers={
+                "Content-Disposition": f'attachment; filename="searchsvc-results.{fmt}"',
+                "X-Total-Count": str(resp.total),
+            },
+        )
 
     @app.get("/api/articles/<aid>")
     def api_article(aid: str):
         view = engine.article(aid, _param("q", ""))
+        neighbours = {"prev": view.prev, "next": view.next}
         return jsonify(
-            {**view.meta, "query": view.query, "paragraphs": [str(p) for p in view.paragraphs]}
+            {
+                **view.meta,
+                "query": view.query,
+                "paragraphs": [str(p) for p in view.paragraphs],
+                "neighbours": {k: asdict(v) if v else None for k, v in neighbours.items()},
+            }
         )
+
+    @app.get("/api/openapi.json")
+    def api_openapi():
+        from searchsvc import openapi  # the description is built only when asked for
+
+        return jsonify(openapi.spec())
 
     @app.get("/api/facets")
     def api_facets():
@@ -246,7 +291,7 @@ def _list_param(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
 
 
-def _url(**changes: list[str]) -> str:
+def _url(path: str = "/", **changes: list[str]) -> str:
     """This page's URL with some parameters replaced (all UI state lives in the URL).
 
     Any change other than paging goes back to page 1.
@@ -255,7 +300,7 @@ def _url(**changes: list[str]) -> str:
     if "page" not in changes:
         args.pop("page", None)
     args.update(changes)
-    return "/?" + urlencode({k: v for k, v in args.items() if v}, doseq=True)
+    return f"{path}?" + urlencode({k: v for k, v in args.items() if v}, doseq=True)
 
 
 def _facet_url(name: str, value: str) -> str:

@@ -213,15 +213,27 @@ def test_api_bad_filters_are_400(live_server, params, code):
     assert status == 400 and data["error"]["code"] == code
 
 
-def test_search_page_facet_links_toggle_values(live_server):
+def test_search_page_facet_check_boxes_and_toggle_links(live_server):
     status, _, body = get(live_server, "/", q="工会", district="昌平区")
     assert status == 200
-    assert "主办单位" in body and "活动类型" in body
-    # The selected value links to the same search without it; others add themselves.
+    for legend in ("主办单位", "区域", "活动类型"):
+        assert f"<legend>{legend}</legend>" in body
+    # The selected value is a ticked box; the others are not; the facet form keeps the query.
+    assert '<input type="checkbox" name="district" value="昌平区" checked>' in body
+    assert '<input type="checkbox" name="district" value="朝阳区">' in body
+    facets_form = body[
+        body.index('<form class="facets"') : body.index(
+            "</form>", body.index('<form class="facets"')
+        )
+    ]
+    assert '<input type="hidden" name="q" value="工会">' in facets_form
+    assert 'name="district" value="昌平区"' not in facets_form.split("<fieldset")[0]
+    # A chip of the selected value links to the same search without it; others add themselves.
     assert 'href="/?q=%E5%B7%A5%E4%BC%9A"' in body
     both = urllib.parse.urlencode({"q": "工会", "district": ["昌平区", "朝阳区"]}, doseq=True)
-    assert f'href="/?{both.replace("&", "&amp;")}"' in body
+    assert f'href="/?{both.replace("&", "&amp;")}"' not in body  # no result is in 朝阳区 here
     assert '<input type="hidden" name="district" value="昌平区">' in body
+    assert '<a class="clear" href="/?q=%E5%B7%A5%E4%BC%9A">' in body
 
 
 def test_a_slow_query_is_a_503_with_advice(mixed_dirs):
