@@ -243,3 +243,43 @@ def test_a_slow_query_is_a_503_with_advice(mixed_dirs):
         assert status == 503 and data["error"]["code"] == "timeout"
         assert "秒" in data["error"]["message"]
         assert get_json(server, "/api/search", q="压花")[0] == 200
+
+
+def test_article_neighbours_on_the_same_bulletin_page(live_server):
+    seed_ids = [f"{SEED.stem}-{n}" for n in range(1, 7)]
+    status, first = get_json(live_server, f"/api/articles/{seed_ids[0]}")
+    assert status == 200 and first["neighbours"]["prev"] is None
+    assert first["neighbours"]["next"]["id"] == seed_ids[1]
+    _, middle = get_json(live_server, f"/api/articles/{seed_ids[2]}")
+    assert [middle["neighbours"][k]["id"] for k in ("prev", "next")] == [seed_ids[1], seed_ids[3]]
+    _, last = get_json(live_server, f"/api/articles/{seed_ids[-1]}")
+    assert last["neighbours"]["next"] is None
+    # The page links them, keeping the query.
+    _, _, body = get(live_server, f"/articles/{seed_ids[2]}", q="工会")
+    assert f'<a rel="prev" href="/articles/{seed_ids[1]}?q=%E5%B7%A5%E4%BC%9A">' in body
+    assert f'<a rel="next" href="/articles/{seed_ids[3]}?q=%E5%B7%A5%E4%BC%9A">' in body
+
+
+def test_histogram_bars_link_to_their_period(live_server):
+    _, data = get_json(live_server, "/api/search", q="工会")
+    _, _, body = get(live_server, "/", q="工会")
+    assert data["histogram"] and '<svg class="histogram"' in body
+    for bar in data["histogram"]:
+        link = urllib.parse.urlencode({"q": "工会", "from": bar["period"], "to": bar["period"]})
+        assert (
+            f'href="/?{link.replace("&", "&amp;")}" aria-label="{bar["period"]}：{bar["count"]} 篇"'
+            in body
+        )
+
+
+def test_within_form_carries_the_query_and_filters(live_server):
+    _, _, body = get(live_server, "/", q="工会", district="昌平区", within="劳模")
+    form = body[body.index('<form class="within"') :]
+    form = form[: form.index("</form>")]
+    for hidden in (
+        '<input type="hidden" name="district" value="昌平区">',
+        '<input type="hidden" name="within" value="劳模">',
+        '<input type="hidden" name="within" value="工会">',
+    ):
+        assert hidden in form
+    assert "在“劳模”的结果中检索" in body
