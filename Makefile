@@ -24,8 +24,20 @@ lint: install
 	$(BIN)/ruff check searchsvc tests bench
 	$(BIN)/ruff format --check searchsvc tests bench
 
-test: index lint
+test: browser index lint
 	$(BIN)/python -m pytest
+
+# The UI tests drive Debian's chromium (Playwright's own browser download is not used) and need
+# CJK fonts to draw Chinese. Installed once on a fresh machine; after that, two file checks.
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: browser
+browser:
+	@[ -x $(CHROMIUM) ] && [ -e $(CJK_FONT) ] || { \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; }
 
 # Index and query times on a slice of ../shared's archive, against a stock baseline (PAGES=300).
 bench: install

@@ -89,6 +89,9 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         self.closing = True
         self.app.extensions["searchsvc.reindexer"].close()
+        # Let the worker threads finish what they hold first: closing pulls waitress's trigger
+        # socket from under a task still answering (EBADF in channel.service).
+        self.server.task_dispatcher.shutdown()
         self.server.close()
         self.thread.join(timeout=5)
 
