@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python bench/slice.py --pages $${PAGES:-300}
 	$(BIN)/python bench/refresh.py
 	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -248,8 +248,16 @@ def create_app(config: Config | None = None) -> Flask:
 def _param(name: str, default: str) -> str:
     value = request.args.get(name, default)
     if len(value) > MAX_URL_PARAM_CHARS:
-        raise QueryError("param_too_long", f"参数 {name} 过长 / parameter {name} is too long")
+        raise _too_long(name)
     return value
+
+
+def _too_long(name: str) -> QueryError:
+    return QueryError(
+        "param_too_long",
+        f"参数 {name} 过长（最多 {MAX_URL_PARAM_CHARS} 个字符），请缩短 / parameter {name} is too "
+        f"long: shorten it to at most {MAX_URL_PARAM_CHARS} characters",
+    )
 
 
 def _int_param(name: str, default: int) -> int:
@@ -287,7 +295,7 @@ def _list_param(name: str) -> tuple[str, ...]:
     """A repeatable parameter (``organizer=A&organizer=B``), blanks dropped, order kept."""
     values = request.args.getlist(name)
     if any(len(v) > MAX_URL_PARAM_CHARS for v in values):
-        raise QueryError("param_too_long", f"参数 {name} 过长 / parameter {name} is too long")
+        raise _too_long(name)
     return tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
 
 
