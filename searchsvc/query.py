@@ -21,6 +21,7 @@ from searchsvc.analysis import gram_terms, normalize, to_simplified, unit_runs, 
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
+MAX_DEPTH = 8  # nested parentheses; deeper is a typo or an attack on the recursive parser
 
 FIELD_ALIASES = {
     "title": "title",
@@ -144,6 +145,7 @@ class _Parser:
         self.tokens = tokens
         self.synonyms = synonyms
         self.pos = 0
+        self.depth = 0  # open parentheses around the current position
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -185,7 +187,15 @@ class _Parser:
         kind, value = self.tokens[self.pos]
         self.pos += 1
         if kind == "lpar":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise QueryError(
+                    "too_deep",
+                    f"括号嵌套过深，最多 {MAX_DEPTH} 层，请简化检索式 / parentheses nest too "
+                    f"deep: use at most {MAX_DEPTH} levels",
+                )
             node = self.parse_or()
+            self.depth -= 1
             if self.peek() is None or self.peek()[0] != "rpar":
                 raise QueryError(
                     "unbalanced_parentheses",

@@ -23,6 +23,11 @@ from searchsvc.search import ArticleNotFound, Engine, SearchRequest, SearchTimeo
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 MAX_URL_PARAM_CHARS = 2000
+HTTP_MESSAGES = {  # the Chinese half of the errors Werkzeug itself raises
+    404: "没有这个页面或文章",
+    405: "此地址不支持这种请求方法",
+    413: "请求过大",
+}
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -68,7 +73,11 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
-        return error(err.code or 500, err.name.lower().replace(" ", "_"), f"{err.code} {err.name}")
+        code = err.code or 500
+        chinese = HTTP_MESSAGES.get(code, "请求有误")
+        if code == 413:
+            chinese = f"请求过大，上传文件最多 {uploads.MAX_UPLOAD_BYTES // 2**20} MiB"
+        return error(code, err.name.lower().replace(" ", "_"), f"{chinese} / {code} {err.name}")
 
     @app.errorhandler(Exception)
     def internal_error(err: Exception):
