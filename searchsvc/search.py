@@ -150,7 +150,10 @@ class Engine:
                 groups = {aid: g for aid, g in groups.items() if aid in inside}
         in_range = (aid for aid in groups if req.in_dates(catalog.articles[aid]["date"]))
         kept, facet_lists = count_facets(in_range, catalog.articles, selection)
-        order = ranking.order({aid: groups[aid] for aid in kept}, catalog, req.sort)
+        ranked_by = tree if tree is not None else next(iter(earlier), None)  # whose groups
+        order = ranking.order(
+            {aid: groups[aid] for aid in kept}, catalog, req.sort, ranked_by, searcher
+        )
         if limit is None:
             page = order[(req.page - 1) * req.per_page : req.page * req.per_page]
         else:

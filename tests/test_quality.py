@@ -100,3 +100,70 @@ def test_relaxing_leaves_out_single_characters():
         parse("劳模工匠 的 人 宣讲"), frozenset({"的"}), lambda t: asked.append(t) or {}, None
     )
     assert [lit.text for lit in literals(asked[0])] == ["劳模工匠", "宣讲"]
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+def test_a_title_match_outranks_a_passing_mention(mixed_engine):
+    # 2016-02-20_sohu-3 (彭清华被免去…) says 培训班 once, in a short paragraph that alone scores
+    # higher than any paragraph of the seed's 培训班 article; its headline decides.
+    order = ids(mixed_engine.search(SearchRequest(q="培训班", per_page=100)))
+    assert order[0] == SEED_IDS[4]  # 昌平区总工会举办专职工会社会工作者培训班
+    assert order.index(SEED_IDS[4]) < order.index("2016-02-20_sohu-3")
+
+
+def test_words_together_outrank_words_apart(mixed_engine):
+    # jieba cuts 安保措施 into 安保 措施. 2016-02-19_sohu-4 prints 完善安保措施 in a 550-character
+    # paragraph; 2020-04-04_gn-2 has 交通安保工作 … 相关工作措施 in a short one, which BM25's
+    # length normalisation alone puts first.
+    for q in ("安保措施", "安保 措施"):
+        order = ids(mixed_engine.search(SearchRequest(q=q, per_page=100)))
+        assert order.index("2016-02-19_sohu-4") < order.index("2020-04-04_gn-2"), q
+
+
+def test_proximity_on_real_text():
+    from searchsvc.analysis import normalize
+    from searchsvc.ranking import proximity, slots
+
+    text = normalize(
+        "北京市总工会党组成员、副主席、一级巡视员赵丽君，北京石油化工学院党委书记刘颖出席活动。"
+    )
+    assert proximity(slots(parse("刘颖 出席")), text) == 1.0  # adjacent: a phrase
+    apart = proximity(slots(parse("巡视员 出席")), text)  # 19 characters between them
+    assert 0 < apart < 0.5
+    assert proximity(slots(parse("刘颖出席")), text) == 1.0  # typed as one, cut by jieba
+    assert proximity(slots(parse("刘颖 宣讲")), text) == 0.0  # only one of them is here
+    assert proximity(slots(parse("刘颖")), text) == 0.0  # one word has no proximity
+    # A synonym stands in for its word: 劳模 … 宣讲 with 工匠 between.
+    synonyms = {"劳动模范": ("劳模", "劳动模范"), "劳模": ("劳模", "劳动模范")}
+    tree = parse("劳动模范 宣讲", synonyms)
+    assert slots(tree) == [("劳模", "劳动模范"), ("宣讲",)]
+    assert proximity(slots(tree), normalize("2025年巾帼劳模工匠宣讲活动")) == 0.8
+    # Field-restricted words and exclusions are not body words.
+    assert slots(parse("title:宣讲 劳模 -工匠")) == [("劳模",)]
+
+
+def test_reranked_pages_follow_one_order(mixed_engine):
+    # Reranking reads paragraphs for the first articles only; pages must still be one order.
+    whole = ids(mixed_engine.search(SearchRequest(q="工作", per_page=100)))
+    assert len(whole) == 100  # more than the reranked head
+    paged = []
+    for page in range(1, 11):
+        paged += ids(mixed_engine.search(SearchRequest(q="工作", page=page, per_page=10)))
+    assert paged == whole
+
+
+def test_date_breaks_ties_only():
+    from types import SimpleNamespace
+
+    from searchsvc.ranking import Group, order
+
+    catalog = SimpleNamespace(
+        articles={"a": {"date": "2016-01-04"}, "b": {"date": "2020-04-01"}, "c": {"date": None}}
+    )
+    same = {aid: Group(5.0) for aid in "abc"}
+    assert order(same, catalog, "relevance") == ["b", "a", "c"]  # newer first, undated last
+    better = {"a": Group(6.0), "b": Group(5.0), "c": Group(5.0)}
+    assert order(better, catalog, "relevance") == ["a", "b", "c"]
+    assert order(better, catalog, "date") == ["c", "a", "b"]
