@@ -20,6 +20,11 @@ OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
 STRINGS = {"type": "array", "items": {"type": "string"}}
 COUNT = {"type": "integer", "minimum": 0}
+# What a bad query (q=, within=) can be answered with, on every operation that takes one.
+QUERY_ERRORS = (
+    "bad_encoding, param_too_long, query_too_long, unbalanced_quotes, unbalanced_parentheses, "
+    "too_deep, no_terms, only_exclusions, too_many_terms"
+)
 DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"  # what from= / to= accept (YYYY, YYYY-MM, YYYY-MM-DD)
 
 
@@ -277,10 +282,8 @@ def _search_operation(max_param_chars: int) -> dict:
                 },
             },
             "400": _bad_request(
-                "bad_encoding, param_too_long, query_too_long, unbalanced_quotes, "
-                "unbalanced_parentheses, too_deep, no_terms, only_exclusions, too_many_terms, bad_page, "
-                "bad_per_page, bad_sort, bad_from, bad_to, bad_date_range, too_many_values, "
-                "too_many_within, unknown_facet_value, bad_format"
+                f"{QUERY_ERRORS}, bad_page, bad_per_page, bad_sort, bad_from, bad_to, "
+                "bad_date_range, too_many_values, too_many_within, unknown_facet_value, bad_format"
             ),
             **_errors("Timeout"),
         },
@@ -320,10 +323,7 @@ def _article_operation() -> dict:
                     for name, word in (("prev", "上"), ("next", "下"))
                 },
             ),
-            "400": _bad_request(
-                "bad_encoding, param_too_long, query_too_long, unbalanced_quotes, "
-                "unbalanced_parentheses, too_deep, no_terms, only_exclusions, too_many_terms"
-            ),
+            "400": _bad_request(QUERY_ERRORS),
             **_errors("NotFound"),
         },
     }
