@@ -740,7 +740,7 @@ def main() -> None:
         probes = sample_probes(articles, args.queries, args.seed)
         t = clock.step(f"sample {len(probes)} strings from {len(articles)} articles", t)
 
-        engine = Engine(work / "ours", time_budget=QUERY_BUDGET)
+        engine = Engine(work / "ours", time_budget=QUERY_BUDGET, cache=False)
         plain, quoted, empty = evaluate_literals(engine, probes, docs, clock)
         t = clock.step("recall + phrase queries", t)
 

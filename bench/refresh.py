@@ -57,7 +57,7 @@ def main() -> None:
         def reopen() -> None:
             ix.searcher().close()
 
-        engine = Engine(home)
+        engine = Engine(home, cache=False)
         engine.search(SearchRequest(q="劳模"))
         check_us = per_call_us(check, args.requests)
         reopen_us = per_call_us(reopen, args.requests // 10)

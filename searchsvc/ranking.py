@@ -48,11 +48,6 @@ class Group:
     best: float
     hits: list[tuple[float, int]] = field(default_factory=list)  # (score, docnum)
     coverage: int = 0  # how many of a relaxed query's words the article matches
-    score: float | None = None  # the article's rank, once ``order`` has reranked it
-
-    def rank(self) -> float:
-        """The article's score: reranked, or the best paragraph's BM25F before that."""
-        return self.best if self.score is None else self.score
 
 
 def slots(tree: Node | None) -> Slots:
@@ -154,30 +149,33 @@ def order(
     sort: str,
     tree: Node | None = None,
     searcher=None,
-) -> list[str]:
-    """Article ids in the order of ``sort`` (``relevance``, ``-date`` or ``date``).
+) -> tuple[list[str], dict[str, float]]:
+    """Article ids in the order of ``sort`` (``relevance``, ``-date`` or ``date``), and each
+    article's score.
 
     For relevance, the first ``RERANK`` articles by BM25F are reranked with the query ``tree``
-    on the paragraph texts ``searcher`` stores (without them, BM25F alone decides).
+    on the paragraph texts ``searcher`` stores (without them, BM25F alone decides). The groups
+    are only read: the search core may share them between requests.
     """
     aids = list(groups)  # every group is an article of this catalog (see search._groups)
+    scores = {a: groups[a].best for a in aids}
     if sort != "relevance":
         newest = sort == "-date"
-        return sorted(aids, key=lambda a: (catalog.articles[a]["date"] or "", a), reverse=newest)
+        by_date = sorted(aids, key=lambda a: (catalog.articles[a]["date"] or "", a), reverse=newest)
+        return by_date, scores
 
     def key(a: str):
         # A relaxed query: more of its words first; newer first on equal scores.
-        g = groups[a]
-        return (g.coverage, g.rank(), catalog.articles[a]["date"] or "", a)
+        return (groups[a].coverage, scores[a], catalog.articles[a]["date"] or "", a)
 
     ranked = sorted(aids, key=key, reverse=True)
     found = slots(tree)
     if searcher is None or not found:
-        return ranked
+        return ranked, scores
     head, text = ranked[:RERANK], _texts(searcher)
     for a in head:
-        groups[a].score = rerank(groups[a], found, text)
-    return sorted(head, key=key, reverse=True) + ranked[RERANK:]
+        scores[a] = rerank(groups[a], found, text)
+    return sorted(head, key=key, reverse=True) + ranked[RERANK:], scores
 
 
 def _texts(searcher) -> Text:

@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import collectors
@@ -21,6 +22,7 @@ from whoosh import query as wq
 from searchsvc import index as index_mod
 from searchsvc import ranking, relax
 from searchsvc.analysis import normalize, words
+from searchsvc.cache import LRUCache
 from searchsvc.catalog import FACET_FIELDS, FACETS, Catalog, FacetList, count_facets, listed
 from searchsvc.highlight import mark
 from searchsvc.histogram import histogram
@@ -67,7 +69,9 @@ class Engine:
         index_dir: Path,
         time_budget: float = TIME_BUDGET_SECONDS,
         vocab_dir: Path | None = None,
+        cache: bool = True,
     ):
+        """``cache=False``: every search runs in full (benchmarks measure that cost)."""
         self.index_dir = Path(index_dir)
         self.time_budget = time_budget
         self._lexicon = LexiconCache(vocab_dir)
@@ -78,6 +82,7 @@ class Engine:
         self._local = threading.local()
         self._catalog: Catalog | None = None
         self._catalog_lock = threading.Lock()
+        self._cache: LRUCache[_Matches] = LRUCache() if cache else LRUCache(max_entries=0)
         words("预热")  # load jieba's model now, not during the first user's query
 
     # -- plumbing
@@ -130,28 +135,12 @@ class Engine:
         selection = {spec.name: req.selected(spec.name) for spec in FACETS}
         catalog.check_selection(selection)
         deadline = started + self.time_budget
-
-        def find(t: Node) -> dict[str, Group]:
-            return self._groups(searcher, t, catalog, deadline)
-
-        is_relaxed, hint = False, None
-        if tree is None:
-            groups: dict[str, Group] = {aid: Group(0.0) for aid in catalog.newest_first}
-        else:
-            groups, is_relaxed = self._matching(tree, find, searcher, catalog, lexicon.stopwords)
-            if not groups:
-                hint = relax.suggestion(tree, find, functools.partial(_correct, searcher))
-        for i, t in enumerate(earlier):
-            # 二次检索: what the earlier query found (relaxed the same way it was then).
-            inside, _ = self._matching(t, find, searcher, catalog, lexicon.stopwords)
-            if tree is None and i == 0:
-                groups = {aid: inside[aid] for aid in groups if aid in inside}  # its ranking
-            else:
-                groups = {aid: g for aid, g in groups.items() if aid in inside}
+        found = self._matches(tree, earlier, searcher, catalog, lexicon.stopwords, deadline)
+        groups = found.groups
         in_range = (aid for aid in groups if req.in_dates(catalog.articles[aid]["date"]))
         kept, facet_lists = count_facets(in_range, catalog.articles, selection)
         ranked_by = tree if tree is not None else next(iter(earlier), None)  # whose groups
-        order = ranking.order(
+        order, scores = ranking.order(
             {aid: groups[aid] for aid in kept}, catalog, req.sort, ranked_by, searcher
         )
         if limit is None:
@@ -160,7 +149,8 @@ class Engine:
             page = order[:limit]
         needles = list(dict.fromkeys(lit.text for t in (tree, *earlier) for lit in literals(t)))
         results = [
-            self._result(searcher, catalog.articles[aid], groups[aid], needles) for aid in page
+            self._result(searcher, catalog.articles[aid], groups[aid], scores[aid], needles)
+            for aid in page
         ]
         return SearchResponse(
             query=describe(tree),
@@ -169,12 +159,48 @@ class Engine:
             per_page=req.per_page,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             results=results,
-            relaxed=is_relaxed,
+            relaxed=found.relaxed,
             facets=facet_lists,
             histogram=histogram(catalog.articles[aid]["date"] for aid in order),
-            suggestion=hint,
+            suggestion=found.suggestion,
             within=[describe(t) for t in earlier],
         )
+
+    def _matches(
+        self,
+        tree: Node | None,
+        earlier: list[Node],
+        searcher,
+        catalog: Catalog,
+        stopwords: frozenset[str],
+        deadline: float,
+    ) -> _Matches:
+        """The articles the query (inside the ``earlier`` ones) matches, grouped; cached."""
+        key = (catalog.key, tree, tuple(earlier), stopwords)
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+
+        def find(t: Node) -> dict[str, Group]:
+            return self._groups(searcher, t, catalog, deadline)
+
+        is_relaxed, hint = False, None
+        if tree is None:
+            groups: dict[str, Group] = {aid: Group(0.0) for aid in catalog.newest_first}
+        else:
+            groups, is_relaxed = self._matching(tree, find, searcher, catalog, stopwords)
+            if not groups:
+                hint = relax.suggestion(tree, find, functools.partial(_correct, searcher))
+        for i, t in enumerate(earlier):
+            # 二次检索: what the earlier query found (relaxed the same way it was then).
+            inside, _ = self._matching(t, find, searcher, catalog, stopwords)
+            if tree is None and i == 0:
+                groups = {aid: inside[aid] for aid in groups if aid in inside}  # its ranking
+            else:
+                groups = {aid: g for aid, g in groups.items() if aid in inside}
+        found = _Matches(groups, is_relaxed, hint)
+        self._cache.put(key, found, weight=len(groups) + sum(len(g.hits) for g in groups.values()))
+        return found
 
     def _matching(
         self, tree: Node, find, searcher, catalog: Catalog, stopwords: frozenset[str]
@@ -231,7 +257,9 @@ class Engine:
         for _, docnum in group.hits:
             yield {**article, "text": normalize(searcher.stored_fields(docnum)["text"])}
 
-    def _result(self, searcher, meta: dict, group: Group, needles: list[str]) -> Result:
+    def _result(
+        self, searcher, meta: dict, group: Group, score: float, needles: list[str]
+    ) -> Result:
         snippet_text, matched, best_score = "", 0, -1.0
         for score, docnum in group.hits:
             text = searcher.stored_fields(docnum)["text"]
@@ -254,7 +282,7 @@ class Engine:
             matched_paragraphs=matched,
             snippet=mark(snippet_text, needles, window=SNIPPET_CHARS),
             url=f"/articles/{meta['id']}",
-            score=round(group.rank(), 4),
+            score=round(score, 4),
         )
 
     @staticmethod
@@ -303,6 +331,15 @@ class Engine:
             "last_sync": _mtime_iso(live),
             "rejected": index_mod.read_rejected(self.index_dir),
         }
+
+
+@dataclass(frozen=True)
+class _Matches:
+    """What a query matched, before filters: shared by the requests that page or filter it."""
+
+    groups: dict[str, Group]  # read-only once made
+    relaxed: bool
+    suggestion: str | None
 
 
 class SearchTimeout(Exception):

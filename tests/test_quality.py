@@ -163,7 +163,7 @@ def test_date_breaks_ties_only():
         articles={"a": {"date": "2016-01-04"}, "b": {"date": "2020-04-01"}, "c": {"date": None}}
     )
     same = {aid: Group(5.0) for aid in "abc"}
-    assert order(same, catalog, "relevance") == ["b", "a", "c"]  # newer first, undated last
+    assert order(same, catalog, "relevance")[0] == ["b", "a", "c"]  # newer first, undated last
     better = {"a": Group(6.0), "b": Group(5.0), "c": Group(5.0)}
-    assert order(better, catalog, "relevance") == ["a", "b", "c"]
-    assert order(better, catalog, "date") == ["c", "a", "b"]
+    assert order(better, catalog, "relevance") == (["a", "b", "c"], {"a": 6.0, "b": 5.0, "c": 5.0})
+    assert order(better, catalog, "date")[0] == ["c", "a", "b"]
