@@ -5,6 +5,8 @@
 A real waitress server on 127.0.0.1 over the shared bulletins. Each query is asked unfiltered
 (the baseline, same run) and filtered by each of the most common values of every facet; prints
 p50/p95 of the server's ``took_ms`` and of the client's wall time, and the time of a CSV export.
+Asked twice: of a server without the match cache (every search in full: what a new query
+costs) and of one with it (what paging and facet clicks cost once a query has been asked).
 """
 
 from __future__ import annotations
@@ -44,49 +46,58 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
+def ask_all(base: str, rounds: int, filters: list[dict]) -> dict[str, tuple[list, list]]:
+    """Every query unfiltered, with each filter, and with two facets, ``rounds`` times."""
+    runs: dict[str, tuple[list, list]] = {
+        name: ([], []) for name in ("unfiltered (baseline)", "one facet value", "two facets")
+    }
+    for _ in range(rounds):
+        for q in QUERIES:
+            cases = [("unfiltered (baseline)", {})]
+            cases += [("one facet value", f) for f in filters]
+            cases += [("two facets", {**filters[0], **filters[-1]})]
+            for name, extra in cases:
+                wall, data = fetch(base, "/api/search", {"q": q, **extra})
+                runs[name][0].append(data["took_ms"])
+                runs[name][1].append(wall)
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     pages = [SEED, *sorted(SHARED_BULLETINS.glob("*.md"))]
+    tables = {}
     with tempfile.TemporaryDirectory() as tmp:
         corpus, index = indexed_corpus(Path(tmp), pages)
-        with LiveServer(Config(corpus=corpus, index=index)) as server:
-            base = server.url
-            facets = fetch(base, "/api/facets", {})[1]["facets"]
-            filters = [
-                {f["name"]: v["value"]} for f in facets for v in f["values"][:3]
-            ]  # the three most common values of each facet
-            runs: dict[str, tuple[list[float], list[float]]] = {
-                "unfiltered (baseline)": ([], []),
-                "one facet value": ([], []),
-                "two facets": ([], []),
-            }
-            for _ in range(args.rounds):
-                for q in QUERIES:
-                    cases = [("unfiltered (baseline)", {})]
-                    cases += [("one facet value", f) for f in filters]
-                    cases += [("two facets", {**filters[0], **filters[-1]})]
-                    for name, extra in cases:
-                        wall, data = fetch(base, "/api/search", {"q": q, **extra})
-                        runs[name][0].append(data["took_ms"])
-                        runs[name][1].append(wall)
-            export_walls = []
-            for _ in range(5):
-                wall, body = fetch(base, "/api/search", {"q": "北京", "format": "csv"})
-                export_walls.append(wall)
-            rows = body.decode("utf-8-sig").count("\n") - 1
+        for title, cache in (("without the match cache", False), ("with the match cache", True)):
+            config = Config(corpus=corpus, index=index, match_cache=cache)
+            with LiveServer(config) as server:
+                facets = fetch(server.url, "/api/facets", {})[1]["facets"]
+                filters = [
+                    {f["name"]: v["value"]} for f in facets for v in f["values"][:3]
+                ]  # the three most common values of each facet
+                tables[title] = ask_all(server.url, args.rounds, filters)
+                export_walls = []
+                for _ in range(5):
+                    wall, body = fetch(server.url, "/api/search", {"q": "北京", "format": "csv"})
+                    export_walls.append(wall)
+                rows = body.decode("utf-8-sig").count("\n") - 1
     print(f"{len(pages)} pages, {args.rounds} rounds × {len(QUERIES)} queries; filters: "
           f"{', '.join(f'{k}={v}' for f in filters for k, v in f.items())}")  # fmt: skip
-    print(f"{'':24}{'n':>6}{'took_ms p50':>13}{'p95':>9}{'wall p50':>11}{'p95':>9}")
-    base_p50 = statistics.median(runs["unfiltered (baseline)"][0])
-    for name, (took, wall) in runs.items():
-        ratio = statistics.median(took) / base_p50
-        print(
-            f"{name:24}{len(took):>6}{statistics.median(took):>13.2f}{pct(took, 0.95):>9.2f}"
-            f"{statistics.median(wall):>11.2f}{pct(wall, 0.95):>9.2f}   ×{ratio:.2f} of baseline"
-        )
-    print(f"CSV export of 北京 ({rows} rows): p50 {statistics.median(export_walls):.1f} ms")
+    for title, runs in tables.items():
+        print(title)
+        print(f"  {'':24}{'n':>6}{'took_ms p50':>13}{'p95':>9}{'wall p50':>11}{'p95':>9}")
+        base_p50 = statistics.median(runs["unfiltered (baseline)"][0])
+        for name, (took, wall) in runs.items():
+            ratio = statistics.median(took) / base_p50
+            print(
+                f"  {name:24}{len(took):>6}{statistics.median(took):>13.2f}"
+                f"{pct(took, 0.95):>9.2f}{statistics.median(wall):>11.2f}{pct(wall, 0.95):>9.2f}"
+                f"   ×{ratio:.2f} of baseline"
+            )
+    print(f"CSV export of 北京 ({rows} rows, cached): p50 {statistics.median(export_walls):.1f} ms")
 
 
 if __name__ == "__main__":

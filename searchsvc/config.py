@@ -17,6 +17,7 @@ class Config:
     admin_token: str | None = None
     vocab: Path | None = None  # vocabulary folder; None: the one shipped in searchsvc/vocab
     query_budget: float = 5.0  # seconds a query may take before it is answered with a 503
+    match_cache: bool = True  # keep queries' grouped matches for paging and facet clicks
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
@@ -30,6 +31,7 @@ class Config:
             admin_token=env.get("SEARCHSVC_ADMIN_TOKEN") or None,
             vocab=Path(env["SEARCHSVC_VOCAB"]) if env.get("SEARCHSVC_VOCAB") else None,
             query_budget=float(env.get("SEARCHSVC_QUERY_BUDGET", "5")),
+            match_cache=env.get("SEARCHSVC_MATCH_CACHE", "1") not in ("0", "false", "no"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus", "index", "vocab"):

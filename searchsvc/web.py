@@ -42,7 +42,12 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = uploads.MAX_UPLOAD_BYTES
-    engine = Engine(config.index, time_budget=config.query_budget, vocab_dir=config.vocab)
+    engine = Engine(
+        config.index,
+        time_budget=config.query_budget,
+        vocab_dir=config.vocab,
+        cache=config.match_cache,
+    )
     reindexer = Reindexer(config.corpus, config.index, config.vocab)
     app.extensions["searchsvc"] = engine
     app.extensions["searchsvc.reindexer"] = reindexer

@@ -5,8 +5,10 @@ import shutil
 
 from searchsvc import bulletin
 from searchsvc.cache import LRUCache
+from searchsvc.config import Config
 from searchsvc.index import sync
 from searchsvc.search import Engine, SearchRequest
+from searchsvc.web import create_app
 
 from .conftest import SEED, indexed_corpus, shared_bulletins
 
@@ -62,3 +64,13 @@ def test_a_sync_is_seen_at_once(tmp_path):
     shutil.copy(new, corpus / new.name)
     sync(corpus, index)
     assert engine.search(ask).total >= 1
+
+
+def test_the_cache_can_be_turned_off(seed_dirs):
+    assert Config.from_env({}).match_cache is True
+    config = Config.from_env({"SEARCHSVC_MATCH_CACHE": "0"}, index=seed_dirs[1])
+    assert config.match_cache is False
+    engine = create_app(config).extensions["searchsvc"]
+    for _ in range(2):
+        engine.search(SearchRequest(q="工会"))
+    assert (engine._cache.hits, len(engine._cache)) == (0, 0)
