@@ -283,3 +283,15 @@ def test_within_form_carries_the_query_and_filters(live_server):
     ):
         assert hidden in form
     assert "在“劳模”的结果中检索" in body
+
+
+def test_werkzeugs_own_errors_speak_both_languages(live_server):
+    status, data = get_json(live_server, "/api/no-such-endpoint")
+    assert status == 404 and data["error"]["message"] == "没有这个页面或文章 / 404 Not Found"
+    req = urllib.request.Request(live_server.url + "/api/search?q=x", data=b"", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=30)
+    body = json.loads(err.value.read().decode("utf-8"))
+    assert err.value.code == 405 and body["error"]["message"].startswith(
+        "此地址不支持这种请求方法 / "
+    )
