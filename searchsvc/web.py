@@ -23,10 +23,11 @@ from searchsvc.search import ArticleNotFound, Engine, SearchRequest, SearchTimeo
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 MAX_URL_PARAM_CHARS = 2000
+FACET_NAMES = tuple(spec.name for spec in FACETS)
 HTTP_MESSAGES = {  # the Chinese half of the errors Werkzeug itself raises
     404: "没有这个页面或文章",
     405: "此地址不支持这种请求方法",
-    413: "请求过大",
+    413: f"请求过大，上传文件最多 {uploads.MAX_UPLOAD_BYTES // 2**20} MiB",
 }
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -80,8 +81,6 @@ def create_app(config: Config | None = None) -> Flask:
     def http_error(err: HTTPException):
         code = err.code or 500
         chinese = HTTP_MESSAGES.get(code, "请求有误")
-        if code == 413:
-            chinese = f"请求过大，上传文件最多 {uploads.MAX_UPLOAD_BYTES // 2**20} MiB"
         return error(code, err.name.lower().replace(" ", "_"), f"{chinese} / {code} {err.name}")
 
     @app.errorhandler(Exception)
@@ -135,12 +134,10 @@ def create_app(config: Config | None = None) -> Flask:
             page_url=lambda n: _url(page=[str(n)]),
             facet_url=_facet_url,
             period_url=lambda period: _url(**{"from": [period], "to": [period]}),
-            clear_url=_url(
-                **{name: [] for name in ("organizer", "district", "type", "from", "to")}
-            ),
+            clear_url=_url(**{name: [] for name in (*FACET_NAMES, "from", "to")}),
             unwithin_url=_url(within=[]),
             export_url=lambda fmt: _url("/api/search", format=[fmt]),
-            facet_names=[spec.name for spec in FACETS],
+            facet_names=FACET_NAMES,
             export_max=export.EXPORT_MAX,
         )
 
