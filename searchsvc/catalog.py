@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from searchsvc.article import ArticleRecord
 from searchsvc.facets import FIELDS, UNKNOWN
 from searchsvc.query import QueryError
 
@@ -51,7 +52,7 @@ class Catalog:
     """Every article's record in one index generation, newest first."""
 
     key: tuple[int, int]  # (index opened how many times, generation): what it was read from
-    articles: dict[str, dict]
+    articles: dict[str, ArticleRecord]
     newest_first: list[str]
     values: dict[str, Counter]  # facet name -> article count of every value in the index
     pages: dict[str, list[str]]  # bulletin file -> its article ids in page order
@@ -60,21 +61,21 @@ class Catalog:
     def load(cls, searcher, key: tuple[int, int]) -> Catalog:
         articles = {}
         for docnum in searcher.document_numbers(head="1"):
-            meta = searcher.stored_fields(docnum)["meta"]
-            articles[meta["id"]] = meta
-        order = sorted(articles, key=lambda a: (articles[a]["date"] or "", a), reverse=True)
+            record = ArticleRecord.from_stored(searcher.stored_fields(docnum)["meta"])
+            articles[record.id] = record
+        order = sorted(articles, key=lambda a: (articles[a].date or "", a), reverse=True)
         values = {spec.name: Counter() for spec in FACETS}
         for meta in articles.values():
             for spec in FACETS:
                 values[spec.name].update(facet_values(meta, spec))
         pages: dict[str, list[str]] = {}
-        for aid in sorted(articles, key=lambda a: articles[a]["ordinal"]):
-            pages.setdefault(articles[aid]["source"], []).append(aid)
+        for aid in sorted(articles, key=lambda a: articles[a].ordinal):
+            pages.setdefault(articles[aid].source, []).append(aid)
         return cls(key, articles, order, values, pages)
 
     def neighbours(self, aid: str) -> tuple[str | None, str | None]:
         """The articles before and after ``aid`` on its bulletin page (None at either end)."""
-        page = self.pages[self.articles[aid]["source"]]
+        page = self.pages[self.articles[aid].source]
         i = page.index(aid)
         return (page[i - 1] if i > 0 else None, page[i + 1] if i + 1 < len(page) else None)
 
@@ -90,13 +91,13 @@ class Catalog:
                     )
 
 
-def facet_values(meta: dict, spec: FacetSpec) -> list[str]:
+def facet_values(record: ArticleRecord, spec: FacetSpec) -> list[str]:
     """An article's values of one facet; an unknown facet is the value 未注明."""
-    return list(dict.fromkeys(meta.get(spec.field) or ())) or [UNKNOWN]
+    return list(dict.fromkeys(getattr(record, spec.field))) or [UNKNOWN]
 
 
 def count_facets(
-    aids: Iterable[str], articles: dict[str, dict], selection: dict[str, tuple[str, ...]]
+    aids: Iterable[str], articles: dict[str, ArticleRecord], selection: dict[str, tuple[str, ...]]
 ) -> tuple[list[str], list[FacetList]]:
     """Filter ``aids`` by the request's facet selection and count every facet's values.
 

@@ -218,17 +218,11 @@ def parse(file: Path, as_json: bool, corpus: Path | None, index_dir: Path | None
 
 
 def _parsed(article, found) -> dict:
-    """One article as ``searchsvc parse --json`` prints it."""
-    return {
-        "id": article.id,
-        "title": article.title,
-        "date": article.date,
-        "reporters": list(article.reporters),
-        "correspondents": list(article.correspondents),
-        "photographers": list(article.photographers),
-        "paragraphs": [p.text for p in article.paragraphs],
-        **found.as_lists(),
-    }
+    """One article as ``searchsvc parse --json`` prints it: its record, paragraphs as text."""
+    from searchsvc.article import ArticleRecord
+
+    record = ArticleRecord.of(article, found)
+    return {**record.stored(), "paragraphs": [p.text for p in article.paragraphs]}
 
 
 @main.command(help="Serve the search UI and JSON API with waitress.")

@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Iterator
 
+from searchsvc.article import SUMMARY_FIELDS
 from searchsvc.records import Result
 
 EXPORT_MAX = 1000  # articles in one export; the X-Total-Count header says how many there were
@@ -18,23 +19,7 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "jsonl": "application/x-ndjson; charset=utf-8",
 }
-COLUMNS = (
-    "id",
-    "title",
-    "date",
-    "reporters",
-    "correspondents",
-    "photographers",
-    "source",
-    "organizer",
-    "host",
-    "co_organizer",
-    "district",
-    "event_type",
-    "matched_paragraphs",
-    "url",
-    "snippet",
-)
+COLUMNS = (*SUMMARY_FIELDS, "matched_paragraphs", "url", "snippet")
 LIST_SEPARATOR = "、"  # how a list (several reporters, organizers …) is written in one CSV cell
 
 

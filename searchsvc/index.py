@@ -26,6 +26,7 @@ from whoosh.index import EmptyIndexError
 
 from searchsvc import bulletin, facets, storage
 from searchsvc.analysis import gram_analyzer, word_analyzer
+from searchsvc.article import ArticleRecord
 from searchsvc.storage import IndexBusy, live_dir, read_rejected, write_rejected
 
 # Re-exported: callers know them as index.live_dir, index.IndexBusy, ...
@@ -81,26 +82,6 @@ def open_index(home: Path, create: bool = True):
 # --------------------------------------------------------------------------- documents
 
 
-def article_meta(article: bulletin.Article, found: facets.Facets) -> dict:
-    """The article's record, stored on its head paragraph and read back by the search core."""
-    return {
-        "id": article.id,
-        "title": article.title,
-        "date": article.date,
-        "source": article.source,
-        "ordinal": article.ordinal,
-        "dateline": article.dateline,
-        "reporters": list(article.reporters),
-        "correspondents": list(article.correspondents),
-        "photographers": list(article.photographers),
-        "paragraphs": len(article.paragraphs),
-        "paper": article.paper,
-        "page": article.page,
-        # Facet values are lists, empty when unknown (listed as 未注明 by the search core).
-        **found.as_lists(),
-    }
-
-
 def byline_names(article: bulletin.Article) -> str:
     return " ".join([*article.reporters, *article.correspondents, *article.photographers])
 
@@ -123,7 +104,7 @@ def paragraph_docs(article: bulletin.Article, found: facets.Facets) -> Iterator[
         }
         if para.n == 1:
             doc["head"] = "1"
-            doc["meta"] = article_meta(article, found)
+            doc["meta"] = ArticleRecord.of(article, found).stored()
         yield doc
 
 

@@ -161,12 +161,12 @@ def order(
     scores = {a: groups[a].best for a in aids}
     if sort != "relevance":
         newest = sort == "-date"
-        by_date = sorted(aids, key=lambda a: (catalog.articles[a]["date"] or "", a), reverse=newest)
+        by_date = sorted(aids, key=lambda a: (catalog.articles[a].date or "", a), reverse=newest)
         return by_date, scores
 
     def key(a: str):
         # A relaxed query: more of its words first; newer first on equal scores.
-        return (groups[a].coverage, scores[a], catalog.articles[a]["date"] or "", a)
+        return (groups[a].coverage, scores[a], catalog.articles[a].date or "", a)
 
     ranked = sorted(aids, key=key, reverse=True)
     found = slots(tree)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from markupsafe import Markup
 
+from searchsvc.article import ArticleRecord, ArticleSummary
 from searchsvc.catalog import FACETS, FacetList
 from searchsvc.query import QueryError
 
@@ -99,20 +100,10 @@ def valid_date(text: str) -> bool:
     return True
 
 
-@dataclass
-class Result:
-    id: str
-    title: str
-    date: str | None
-    reporters: list[str]
-    correspondents: list[str]
-    photographers: list[str]
-    source: str
-    organizer: list[str]
-    host: list[str]
-    co_organizer: list[str]
-    district: list[str]
-    event_type: list[str]
+@dataclass(frozen=True, eq=False)
+class Result(ArticleSummary):
+    """One article of a result list: its summary, how it matched, and the snippet."""
+
     matched_paragraphs: int
     snippet: Markup
     url: str
@@ -163,7 +154,7 @@ class Neighbour:
 
 @dataclass
 class ArticleView:
-    meta: dict
+    record: ArticleRecord
     paragraphs: list[Markup]
     query: str
     prev: Neighbour | None = None

@@ -22,8 +22,9 @@ from whoosh import query as wq
 from searchsvc import index as index_mod
 from searchsvc import ranking, relax
 from searchsvc.analysis import normalize, words
+from searchsvc.article import ArticleRecord
 from searchsvc.cache import LRUCache
-from searchsvc.catalog import FACET_FIELDS, FACETS, Catalog, FacetList, count_facets, listed
+from searchsvc.catalog import FACETS, Catalog, FacetList, count_facets, listed
 from searchsvc.highlight import mark
 from searchsvc.histogram import histogram
 from searchsvc.lexicon import LexiconCache
@@ -137,7 +138,7 @@ class Engine:
         deadline = started + self.time_budget
         found = self._matches(tree, earlier, searcher, catalog, lexicon.stopwords, deadline)
         groups = found.groups
-        in_range = (aid for aid in groups if req.in_dates(catalog.articles[aid]["date"]))
+        in_range = (aid for aid in groups if req.in_dates(catalog.articles[aid].date))
         kept, facet_lists = count_facets(in_range, catalog.articles, selection)
         ranked_by = tree if tree is not None else next(iter(earlier), None)  # whose groups
         order, scores = ranking.order(
@@ -161,7 +162,7 @@ class Engine:
             results=results,
             relaxed=found.relaxed,
             facets=facet_lists,
-            histogram=histogram(catalog.articles[aid]["date"] for aid in order),
+            histogram=histogram(catalog.articles[aid].date for aid in order),
             suggestion=found.suggestion,
             within=[describe(t) for t in earlier],
         )
@@ -258,7 +259,7 @@ class Engine:
             yield {**article, "text": normalize(searcher.stored_fields(docnum)["text"])}
 
     def _result(
-        self, searcher, meta: dict, group: Group, score: float, needles: list[str]
+        self, searcher, meta: ArticleRecord, group: Group, score: float, needles: list[str]
     ) -> Result:
         snippet_text, matched, best_score = "", 0, -1.0
         for score, docnum in group.hits:
@@ -269,19 +270,12 @@ class Engine:
                 if score > best_score:
                     best_score, snippet_text = score, text
         if best_score < 0:
-            snippet_text = self._paragraph_text(searcher, meta["id"], 1) or meta["title"]
+            snippet_text = self._paragraph_text(searcher, meta.id, 1) or meta.title
         return Result(
-            id=meta["id"],
-            title=meta["title"],
-            date=meta["date"],
-            reporters=meta["reporters"],
-            correspondents=meta["correspondents"],
-            photographers=meta["photographers"],
-            source=meta["source"],
-            **{key: list(meta.get(key) or ()) for key in FACET_FIELDS},
+            **meta.summary(),
             matched_paragraphs=matched,
             snippet=mark(snippet_text, needles, window=SNIPPET_CHARS),
-            url=f"/articles/{meta['id']}",
+            url=f"/articles/{meta.id}",
             score=round(score, 4),
         )
 
@@ -380,13 +374,12 @@ def _correct(searcher, word: str) -> str | None:
 
 
 def _neighbour(catalog: Catalog, aid: str | None) -> Neighbour | None:
-    return None if aid is None else Neighbour(aid, catalog.articles[aid]["title"])
+    return None if aid is None else Neighbour(aid, catalog.articles[aid].title)
 
 
-def _article_fields(meta: dict) -> dict[str, str]:
+def _article_fields(record: ArticleRecord) -> dict[str, str]:
     """The normalised article-level texts a query is checked against."""
-    names = meta["reporters"] + meta["correspondents"] + meta["photographers"]
-    return {"title": normalize(meta["title"]), "names": normalize(" ".join(names))}
+    return {"title": normalize(record.title), "names": normalize(" ".join(record.names))}
 
 
 def _mtime_iso(index_dir: Path) -> str | None:

@@ -179,7 +179,7 @@ def create_app(config: Config | None = None) -> Flask:
         neighbours = {"prev": view.prev, "next": view.next}
         return jsonify(
             {
-                **view.meta,
+                **view.record.stored(),
                 "query": view.query,
                 "paragraphs": [str(p) for p in view.paragraphs],
                 "neighbours": {k: asdict(v) if v else None for k, v in neighbours.items()},

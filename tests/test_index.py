@@ -161,7 +161,7 @@ def test_editing_a_vocabulary_rereads_every_bulletin(dirs, tmp_path):
     sync(corpus, index, vocab_dir=vocab)
     assert not sync(corpus, index, vocab_dir=vocab).wrote
     heng_feng = "000_73d2eb0e74c950a6-3"
-    assert Engine(index).article(heng_feng).meta["district"] == []
+    assert Engine(index).article(heng_feng).record.district == []
 
     districts = vocab / "districts.toml"
     text = districts.read_text(encoding="utf-8")
@@ -169,7 +169,7 @@ def test_editing_a_vocabulary_rereads_every_bulletin(dirs, tmp_path):
     districts.write_text(text.replace('"王府井",', '"王府井", "恒丰银行北京分行",'), "utf-8")
     report = sync(corpus, index, vocab_dir=vocab)
     assert report.changed == [SEED.name] and not report.added
-    assert Engine(index).article(heng_feng).meta["district"] == ["东城区"]
+    assert Engine(index).article(heng_feng).record.district == ["东城区"]
 
 
 # --------------------------------------------------------------------------- the home's layout
@@ -340,7 +340,7 @@ def test_a_file_taking_ids_another_file_holds_is_rejected(dirs):
         "文章编号重复 / duplicate article id x.y-1 (also in x/y.md)"
     )
     assert stats(open_index(index)) == held  # nothing of x.y.md, all of x/y.md
-    assert Engine(index).article("x.y-1").meta["source"] == "x/y.md"
+    assert Engine(index).article("x.y-1").record.source == "x/y.md"
 
     # Two new files of one run: the first in path order keeps the ids.
     (corpus / "p").mkdir()
@@ -354,7 +354,7 @@ def test_a_file_taking_ids_another_file_holds_is_rejected(dirs):
     (corpus / "x" / "y.md").unlink()
     report = sync(corpus, index)
     assert report.removed == ["x/y.md"] and report.added == ["x.y.md"]
-    assert Engine(index).article("x.y-1").meta["source"] == "x.y.md"
+    assert Engine(index).article("x.y-1").record.source == "x.y.md"
     with open_index(index).searcher() as s:
         pids = [f["pid"] for f in s.all_stored_fields() if "pid" in f]
     assert len(pids) == len(set(pids))

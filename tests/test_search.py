@@ -152,7 +152,7 @@ def test_article_view_has_every_paragraph_highlighted(engine):
     view = engine.article("000_73d2eb0e74c950a6-1", "劳模工匠")
     article = seed_articles()[0]
     assert len(view.paragraphs) == len(article.paragraphs)
-    assert view.meta["title"] == article.title
+    assert view.record.title == article.title
     assert sum("<mark>劳模工匠</mark>" in str(p) for p in view.paragraphs) >= 3
 
 
