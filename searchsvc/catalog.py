@@ -38,6 +38,7 @@ class FacetValue:
     value: str
     count: int  # articles, not paragraphs
     selected: bool = False
+    url: str = ""  # the search page with this value toggled (Datasette's toggle_url)
 
 
 @dataclass

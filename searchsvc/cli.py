@@ -12,12 +12,13 @@ import logging
 import signal
 import sys
 import threading
+from dataclasses import fields
 from pathlib import Path
 
 import click
 
-from searchsvc.config import Config
-from searchsvc.query import QueryError
+from searchsvc.config import Config, ConfigError
+from searchsvc.errors import ApiError
 
 FACETS_SHOWN = 5  # facet values printed under a plain-text search result
 RESYNC_SECONDS = 300.0  # a watcher also syncs this often, whatever it saw
@@ -36,6 +37,14 @@ def _paths(fn):
         help="公报目录 / bulletin folder (default $SEARCHSVC_CORPUS or corpus/)",
     )(fn)
     return fn
+
+
+def _config(**overrides) -> Config:
+    """The settings (environment, then options); a bad one ends the command with status 2."""
+    try:
+        return Config.from_env(**overrides)
+    except ConfigError as err:
+        _fail(str(err), 2)
 
 
 def _fail(message: str, code: int) -> None:
@@ -70,7 +79,7 @@ def index_cmd(full: bool, lock_timeout: float, corpus: Path | None, index_dir: P
     from searchsvc.lexicon import Lexicon
     from searchsvc.storage import PointerError
 
-    cfg = Config.from_env(corpus=corpus, index=index_dir)
+    cfg = _config(corpus=corpus, index=index_dir)
     bar = None
 
     def progress(done: int, total: int, name: str) -> None:
@@ -111,54 +120,48 @@ def index_cmd(full: bool, lock_timeout: float, corpus: Path | None, index_dir: P
     click.echo(report.summary())
 
 
+def _request_options(fn):
+    """One option per search parameter, derived from ``SearchRequest`` (as the URL has them)."""
+    from searchsvc.records import SORTS, SearchRequest, param_name
+
+    helps = {
+        "organizer": "主办单位 (repeat: any of them)", "district": "区域 (repeat: any of them)",
+        "type": "活动类型 (repeat: any of them)", "within": "在结果中检索 (repeat: all of them)",
+        "from": "from date: YYYY, YYYY-MM or YYYY-MM-DD", "to": "to date (inclusive)",
+    }  # fmt: skip
+    for f in reversed(fields(SearchRequest)):
+        if f.name == "q":
+            continue
+        name = param_name(f)
+        many = f.type == "tuple[str, ...]"
+        kind = click.Choice(list(SORTS)) if name == "sort" else None
+        fn = click.option(f"--{name.replace('_', '-')}", name, multiple=many, type=kind,
+                          help=helps.get(name), show_default=bool(f.default) and not many,
+                          default=() if many else f.default)(fn)  # fmt: skip
+    return fn
+
+
 @main.command(help="Search the index and print the results (--json: as GET /api/search).")
 @click.argument("query", default="")
 @click.option("--json", "as_json", is_flag=True, help="print the JSON the API returns")
-@click.option("--page", default=1, show_default=True)
-@click.option("--per-page", default=10, show_default=True)
-@click.option(
-    "--sort",
-    default="relevance",
-    show_default=True,
-    type=click.Choice(["relevance", "-date", "date"]),
-)
-@click.option("--organizer", multiple=True, help="主办单位 (repeat: any of them)")
-@click.option("--district", multiple=True, help="区域 (repeat: any of them)")
-@click.option("--type", "event_type", multiple=True, help="活动类型 (repeat: any of them)")
-@click.option("--from", "date_from", default="", help="from date: YYYY, YYYY-MM or YYYY-MM-DD")
-@click.option("--to", "date_to", default="", help="to date (inclusive)")
+@_request_options
 @_paths
 def search(
-    query: str,
-    as_json: bool,
-    page: int,
-    per_page: int,
-    sort: str,
-    organizer: tuple[str, ...],
-    district: tuple[str, ...],
-    event_type: tuple[str, ...],
-    date_from: str,
-    date_to: str,
-    corpus: Path | None,
-    index_dir: Path | None,
+    query: str, as_json: bool, corpus: Path | None, index_dir: Path | None, **params
 ) -> None:
+    from werkzeug.datastructures import MultiDict
+
     from searchsvc.search import Engine, SearchRequest
 
-    cfg = Config.from_env(corpus=corpus, index=index_dir)
-    req = SearchRequest(
-        q=query,
-        page=page,
-        per_page=per_page,
-        sort=sort,
-        organizer=organizer,
-        district=district,
-        type=event_type,
-        date_from=date_from,
-        date_to=date_to,
-    )
+    cfg = _config(corpus=corpus, index=index_dir)
+    args = MultiDict([("q", query)])
+    for name, value in params.items():
+        for v in value if isinstance(value, tuple) else (value,):
+            args.add(name, str(v))
     try:
-        resp = Engine(cfg.index).search(req)
-    except QueryError as err:
+        req = SearchRequest.from_args(args)
+        resp = Engine(cfg.index, time_budget=cfg.query_budget, vocab_dir=cfg.vocab).search(req)
+    except ApiError as err:
         _fail(err.message, 2)
     if as_json:
         click.echo(json.dumps(resp.to_dict(), ensure_ascii=False, indent=1))
@@ -188,7 +191,7 @@ def search(
 def parse(file: Path, as_json: bool, corpus: Path | None, index_dir: Path | None) -> None:
     from searchsvc import bulletin, facets
 
-    cfg = Config.from_env(corpus=corpus, index=index_dir)
+    cfg = _config(corpus=corpus, index=index_dir)
     # Ids come from the path inside the corpus; a file elsewhere is read as if its folder were.
     inside = file.resolve().is_relative_to(cfg.corpus.resolve())
     root = cfg.corpus if inside else file.parent
@@ -242,7 +245,7 @@ def serve(
     from searchsvc.server import serve as run_server
     from searchsvc.web import create_app
 
-    cfg = Config.from_env(corpus=corpus, index=index_dir, host=host, port=port, threads=threads)
+    cfg = _config(corpus=corpus, index=index_dir, host=host, port=port, threads=threads)
     app = create_app(cfg)
     if watching:
         _logging()
@@ -268,7 +271,7 @@ def watch(poll: bool, debounce: int, corpus: Path | None, index_dir: Path | None
     from searchsvc.reindexer import Reindexer
     from searchsvc.watch import watch as watch_corpus
 
-    cfg = Config.from_env(corpus=corpus, index=index_dir)
+    cfg = _config(corpus=corpus, index=index_dir)
     if not cfg.corpus.is_dir():
         _fail(f"{cfg.corpus}: 语料目录不存在 / corpus folder not found", 2)
     _logging()

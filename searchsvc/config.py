@@ -7,6 +7,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 
+class ConfigError(ValueError):
+    """A setting that makes no sense; the message names it and says what it must be."""
+
+
 @dataclass(frozen=True)
 class Config:
     corpus: Path = Path("corpus")
@@ -21,16 +25,18 @@ class Config:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
-        """Environment first (``SEARCHSVC_*``), then explicit overrides that are not None."""
+        """Environment first (``SEARCHSVC_*``), then explicit overrides that are not None.
+
+        A value that makes no sense raises ``ConfigError`` naming the variable."""
         env = os.environ if env is None else env
         cfg = cls(
             corpus=Path(env.get("SEARCHSVC_CORPUS", "corpus")),
             index=Path(env.get("SEARCHSVC_INDEX", "index")),
             host=env.get("SEARCHSVC_HOST", "127.0.0.1"),
-            port=int(env.get("SEARCHSVC_PORT", "8080")),
+            port=_number(env, "SEARCHSVC_PORT", "8080", int, 0, 65535),
             admin_token=env.get("SEARCHSVC_ADMIN_TOKEN") or None,
             vocab=Path(env["SEARCHSVC_VOCAB"]) if env.get("SEARCHSVC_VOCAB") else None,
-            query_budget=float(env.get("SEARCHSVC_QUERY_BUDGET", "5")),
+            query_budget=_number(env, "SEARCHSVC_QUERY_BUDGET", "5", float, 0.001, 3600),
             match_cache=env.get("SEARCHSVC_MATCH_CACHE", "1") not in ("0", "false", "no"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -38,3 +44,18 @@ class Config:
             if key in given:
                 given[key] = Path(given[key])
         return replace(cfg, **given)
+
+
+def _number(env, name: str, default: str, kind: type, low: float, high: float):
+    raw = env.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        zh, en = ("整数", "a whole number") if kind is int else ("数", "a number")
+        raise ConfigError(
+            f"{name}={raw!r}：须为 {low:g} 到 {high:g} 之间的{zh} / {name} must be {en} "
+            f"from {low:g} to {high:g}"
+        )
+    return value

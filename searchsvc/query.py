@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from whoosh import query as wq
 
 from searchsvc.analysis import gram_terms, normalize, to_simplified, unit_runs, words
+from searchsvc.errors import QueryError  # noqa: F401 — raised here, known as query.QueryError
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
@@ -30,15 +31,6 @@ FIELD_ALIASES = {
     "记者": "names",
     "byline": "names",
 }
-
-
-class QueryError(ValueError):
-    """A query that cannot be run; ``code`` is stable, ``message`` says what to change."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 # --------------------------------------------------------------------------- the tree

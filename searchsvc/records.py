@@ -6,23 +6,43 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import Field, dataclass, field, fields, is_dataclass, replace
+from typing import Protocol
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 
 from searchsvc.article import ArticleRecord, ArticleSummary
 from searchsvc.catalog import FACETS, FacetList
-from searchsvc.query import QueryError
+from searchsvc.errors import ArticleNotFound, QueryError  # noqa: F401 — re-exported
 
 MAX_PER_PAGE = 100
 MAX_FILTER_VALUES = 20  # per facet in one request
 MAX_WITHIN = 5  # earlier queries one search can be narrowed by (二次检索)
-SORTS = ("relevance", "-date", "date")
+MAX_URL_PARAM_CHARS = 2000  # any one parameter value
+SORTS = {"relevance": "按相关度", "-date": "最新在前", "date": "最早在前"}  # value → UI label
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+class Args(Protocol):
+    """A query string as a multidict (Werkzeug's ``MultiDict``; the CLI builds one too)."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+INTERNAL = {"internal": True}  # field metadata: kept in the core, never shown by a face
+
+
+def _param(name: str) -> dict:
+    """Field metadata: the parameter's name in URLs and on the command line."""
+    return {"param": name}
 
 
 @dataclass(frozen=True)
 class SearchRequest:
+    """What a search asks. The one list of search parameters: URLs, the CLI's options, hidden
+    form fields and the API description are all derived from these fields."""
+
     q: str = ""
     page: int = 1
     per_page: int = 10
@@ -30,9 +50,62 @@ class SearchRequest:
     organizer: tuple[str, ...] = ()
     district: tuple[str, ...] = ()
     type: tuple[str, ...] = ()
-    date_from: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD, inclusive
-    date_to: str = ""
+    # YYYY, YYYY-MM or YYYY-MM-DD, inclusive
+    date_from: str = field(default="", metadata=_param("from"))
+    date_to: str = field(default="", metadata=_param("to"))
     within: tuple[str, ...] = ()  # earlier queries: only articles matching each of them too
+
+    @classmethod
+    def from_args(cls, args: Args) -> SearchRequest:
+        """The request a query string asks for, checked: every limit and error code is here."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            name = param_name(f)
+            raw = args.getlist(name)
+            if any(len(v) > MAX_URL_PARAM_CHARS for v in raw):
+                raise too_long(name)
+            if f.type == "tuple[str, ...]":
+                values[f.name] = tuple(dict.fromkeys(v.strip() for v in raw if v.strip()))
+            elif not raw or raw[0] == "":
+                continue
+            elif f.type == "int":
+                values[f.name] = _whole_number(name, raw[0])
+            else:
+                values[f.name] = raw[0] if f.name == "q" else raw[0].strip() or f.default
+        req = cls(**values)
+        req.validate()
+        return req
+
+    def to_args(self, **changes) -> list[tuple[str, str]]:
+        """This request as query-string pairs (defaults left out), with some fields replaced.
+
+        The one place a search becomes a URL: any change other than paging goes back to page 1.
+        """
+        if "page" not in changes:
+            changes["page"] = 1
+        req = replace(self, **changes)
+        pairs = []
+        for f in fields(req):
+            value = getattr(req, f.name)
+            if value == f.default:
+                continue
+            for v in value if isinstance(value, tuple) else (value,):
+                pairs.append((param_name(f), str(v)))
+        return pairs
+
+    def url(self, path: str = "/", extra: tuple[tuple[str, str], ...] = (), **changes) -> str:
+        return f"{path}?{urlencode([*self.to_args(**changes), *extra])}"
+
+    def hidden(self, *omit: str) -> list[tuple[str, str]]:
+        """The pairs a form carries as hidden inputs: this request but the ``omit`` fields."""
+        defaults = {f.name: f.default for f in fields(self)}
+        return self.to_args(**{name: defaults[name] for name in omit})
+
+    def toggled(self, facet: str, value: str) -> str:
+        """The URL that selects ``value`` of ``facet``, or unselects it when it is selected."""
+        current = self.selected(facet)
+        chosen = tuple(v for v in current if v != value) if value in current else (*current, value)
+        return self.url(**{facet: chosen})
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return getattr(self, facet)
@@ -88,6 +161,53 @@ class SearchRequest:
         return not (self.date_to and date[: len(self.date_to)] > self.date_to)
 
 
+def article_url(aid: str, q: str = "") -> str:
+    """An article's page (its words marked when ``q`` is given): the one place it is built."""
+    return f"/articles/{aid}" + (f"?{urlencode({'q': q})}" if q else "")
+
+
+def with_toggles(lists: list[FacetList], req: SearchRequest) -> list[FacetList]:
+    """Give every listed facet value the URL that toggles it in ``req`` (the one place)."""
+    for facet in lists:
+        for v in facet.values:
+            v.url = req.toggled(facet.name, v.value)
+    return lists
+
+
+def public(record) -> dict:
+    """A record as the JSON faces show it: plain data, fields marked ``INTERNAL`` left out."""
+    if isinstance(record, list):
+        return [public(item) for item in record]
+    if not is_dataclass(record):
+        return str(record) if isinstance(record, Markup) else record
+    return {
+        f.name: public(getattr(record, f.name))
+        for f in fields(record)
+        if not f.metadata.get("internal")
+    }
+
+
+def param_name(f: Field) -> str:
+    return f.metadata.get("param", f.name)
+
+
+def too_long(name: str) -> QueryError:
+    return QueryError(
+        "param_too_long",
+        f"参数 {name} 过长（最多 {MAX_URL_PARAM_CHARS} 个字符），请缩短 / parameter {name} is too "
+        f"long: shorten it to at most {MAX_URL_PARAM_CHARS} characters",
+    )
+
+
+def _whole_number(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise QueryError(
+            f"bad_{name}", f"{name} 须为整数，收到 {raw[:20]!r} / {name} must be a whole number"
+        ) from None
+
+
 def valid_date(text: str) -> bool:
     m = DATE_RE.match(text)
     if not m:
@@ -105,9 +225,9 @@ class Result(ArticleSummary):
     """One article of a result list: its summary, how it matched, and the snippet."""
 
     matched_paragraphs: int
-    snippet: Markup
+    snippet: str  # escaped HTML with <mark> around hits (a markupsafe.Markup)
     url: str
-    score: float
+    score: float = field(metadata=INTERNAL)  # the rank's score; not part of the API
 
 
 @dataclass
@@ -137,11 +257,7 @@ class SearchResponse:
         return max(1, math.ceil(self.total / self.per_page))
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        for result in data["results"]:
-            result["snippet"] = str(result["snippet"])
-            result.pop("score")
-        return data
+        return public(self)
 
 
 @dataclass
@@ -160,6 +276,11 @@ class ArticleView:
     prev: Neighbour | None = None
     next: Neighbour | None = None
 
-
-class ArticleNotFound(LookupError):
-    pass
+    def to_dict(self) -> dict:
+        """``GET /api/articles/<id>``: the record, the query, every paragraph, the neighbours."""
+        return {
+            **public(self.record),
+            "query": self.query,
+            "paragraphs": public(self.paragraphs),
+            "neighbours": {"prev": public(self.prev), "next": public(self.next)},
+        }

@@ -25,6 +25,7 @@ from searchsvc.analysis import normalize, words
 from searchsvc.article import ArticleRecord
 from searchsvc.cache import LRUCache
 from searchsvc.catalog import FACETS, Catalog, FacetList, count_facets, listed
+from searchsvc.errors import SearchTimeout
 from searchsvc.highlight import mark
 from searchsvc.histogram import histogram
 from searchsvc.lexicon import LexiconCache
@@ -47,6 +48,8 @@ from searchsvc.records import (  # noqa: F401 — the core's records, re-exporte
     Result,
     SearchRequest,
     SearchResponse,
+    article_url,
+    with_toggles,
 )
 
 SNIPPET_CHARS = 160
@@ -140,6 +143,7 @@ class Engine:
         groups = found.groups
         in_range = (aid for aid in groups if req.in_dates(catalog.articles[aid].date))
         kept, facet_lists = count_facets(in_range, catalog.articles, selection)
+        with_toggles(facet_lists, req)
         ranked_by = tree if tree is not None else next(iter(earlier), None)  # whose groups
         order, scores = ranking.order(
             {aid: groups[aid] for aid in kept}, catalog, req.sort, ranked_by, searcher
@@ -275,7 +279,7 @@ class Engine:
             **meta.summary(),
             matched_paragraphs=matched,
             snippet=mark(snippet_text, needles, window=SNIPPET_CHARS),
-            url=f"/articles/{meta.id}",
+            url=article_url(meta.id),
             score=round(score, 4),
         )
 
@@ -309,10 +313,11 @@ class Engine:
     def facets(self) -> list[FacetList]:
         """Every facet value in the index with its article count."""
         catalog = self._catalog_for(self._searcher())
-        return [
+        lists = [
             FacetList(spec.name, spec.label, listed(catalog.values[spec.name], set(), None))
             for spec in FACETS
         ]
+        return with_toggles(lists, SearchRequest())
 
     def health(self) -> dict:
         searcher = self._searcher()
@@ -334,10 +339,6 @@ class _Matches:
     groups: dict[str, Group]  # read-only once made
     relaxed: bool
     suggestion: str | None
-
-
-class SearchTimeout(Exception):
-    """A query ran past its time budget (the web face answers 503)."""
 
 
 def _check_deadline(deadline: float, budget: float) -> None:

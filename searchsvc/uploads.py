@@ -15,19 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from searchsvc import bulletin
+from searchsvc.errors import UploadError
 from searchsvc.index import BULLETIN_SUFFIXES
+from searchsvc.records import article_url
 from searchsvc.reindexer import Run
 
 MAX_UPLOAD_BYTES = bulletin.MAX_BYTES + 64 * 1024  # the file plus multipart overhead
 MAX_NAME_CHARS = 120
 SYNC_WAIT_SECONDS = 60.0  # how long an upload waits for its sync before answering 202
 _SEPARATORS = re.compile(r"[/\\\x00]")
-
-
-class UploadError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 @dataclass
@@ -112,7 +108,7 @@ def outcome(saved: Saved, run: Run | None) -> tuple[dict, int]:
     body = {
         "file": saved.name,
         "replaced": saved.replaced,
-        "articles": [{"id": a, "title": t, "url": f"/articles/{a}"} for a, t in saved.articles],
+        "articles": [{"id": a, "title": t, "url": article_url(a)} for a, t in saved.articles],
     }
     if run is None:
         return {**body, "status": "queued"}, 202

@@ -4,26 +4,22 @@ It reads ``/api/openapi.json`` for where to look, lists the facet values from ``
 then pages through ``/api/search`` filtered by each organizer and each district.
 """
 
-import json
-import urllib.parse
-import urllib.request
-
 from searchsvc import bulletin
 
 from .conftest import SEED
+from .http import request
 
 
-def fetch(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=30) as resp:
-        assert resp.status == 200
-        return json.load(resp)
+def fetch(base: str, path: str, **params) -> dict:
+    reply = request(base, "GET", path, **params)
+    assert reply.status == 200
+    return reply.json()
 
 
 def all_ids(base: str, search_path: str, params: dict, per_page: int) -> list[str]:
     found, page = [], 1
     while True:
-        query = urllib.parse.urlencode({**params, "page": page, "per_page": per_page})
-        data = fetch(f"{base}{search_path}?{query}")
+        data = fetch(base, search_path, **params, page=page, per_page=per_page)
         found += [r["id"] for r in data["results"]]
         if page * per_page >= data["total"]:
             return found
@@ -32,7 +28,7 @@ def all_ids(base: str, search_path: str, params: dict, per_page: int) -> list[st
 
 def test_every_seed_article_is_found_by_organizer_and_by_district(live_server):
     base = live_server.url
-    spec = fetch(base + "/api/openapi.json")
+    spec = fetch(base, "/api/openapi.json")
     search = spec["paths"]["/api/search"]["get"]
     params = {p["name"]: p for p in search["parameters"]}
     assert {"organizer", "district", "page", "per_page"} <= set(params)
@@ -40,7 +36,7 @@ def test_every_seed_article_is_found_by_organizer_and_by_district(live_server):
     assert "/api/facets" in spec["paths"]
 
     seed_ids = {a.id for a in bulletin.read(SEED, SEED.parent).articles}
-    facets = {f["name"]: f["values"] for f in fetch(base + "/api/facets")["facets"]}
+    facets = {f["name"]: f["values"] for f in fetch(base, "/api/facets")["facets"]}
     for facet in ("organizer", "district"):
         by_value: dict[str, list[str]] = {}
         for entry in facets[facet]:

@@ -1,5 +1,6 @@
 """The command line, run as a real process."""
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -8,8 +9,10 @@ import subprocess
 import sys
 
 from searchsvc.article import ArticleRecord
+from searchsvc.config import Config
 
-from .conftest import SEED
+from .conftest import ROOT, SEED, LiveServer
+from .http import get_json, request
 
 
 def run(*args, env_extra=None):
@@ -157,9 +160,9 @@ def test_watch_indexes_bulletins_as_they_land(tmp_path):
 
 def test_serve_watch_picks_up_new_bulletins(tmp_path):
     import time
-    import urllib.request
 
-    from .conftest import free_port, shared_bulletins
+    from .conftest import shared_bulletins
+    from .server import free_port
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     corpus.mkdir()
@@ -175,11 +178,8 @@ def test_serve_watch_picks_up_new_bulletins(tmp_path):
     def health(timeout=60):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health") as resp:
-                    yield json.loads(resp.read())
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):
+                yield request(f"http://127.0.0.1:{port}", "GET", "/api/health").json()
             time.sleep(0.2)
 
     try:
@@ -205,3 +205,28 @@ def test_malformed_synonyms_stop_index_with_file_and_line(tmp_path):
     result = run("index", "--corpus", str(corpus), "--index", str(tmp_path / "index"),
                  env_extra={"SEARCHSVC_VOCAB": str(vocab)})  # fmt: skip
     assert result.returncode == 2 and f"{synonyms}:1:" in result.stderr
+
+
+def test_search_json_is_the_api_object_under_the_same_environment(tmp_path, mixed_dirs):
+    """``searchsvc search --json Q`` and ``GET /api/search?q=Q`` print the same object, with a
+    vocabulary folder of its own (SEARCHSVC_VOCAB) that both must honour."""
+    corpus, index = mixed_dirs
+    vocab = tmp_path / "vocab"
+    shutil.copytree(ROOT / "searchsvc" / "vocab", vocab)
+    (vocab / "synonyms.toml").write_text(
+        'groups = [["压花", "义诊"]]\n', encoding="utf-8"
+    )  # a synonym only this folder has: 压花 also finds 义诊
+    env = {"SEARCHSVC_VOCAB": str(vocab), "SEARCHSVC_INDEX": str(index)}
+    params = {"q": "压花", "per_page": "5", "sort": "-date"}
+    with LiveServer(Config.from_env(env, corpus=corpus)) as server:
+        status, api = get_json(server, "/api/search", **params)
+        _, plain = get_json(server, "/api/search", q="压花 OR 义诊", per_page="5", sort="-date")
+    assert status == 200
+    cli = run("search", "压花", "--json", "--per-page", "5", "--sort", "-date", env_extra=env)
+    assert cli.returncode == 0, cli.stderr
+    printed = json.loads(cli.stdout)
+    for data in (api, printed):
+        data.pop("took_ms")
+    assert printed == api
+    # … and the folder's synonym really applied (both found what 压花 OR 义诊 finds).
+    assert api["total"] == plain["total"] > 0

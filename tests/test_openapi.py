@@ -3,9 +3,6 @@ live server — schemathesis fuzzes the app under waitress and every response mu
 
 import json
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
 import schemathesis
@@ -13,10 +10,10 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 from schemathesis.engine import Status, StopReason, events, from_schema
 
-from searchsvc.config import Config
 from searchsvc.openapi import spec
 
-from .conftest import SEED, LiveServer, indexed_corpus, shared_bulletins
+from .conftest import SEED, serving, shared_bulletins
+from .http import request
 
 # The fuzz: every schemathesis phase (examples, coverage, fuzzing, stateful through the spec's
 # links), positive and negative data, at most this many examples per operation and phase.
@@ -38,22 +35,13 @@ FUZZ_CHECKS = (
 ADMIN_TOKEN = "fuzz-token-not-given"
 
 
-def get(url: str) -> tuple[int, str, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as resp:
-            return resp.status, resp.headers["Content-Type"], resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.headers["Content-Type"], err.read()
-
-
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory):
     """A server of its own over private copies of a few pages: the fuzz cannot touch the shared
     fixtures."""
     pages = [SEED, *(page for page in shared_bulletins() if page.name in FUZZ_PAGES)]
     assert len(pages) == 1 + len(FUZZ_PAGES)
-    corpus, index = indexed_corpus(tmp_path_factory.mktemp("openapi"), pages)
-    with LiveServer(Config(corpus=corpus, index=index, admin_token=ADMIN_TOKEN)) as server:
+    with serving(tmp_path_factory.mktemp("openapi"), pages, admin_token=ADMIN_TOKEN) as server:
         yield server
 
 
@@ -78,15 +66,14 @@ def test_spec_describes_every_api_route(live_server):
 
 
 def test_served_spec_is_spec(live_server):
-    status, content_type, body = get(live_server.url + "/api/openapi.json")
-    assert status == 200
-    assert content_type.startswith("application/json")
-    assert json.loads(body) == json.loads(json.dumps(spec()))
+    reply = request(live_server.url, "GET", "/api/openapi.json")
+    assert reply.status == 200
+    assert reply.headers["Content-Type"].startswith("application/json")
+    assert reply.json() == json.loads(json.dumps(spec()))
 
 
 def test_fuzzed_server_matches_spec(fuzz_server):
-    _, _, body = get(fuzz_server.url + "/api/facets")
-    facets = json.loads(body)["facets"]
+    facets = request(fuzz_server.url, "GET", "/api/facets").json()["facets"]
     config = schemathesis.Config.from_dict(
         {
             "base-url": fuzz_server.url,
@@ -170,11 +157,10 @@ SEARCH_400_CODES = set(re.findall(r"\b[a-z]+_[a-z_]+\b", SEARCH_400))
 )
 def test_documented_bad_parameters_are_400_in_both_languages(live_server, params, code):
     assert code in SEARCH_400_CODES  # the case is documented …
-    query = urllib.parse.urlencode(params, doseq=True)
-    status, content_type, body = get(f"{live_server.url}/api/search?{query}")
-    assert status == 400  # … and is what the server does
-    assert content_type.startswith("application/json")
-    error = json.loads(body)
+    reply = request(live_server.url, "GET", "/api/search", **params)
+    assert reply.status == 400  # … and is what the server does
+    assert reply.headers["Content-Type"].startswith("application/json")
+    error = reply.json()
     assert set(error) == {"error"} and set(error["error"]) == {"code", "message"}
     assert error["error"]["code"] == code
     chinese, _, english = error["error"]["message"].rpartition(" / ")
@@ -185,6 +171,6 @@ def test_documented_bad_parameters_are_400_in_both_languages(live_server, params
 @pytest.mark.parametrize("path", ["/api/search", "/api/articles/000_73d2eb0e74c950a6-1"])
 def test_deeply_nested_query_is_a_400(live_server, path):
     q = "(" * 250 + "劳模"  # 252 characters, well within the 500 allowed
-    status, _, body = get(f"{live_server.url}{path}?{urllib.parse.urlencode({'q': q})}")
-    assert status == 400, body
-    assert json.loads(body)["error"]["code"] == "too_deep"
+    reply = request(live_server.url, "GET", path, q=q)
+    assert reply.status == 400, reply.text
+    assert reply.json()["error"]["code"] == "too_deep"

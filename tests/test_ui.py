@@ -17,9 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from searchsvc.config import Config
-
-from .conftest import ROOT, SEED, LiveServer, indexed_corpus, shared_bulletins
+from .conftest import ROOT, SEED, LiveServer, serving, shared_bulletins
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "screenshots"
@@ -53,8 +51,7 @@ def server(tmp_path_factory) -> Iterator[LiveServer]:
     # Every other shared page keeps the index build short and still spans four months
     # (2016-01 … 2020-04) with 51 articles for 北京: six pages at ten per page.
     pages = [SEED, *shared_bulletins()[::2], hostile]
-    corpus, index = indexed_corpus(tmp_path_factory.mktemp("ui"), pages)
-    with LiveServer(Config(corpus=corpus, index=index)) as live:
+    with serving(tmp_path_factory.mktemp("ui"), pages) as live:
         yield live
 
 

@@ -12,21 +12,7 @@ from searchsvc.config import Config
 from searchsvc.index import sync
 
 from .conftest import SEED, LiveServer
-
-
-def get(server, path, **params):
-    url = server.url + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
-    try:
-        with urllib.request.urlopen(url, timeout=30) as resp:
-            return resp.status, resp.headers, resp.read().decode("utf-8")
-    except urllib.error.HTTPError as err:
-        return err.code, err.headers, err.read().decode("utf-8")
-
-
-def get_json(server, path, **params):
-    status, headers, body = get(server, path, **params)
-    assert headers["Content-Type"].startswith("application/json")
-    return status, json.loads(body)
+from .http import get, get_json
 
 
 def test_api_search_returns_seed_articles_with_marks(live_server):

@@ -1,0 +1,50 @@
+"""The web face: ``create_app(config)`` — the search pages, the JSON API and the admin endpoints
+as three blueprints over one engine. Thin on purpose: read parameters, call the core, render.
+Every ``ApiError`` becomes its status and a message (``errors.py``); nothing reaches the user as a
+traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from searchsvc import uploads
+from searchsvc.config import Config
+from searchsvc.records import article_url
+from searchsvc.reindexer import Reindexer
+from searchsvc.search import Engine
+from searchsvc.web import admin, api, errors, pages
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder="../static")
+    app.config.update(SEARCHSVC=config, MAX_CONTENT_LENGTH=uploads.MAX_UPLOAD_BYTES)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.jinja_env.globals["article_url"] = article_url
+    app.extensions["searchsvc"] = Engine(
+        config.index, time_budget=config.query_budget, vocab_dir=config.vocab,
+        cache=config.match_cache,
+    )  # fmt: skip
+    app.extensions["searchsvc.reindexer"] = Reindexer(config.corpus, config.index, config.vocab)
+    for blueprint in (pages.bp, api.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    errors.install(app)
+
+    @app.after_request
+    def headers(resp):
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    return app
