@@ -160,7 +160,11 @@ def test_date_breaks_ties_only():
     from searchsvc.ranking import Group, order
 
     catalog = SimpleNamespace(
-        articles={"a": {"date": "2016-01-04"}, "b": {"date": "2020-04-01"}, "c": {"date": None}}
+        articles={
+            "a": SimpleNamespace(date="2016-01-04"),
+            "b": SimpleNamespace(date="2020-04-01"),
+            "c": SimpleNamespace(date=None),
+        }
     )
     same = {aid: Group(5.0) for aid in "abc"}
     assert order(same, catalog, "relevance")[0] == ["b", "a", "c"]  # newer first, undated last
