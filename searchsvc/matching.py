@@ -255,7 +255,9 @@ class Matcher:
         docs = np.concatenate([p[0] for p in parts]) if parts else postings.EMPTY_DOCS
         scores = np.concatenate([p[1] for p in parts]) if parts else postings.EMPTY_SCORES
         live = self.snapshot.doc_article[docs] >= 0 if len(docs) else np.zeros(0, bool)
-        docs, scores = docs[live].astype(np.int32), scores[live]
+        # + 1: the stock query was ANDed with ``kind:para``, an ID term that scores 1; kept so
+        # that scores, and the proximity rerank's factors on them, stay what they were.
+        docs, scores = docs[live].astype(np.int32), scores[live] + 1.0
         if needs_check(tree):
             keep = np.array([self._confirm(tree, int(d)) for d in docs], dtype=bool)
             docs, scores = docs[keep], scores[keep] if len(keep) else scores
