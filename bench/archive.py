@@ -130,7 +130,7 @@ def pct(values: list[float]) -> str:
 
 def rss_mb(pid: int | str = "self") -> tuple[float, float]:
     status = Path(f"/proc/{pid}/status").read_text()
-    got = {line.split(":")[0]: line.split()[1] for line in status.splitlines() if ":" in line}
+    got = {p[0].rstrip(":"): p[1] for p in map(str.split, status.splitlines()) if len(p) > 1}
     return int(got["VmRSS"]) / 1024, int(got["VmHWM"]) / 1024
 
 
