@@ -46,6 +46,17 @@ bench: install
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/api.py
 
+# The whole archive: latency in-process and over HTTP beside stock Whoosh, recall and MRR.
+# ARCHIVE_DIR holds corpus/ (unpacked archive) and index/ (searchsvc index --full).
+ARCHIVE_DIR ?= /tmp/searchsvc-archive
+.PHONY: bench-archive
+bench-archive: install
+	@[ -d $(ARCHIVE_DIR)/corpus ] || { mkdir -p $(ARCHIVE_DIR)/corpus && \
+	  tar xzf ../shared/corpus/news-archive.tar.gz -C $(ARCHIVE_DIR)/corpus; }
+	@[ -e $(ARCHIVE_DIR)/index/CURRENT ] || [ -n "$$(ls $(ARCHIVE_DIR)/index/*.toc 2>/dev/null)" ] || \
+	  $(BIN)/searchsvc index --full --corpus $(ARCHIVE_DIR)/corpus --index $(ARCHIVE_DIR)/index
+	$(BIN)/python bench/archive.py --corpus $(ARCHIVE_DIR)/corpus --index $(ARCHIVE_DIR)/index
+
 clean:
 	rm -rf $(VENV) .pytest_cache
 	find index -mindepth 1 ! -name .gitkeep -delete

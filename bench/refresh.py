@@ -71,11 +71,11 @@ def main() -> None:
               f"{statistics.median(search_us):8.1f} µs")  # fmt: skip
         print(f"  reopen / check: {reopen_us / check_us:.1f}x")
 
-        before = engine.health()["files"]
+        before = engine.health().files
         shutil.copy(pages[-1], corpus)
         index.sync(corpus, home)
         started = time.perf_counter()
-        seen = engine.health()["files"]
+        seen = engine.health().files
         print(f"  the first request after a commit sees it: {before} → {seen} files, that request "
               f"took {(time.perf_counter() - started) * 1000:.1f} ms (refresh included)")  # fmt: skip
         searcher.close()

@@ -5,8 +5,9 @@ word), then filters, counts, orders and pages them (cheap). Staff page through r
 facet values on one query, so the grouped matches are kept, keyed by everything they depend on:
 the index generation, the parsed query (synonyms expanded) and the vocabularies.
 
-Entries are weighed by their paragraph hits, so a few very broad queries can't hold memory
-that many ordinary ones would use better.
+Entries are weighed in bytes (the arrays of their groups, see ``backend.Matches.nbytes``), so
+the cache holds at most ``MAX_WEIGHT`` bytes however broad the queries, and a few very broad
+ones can't hold memory that many ordinary ones would use better.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Generic, TypeVar
 
 V = TypeVar("V")
 
-MAX_ENTRIES = 64
-MAX_WEIGHT = 2_000_000  # paragraph hits over all entries (~100 bytes each: ~200 MB at most)
+MAX_ENTRIES = 256
+MAX_WEIGHT = 48 * 1024 * 1024  # bytes over all entries
 
 
 class LRUCache(Generic[V]):

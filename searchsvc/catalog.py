@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from searchsvc.article import ArticleRecord
 from searchsvc.facets import FIELDS, UNKNOWN
@@ -50,29 +51,20 @@ class FacetList:
 
 @dataclass
 class Catalog:
-    """Every article's record in one index generation, newest first."""
+    """Every article's record in one index generation, newest first (see ``snapshot``)."""
 
-    key: tuple[int, int]  # (index opened how many times, generation): what it was read from
+    key: tuple  # what it was read from
     articles: dict[str, ArticleRecord]
     newest_first: list[str]
     values: dict[str, Counter]  # facet name -> article count of every value in the index
-    pages: dict[str, list[str]]  # bulletin file -> its article ids in page order
 
-    @classmethod
-    def load(cls, searcher, key: tuple[int, int]) -> Catalog:
-        articles = {}
-        for docnum in searcher.document_numbers(head="1"):
-            record = ArticleRecord.from_stored(searcher.stored_fields(docnum)["meta"])
-            articles[record.id] = record
-        order = sorted(articles, key=lambda a: (articles[a].date or "", a), reverse=True)
-        values = {spec.name: Counter() for spec in FACETS}
-        for meta in articles.values():
-            for spec in FACETS:
-                values[spec.name].update(facet_values(meta, spec))
+    @cached_property
+    def pages(self) -> dict[str, list[str]]:
+        """Bulletin file -> its article ids in page order."""
         pages: dict[str, list[str]] = {}
-        for aid in sorted(articles, key=lambda a: articles[a].ordinal):
-            pages.setdefault(articles[aid].source, []).append(aid)
-        return cls(key, articles, order, values, pages)
+        for aid in sorted(self.articles, key=lambda a: self.articles[a].ordinal):
+            pages.setdefault(self.articles[aid].source, []).append(aid)
+        return pages
 
     def neighbours(self, aid: str) -> tuple[str | None, str | None]:
         """The articles before and after ``aid`` on its bulletin page (None at either end)."""

@@ -15,7 +15,10 @@ MAX_MONTHS = 36  # a result list spanning more months than this is counted per y
 
 
 def histogram(dates: Iterable[str | None]) -> list[Bar]:
-    months = Counter(d[:7] for d in dates if d and len(d) >= 7)
+    return _bars(Counter(d[:7] for d in dates if d and len(d) >= 7))
+
+
+def _bars(months: Counter) -> list[Bar]:
     if not months:
         return []
     first, last = min(months), max(months)
@@ -36,3 +39,15 @@ def _month_number(period: str) -> int:
 
 def _period(number: int) -> str:
     return f"{number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def histogram_months(months) -> list[Bar]:
+    """``histogram`` from month numbers (``YYYYMM`` integers, one per dated article)."""
+    import numpy as np
+
+    uniq, counts = np.unique(np.asarray(months, dtype=np.int64), return_counts=True)
+    return _bars(
+        Counter(
+            {f"{m // 100:04d}-{m % 100:02d}": int(c) for m, c in zip(uniq, counts, strict=True)}
+        )
+    )

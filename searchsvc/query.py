@@ -342,3 +342,25 @@ def describe(node: Node | None) -> str:
     if isinstance(node, Or):
         return "(" + " OR ".join(describe(n) for n in node.items) + ")"
     return " ".join(describe(n) for n in node.items)
+
+
+def typed_strings(text: str) -> tuple[str, ...]:
+    """The bare words of a query that jieba cuts into several words (坚持和发展 → 坚持 和 发展),
+    normalised: an article holding one of them as typed ranks above one with its words apart.
+    Excluded and field-restricted words, and phrases (already literal), are not among them."""
+    text = to_simplified(text.replace("“", '"').replace("”", '"').replace("＂", '"'))
+    try:
+        tokens = _tokenize(text)
+    except QueryError:
+        return ()
+    found: list[str] = []
+    skip = False
+    for kind, value in tokens:
+        if skip or kind in ("neg", "field"):
+            skip = kind in ("neg", "field")
+            continue
+        if kind == "word" and value != "OR" and len(words(value, mode="query")) > 1:
+            norm = normalize(value).strip()
+            if unit_runs(norm):
+                found.append(norm)
+    return tuple(dict.fromkeys(found))

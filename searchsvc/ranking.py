@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from searchsvc.analysis import normalize
 from searchsvc.catalog import Catalog
 from searchsvc.query import And, Lit, Node, Not, Or, literals
@@ -183,3 +185,48 @@ def _texts(searcher) -> Text:
         return searcher.stored_fields(docnum).get("text", "")
 
     return text
+
+
+def rank(snap, groups, kept, exact, sort: str, ask, text: Text, end: int):
+    """The order of the kept groups (indices into ``groups``) up to ``end``, and the scores of
+    the reranked ones — on arrays, without reading a paragraph outside the reranked head.
+
+    The same order as ``order`` over every group: (coverage, exact strings held, BM25F score,
+    date, id) descending, the first ``RERANK`` reranked by proximity and paragraph counts. Only
+    the top ``max(end, RERANK)`` are sorted (an exact selection: ties at the cut are all taken).
+    """
+    arts = groups.arts[kept]
+    if sort != "relevance":
+        by = snap.rank[arts]
+        order = np.argsort(-by if sort == "-date" else by, kind="stable")
+        return [int(kept[i]) for i in order[:end]], {}
+    primary = groups.coverage[kept].astype(np.int64) * 1000 + exact[kept]
+    score, when = groups.best[kept], snap.rank[arts]
+    top = _top(primary, score, when, max(end, RERANK))
+    positions = [int(kept[i]) for i in top]
+    found = slots(ask.tree if ask.tree is not None else next(iter(ask.earlier), None))
+    if not found:
+        return positions, {}
+    head, scores = positions[:RERANK], {}
+    for i in head:
+        scores[i] = rerank(Group(float(groups.best[i]), groups.hits(i)), found, text)
+    tier = {i: int(groups.coverage[i]) * 1000 + int(exact[i]) for i in head}
+    head.sort(key=lambda i: (tier[i], scores[i], int(snap.rank[groups.arts[i]])), reverse=True)
+    return head + positions[RERANK:], scores
+
+
+def _top(primary: np.ndarray, score: np.ndarray, when: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` greatest ``(primary, score, when)``, greatest first."""
+    n = len(score)
+    if n > 4 * k:
+        kth = np.partition(primary, n - k)[n - k]
+        above = np.flatnonzero(primary > kth)
+        tier = np.flatnonzero(primary == kth)
+        need = k - len(above)
+        tier_scores = score[tier]
+        cut = np.partition(tier_scores, len(tier) - need)[len(tier) - need]
+        chosen = np.concatenate([above, tier[tier_scores >= cut]])
+    else:
+        chosen = np.arange(n)
+    order = np.lexsort((when[chosen], score[chosen], primary[chosen]))[::-1]
+    return chosen[order][:k]

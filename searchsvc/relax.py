@@ -34,8 +34,9 @@ def words_of(tree: Node) -> tuple[list[Node], list[Node]] | None:
     return positive, [n for n in items if isinstance(n, Not)]
 
 
-def relaxed(tree: Node, stopwords: frozenset[str], find: Find, texts: Texts) -> dict | None:
-    """Articles matching most of the words, each group given ``coverage``; None if not a case."""
+def informative(tree: Node, stopwords: frozenset[str]) -> tuple[list, list, int] | None:
+    """``(words kept, exclusions, words an article needs)`` of a relaxed query; None if the
+    query cannot be relaxed (not plain words, or nothing would be left out)."""
     parts = words_of(tree)
     if parts is None:
         return None
@@ -50,6 +51,18 @@ def relaxed(tree: Node, stopwords: frozenset[str], find: Find, texts: Texts) -> 
     if not kept or (len(kept) < 2 and len(kept) == len(positive)):
         return None
     need = max(1, math.ceil(len(kept) * MOST)) if len(kept) > 2 else len(kept)
+    return kept, exclusions, need
+
+
+def relaxed(tree: Node, stopwords: frozenset[str], find: Find, texts: Texts) -> dict | None:
+    """Articles matching most of the words, each group given ``coverage``; None if not a case.
+
+    (The dict-of-groups form; the search core counts coverage on hit arrays, see ``matching``.)
+    """
+    plan = informative(tree, stopwords)
+    if plan is None:
+        return None
+    kept, exclusions, need = plan
     wide = Or(tuple(kept))
     groups = find(And((wide, *exclusions)) if exclusions else wide)
     out = {}

@@ -87,7 +87,7 @@ def serving(home: Path) -> dict[str, int]:
         engine = Engine(home)
         try:
             assert engine.search(SearchRequest(q="中国")).total > 0
-            assert engine.health()["articles"] == counts["articles"]
+            assert engine.health().articles == counts["articles"]
         finally:
             engine.close()
     return counts
@@ -100,7 +100,7 @@ def test_an_empty_index_answers_searches(tmp_path):
     engine = Engine(home)
     assert engine.search(SearchRequest(q="中国")).total == 0
     assert engine.search(SearchRequest(q="中国")).total == 0
-    assert engine.health()["articles"] == 0
+    assert engine.health().articles == 0
 
 
 def segment_files(folder: Path, suffix: str) -> set[str]:

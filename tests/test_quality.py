@@ -3,6 +3,8 @@ found — on real pages."""
 
 import shutil
 
+import pytest
+
 from searchsvc.catalog import FACETS
 from searchsvc.query import parse
 from searchsvc.search import Engine, SearchRequest
@@ -160,10 +162,51 @@ def test_date_breaks_ties_only():
     from searchsvc.ranking import Group, order
 
     catalog = SimpleNamespace(
-        articles={"a": {"date": "2016-01-04"}, "b": {"date": "2020-04-01"}, "c": {"date": None}}
+        articles={
+            "a": SimpleNamespace(date="2016-01-04"),
+            "b": SimpleNamespace(date="2020-04-01"),
+            "c": SimpleNamespace(date=None),
+        }
     )
     same = {aid: Group(5.0) for aid in "abc"}
     assert order(same, catalog, "relevance")[0] == ["b", "a", "c"]  # newer first, undated last
     better = {"a": Group(6.0), "b": Group(5.0), "c": Group(5.0)}
     assert order(better, catalog, "relevance") == (["a", "b", "c"], {"a": 6.0, "b": 5.0, "c": 5.0})
     assert order(better, catalog, "date")[0] == ["c", "a", "b"]
+
+
+def test_the_string_as_typed_ranks_first(mixed_engine):
+    # jieba cuts each of these into several words; articles holding the string itself come
+    # before those holding only its words apart, whatever BM25F says.
+    from searchsvc.analysis import normalize
+
+    for q in ("安保措施", "疫情防控工作"):
+        got = mixed_engine.search(SearchRequest(q=q, per_page=100))
+        holds = []
+        for r in got.results:
+            view = mixed_engine.article(r.id)
+            text = normalize(" ".join([view.record.title, *map(str, view.paragraphs)]))
+            holds.append(q in text)
+        assert any(holds) and not all(holds), q
+        first_apart = holds.index(False)
+        assert not any(holds[first_apart:]), q
+
+
+def test_every_path_stops_within_a_tiny_budget(mixed_dirs, monkeypatch):
+    from searchsvc import matching
+    from searchsvc.search import Engine, SearchTimeout
+
+    monkeypatch.setattr(matching, "CHECK_EVERY", 1)  # look at the clock at every step
+    impatient = Engine(mixed_dirs[1], time_budget=0.0, cache=False)
+    asks = [
+        SearchRequest(q="工会"),  # plain words
+        SearchRequest(q="工会", sort="-date"),
+        SearchRequest(q='"北京市总工会"'),  # a phrase
+        SearchRequest(q="title:工会"),  # candidates confirmed on the text
+        SearchRequest(q="北京市总工会哪年举办了宣讲活动？"),  # a question: relaxed
+        SearchRequest(q="压花 量子纠缠"),  # nothing: the suggestion
+        SearchRequest(q="北京", within=("工会",)),  # 二次检索
+    ]
+    for ask in asks:
+        with pytest.raises(SearchTimeout):
+            impatient.search(ask)

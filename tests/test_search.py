@@ -164,9 +164,9 @@ def test_unknown_or_malformed_article_ids(engine, aid):
 
 def test_health_counts(engine):
     health = engine.health()
-    assert health["articles"] == 6 and health["files"] == 1
-    assert health["paragraphs"] == sum(len(a.paragraphs) for a in seed_articles())
-    assert health["last_sync"]
+    assert health.articles == 6 and health.files == 1
+    assert health.paragraphs == sum(len(a.paragraphs) for a in seed_articles())
+    assert health.last_sync
 
 
 def test_a_query_past_its_time_budget_is_stopped(mixed_dirs):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, jsonify
 
 from searchsvc import export
 from searchsvc.errors import QueryError
+from searchsvc.health import SyncState
 from searchsvc.records import public
 from searchsvc.web.context import engine, param, reindexer, search_request
 
@@ -54,5 +57,5 @@ def facets():
 @bp.get("/health")
 def health():
     last = reindexer().last
-    sync = {"pending": reindexer().pending, "last_error": last.error if last else None}
-    return jsonify({**engine().health(), "sync": sync})
+    sync = SyncState(pending=reindexer().pending, last_error=last.error if last else None)
+    return jsonify(public(replace(engine().health(), sync=sync)))

@@ -1,0 +1,294 @@
+"""The whole archive (or a slice of it): query latency in-process and over HTTP, beside stock
+Whoosh on the same index and the same queries, and literal-string recall and question MRR@10.
+
+    python bench/archive.py --corpus DIR --index DIR [--queries N] [--seed S] [--no-http]
+
+The index must exist (``searchsvc index --full --corpus DIR --index DIR``). The query mix is drawn
+as a stranger would: strings cut at random places from random paragraphs, quoted phrases, common
+and rare words, pairs, reporters' names, questions written around a paragraph's words; each with
+or without a facet filter, by relevance or date, page 1 or 2; no query repeated (the cache is off
+in-process, and a server without the match cache answers the HTTP runs). Every set is split in
+two by the seed; only the first half is printed as ``tune``, the second as ``held``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from whoosh import query as wq
+
+from searchsvc import bulletin
+from searchsvc.analysis import words
+from searchsvc.index import corpus_files
+from searchsvc.query import QueryError, parse, to_whoosh
+from searchsvc.search import Engine, SearchRequest, SearchTimeout
+
+COMMON = ["工会", "北京", "中国", "发展", "习近平", "会议", "经济", "坚持和发展", "合作", "国际"]
+QUESTION_FORMS = [
+    "{a}和{b}有什么关系？",
+    "{a}{b}是怎么回事",
+    "哪里在{a}{b}？",
+    "{a}对{b}有哪些影响？",
+    "为什么要{a}{b}",
+    "{a}的{b}情况如何？",
+]
+
+
+def paragraphs(corpus: Path, rng: random.Random, pages: int = 400):
+    files = list(corpus_files(corpus).items())
+    out = []
+    for _rel, path in rng.sample(files, min(pages, len(files))):
+        try:
+            doc = bulletin.read(path, corpus)
+        except bulletin.BulletinError:
+            continue
+        for art in doc.articles:
+            for para in art.paragraphs:
+                if len(para.text) >= 30:
+                    out.append((art, para.text))
+    rng.shuffle(out)
+    return out
+
+
+def mix(corpus: Path, n: int, seed: int) -> dict[str, list]:
+    """Query kinds → [(query text, source article id or None)]; nothing repeated."""
+    rng = random.Random(seed)
+    paras = paragraphs(corpus, rng)
+    seen: set[str] = set()
+    kinds: dict[str, list] = {
+        k: [] for k in ("string", "phrase", "word", "pair", "name", "question")
+    }
+
+    def add(kind: str, text: str, aid=None):
+        if text.strip() and text not in seen and len(kinds[kind]) < n:
+            seen.add(text)
+            kinds[kind].append((text, aid))
+
+    for word in COMMON:
+        add("word", word)
+    for art, text in paras:
+        start = rng.randrange(0, len(text) - 10)
+        add("string", text[start : start + rng.randint(3, 9)].strip(), art.id)
+        start = rng.randrange(0, len(text) - 8)
+        add("phrase", '"' + text[start : start + rng.randint(4, 7)].replace('"', "") + '"', art.id)
+        ws = [w for w in words(text) if len(w) >= 2]
+        if len(ws) >= 4:
+            add("word", rng.choice(ws))
+            a, b = rng.sample(ws, 2)
+            add("pair", f"{a} {b}")
+            add("question", rng.choice(QUESTION_FORMS).format(a=a, b=b), art.id)
+        for name in art.reporters[:1]:
+            add("name", name)
+    return kinds
+
+
+def variants(kinds: dict[str, list], rng: random.Random):
+    """Each query once, with a random filter, sort and page."""
+    out = []
+    for kind, items in kinds.items():
+        for text, _aid in items:
+            filt = rng.random() < 0.4
+            out.append(
+                (
+                    kind,
+                    SearchRequest(
+                        q=text,
+                        sort=rng.choice(["relevance", "relevance", "-date"]),
+                        page=rng.choice([1, 1, 2]),
+                        date_from="2016" if filt else "",
+                    ),
+                )
+            )
+    rng.shuffle(out)
+    return out
+
+
+def pct(values: list[float]) -> str:
+    if not values:
+        return "-"
+    v = sorted(values)
+
+    def at(p):
+        return v[min(len(v) - 1, int(p * len(v)))]
+
+    return (
+        f"n={len(v):4d} p50 {at(0.5):7.1f}  p95 {at(0.95):7.1f}  p99 {at(0.99):7.1f}  "
+        f"max {v[-1]:7.1f} ms"
+    )
+
+
+def rss_mb(pid: int | str = "self") -> tuple[float, float]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    got = {p[0].rstrip(":"): p[1] for p in map(str.split, status.splitlines()) if len(p) > 1}
+    return int(got["VmRSS"]) / 1024, int(got["VmHWM"]) / 1024
+
+
+def in_process(index: Path, asks) -> None:
+    engine = Engine(index, cache=False)
+    t0 = time.perf_counter()
+    engine.search(SearchRequest(q="预热"))
+    print(
+        f"first query after opening (snapshot of every segment): {time.perf_counter() - t0:.2f} s"
+    )
+    searcher = engine.backend.searcher()
+    by_kind: dict[str, list[float]] = {}
+    stock: dict[str, list[float]] = {}
+    timeouts = 0
+    for kind, req in asks:
+        t = time.perf_counter()
+        try:
+            engine.search(req)
+        except SearchTimeout:
+            timeouts += 1
+        except QueryError:
+            continue
+        by_kind.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
+        tree = parse(req.q)
+        t = time.perf_counter()
+        searcher.search(wq.And([to_whoosh(tree), wq.Term("kind", "para")]), limit=10)
+        stock.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
+    every = [x for v in by_kind.values() for x in v]
+    print(f"in-process, cache off ({timeouts} timeouts), searchsvc vs stock Whoosh scored top 10:")
+    for kind in by_kind:
+        print(f"  {kind:9s} ours  {pct(by_kind[kind])}\n  {'':9s} stock {pct(stock[kind])}")
+    print(f"  {'all':9s} ours  {pct(every)}")
+    print(f"  {'all':9s} stock {pct([x for v in stock.values() for x in v])}")
+    print("  process RSS now {:.0f} MB, peak {:.0f} MB".format(*rss_mb()))
+
+
+def quality(index: Path, kinds: dict[str, list]) -> None:
+    engine = Engine(index, cache=False)
+    searcher = engine.backend.searcher()
+    for half, items in (("tune", kinds["string"][::2]), ("held", kinds["string"][1::2])):
+        found = sum(
+            1
+            for text, aid in items
+            if aid in {r.id for r in engine.search(SearchRequest(q=text, per_page=100)).results}
+        )
+        print(f"literal strings ({half}): {found}/{len(items)} in the first 100")
+    for half, items in (("tune", kinds["question"][::2]), ("held", kinds["question"][1::2])):
+        ours = plain = 0.0
+        for text, aid in items:
+            got = [r.id for r in engine.search(SearchRequest(q=text)).results]
+            ours += 1 / (got.index(aid) + 1) if aid in got else 0
+            q = wq.Or([wq.Term("text", w) for w in words(text)])
+            seen: list[str] = []
+            for hit in searcher.search(q, limit=200):
+                a = hit["aid"]
+                if a not in seen:
+                    seen.append(a)
+            seen = seen[:10]
+            plain += 1 / (seen.index(aid) + 1) if aid in seen else 0
+        n = max(1, len(items))
+        print(
+            f"questions ({half}): MRR@10 ours {ours / n:.3f}, plain BM25 over jieba words {plain / n:.3f}"
+        )
+
+
+def http(index: Path, asks, clients: int) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "SEARCHSVC_MATCH_CACHE": "0", "SEARCHSVC_INDEX": str(index)}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "searchsvc"),
+            "serve",
+            "--port",
+            str(port),
+            "--threads",
+            "8",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/api/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        urllib.request.urlopen(base + "/api/search?q=%E9%A2%84%E7%83%AD").read()
+        todo = list(asks)
+        lock, times, errors = threading.Lock(), [], [0]
+
+        def worker():
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    _kind, req = todo.pop()
+                params = {"q": req.q, "sort": req.sort, "page": req.page}
+                if req.date_from:
+                    params["from"] = req.date_from
+                t = time.perf_counter()
+                try:
+                    with urllib.request.urlopen(
+                        f"{base}/api/search?{urllib.parse.urlencode(params)}", timeout=30
+                    ) as resp:
+                        json.load(resp)
+                    with lock:
+                        times.append((time.perf_counter() - t) * 1000)
+                except urllib.error.HTTPError as err:
+                    with lock:
+                        errors[0] += err.code >= 500
+                except OSError:
+                    with lock:
+                        errors[0] += 1
+
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=worker) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+        rss, peak = rss_mb(server.pid)
+        print(
+            f"HTTP {clients:2d} clients: {len(times) / wall:6.1f} req/s, {errors[0]} errors, "
+            f"{pct(times)}; server RSS {rss:.0f} MB, peak {peak:.0f} MB"
+        )
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, required=True)
+    ap.add_argument("--index", type=Path, required=True)
+    ap.add_argument("--queries", type=int, default=40, help="per kind")
+    ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--no-http", action="store_true")
+    args = ap.parse_args()
+    kinds = mix(args.corpus, args.queries, args.seed)
+    rng = random.Random(args.seed)
+    print({k: len(v) for k, v in kinds.items()})
+    in_process(args.index, variants(kinds, rng))
+    quality(args.index, kinds)
+    if not args.no_http:
+        for clients in (8, 32):
+            # A fresh draw of the same kinds for each run: nothing repeats within a run.
+            http(
+                args.index,
+                variants(mix(args.corpus, args.queries, rng.randrange(10**6)), rng),
+                clients,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""The seam between the search core and what finds things: a ``Backend``.
+
+A backend takes a request (validated, its query parsed) and answers with the matched article
+groups of the requested page, the exact total, every facet's counts and the histogram —
+``Found``. It also hands out the paragraph texts the result builder makes snippets from. The
+search core (``search.Engine``) does the rest: parsing, the budget, results and snippets.
+
+``WhooshBackend`` is the one in service: posting arrays and per-segment catalogues over the local
+Whoosh index (``matching``, ``snapshot``). A second backend (a Typesense cluster) implements the
+same three methods; nothing above this seam changes with it.
+
+    class Backend(Protocol):
+        def find(self, req, ask: Ask, deadline: Deadline) -> Found: ...
+        def paragraph(self, ref: int) -> str: ...         # a hit's stored text
+        def head_paragraph(self, aid: str) -> str | None: ...
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from searchsvc import index as index_mod
+from searchsvc import ranking, relax
+from searchsvc.article import ArticleRecord
+from searchsvc.cache import LRUCache
+from searchsvc.catalog import FACET_LIMIT, FACETS, FacetList, listed
+from searchsvc.histogram import histogram_months
+from searchsvc.matching import Deadline, Groups, Matcher
+from searchsvc.postings import FieldLengths
+from searchsvc.query import Node
+from searchsvc.records import Bar, SearchRequest
+from searchsvc.snapshot import Snapshot, SnapshotCache
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A request's query, parsed once by the core."""
+
+    tree: Node | None
+    earlier: tuple[Node, ...] = ()
+    exact: tuple[str, ...] = ()  # strings as typed: articles holding them rank first
+    stopwords: frozenset[str] = frozenset()
+
+
+@dataclass
+class ArticleHit:
+    record: ArticleRecord
+    score: float
+    paragraphs: list[tuple[float, int]]  # (score, paragraph ref), best first
+
+
+@dataclass
+class Found:
+    total: int
+    page: list[ArticleHit]
+    facets: list[FacetList]
+    histogram: list[Bar]
+    relaxed: bool = False
+    suggestion: str | None = None
+
+
+class Backend(Protocol):
+    def find(self, req: SearchRequest, ask: Ask, deadline: Deadline) -> Found: ...
+
+    def paragraph(self, ref: int) -> str: ...
+
+    def head_paragraph(self, aid: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Matches:
+    """What a query matched, before filters: shared by the requests that page or filter it."""
+
+    groups: Groups  # read-only once made
+    relaxed: bool
+    suggestion: str | None
+    exact: np.ndarray = field(default=None)  # per group: typed strings its article holds
+
+    @property
+    def nbytes(self) -> int:
+        return self.groups.nbytes + (0 if self.exact is None else self.exact.nbytes)
+
+
+class WhooshBackend:
+    """The local Whoosh index. Thread-safe: each thread keeps its own searcher; the snapshot
+    arrays are shared by all threads of a generation."""
+
+    def __init__(self, home: Path, cache: LRUCache):
+        self.home = Path(home)
+        self.cache = cache
+        self._live = index_mod.live_dir(self.home)
+        self.ix = index_mod.open_index(self.home)
+        self._opened = 0  # bumped whenever the index is reopened; threads then drop searchers
+        self._open_lock = threading.Lock()
+        self._local = threading.local()
+        self._snapshots = SnapshotCache()
+        self._lengths = FieldLengths()
+
+    # -- plumbing
+
+    def searcher(self):
+        live = index_mod.live_dir(self.home)
+        if live != self._live:
+            with self._open_lock:
+                if live != self._live:
+                    self.ix = index_mod.open_index(self.home)
+                    self._live = live
+                    self._opened += 1
+        s = getattr(self._local, "searcher", None)
+        if s is None or getattr(self._local, "opened", None) != self._opened:
+            s = self.ix.searcher()
+            self._local.opened = self._opened
+        elif not s.up_to_date():
+            if s.doc_count_all():
+                s = s.refresh()  # reuses the readers of segments that did not change
+            else:  # Whoosh cannot refresh from an empty reader (it has no segments to reuse)
+                s.close()
+                s = self.ix.searcher()
+        self._local.searcher = s
+        return s
+
+    def snapshot(self, searcher=None) -> Snapshot:
+        searcher = searcher or self.searcher()
+        key = (self._opened, searcher.reader().generation())
+        return self._snapshots.get(searcher, key)
+
+    def close(self) -> None:
+        s = getattr(self._local, "searcher", None)
+        if s is not None:
+            s.close()
+            self._local.searcher = None
+
+    # -- the seam
+
+    def find(self, req: SearchRequest, ask: Ask, deadline: Deadline) -> Found:
+        searcher = self.searcher()
+        snap = self.snapshot(searcher)
+        found = self._matches(ask, searcher, snap, deadline)
+        groups = found.groups
+        keep = snap.in_dates(groups.arts, req.date_from, req.date_to)
+        selection = {spec.name: req.selected(spec.name) for spec in FACETS}
+        keep, facet_lists = _count_facets(snap, groups.arts, keep, selection)
+        exact = found.exact if found.exact is not None else np.zeros(len(groups), np.int16)
+        end = req.page * req.per_page
+        positions, scores = ranking.rank(
+            snap, groups, np.flatnonzero(keep), exact, req.sort, ask, self.paragraph, end
+        )
+        window = positions[(req.page - 1) * req.per_page : end]
+        page = [
+            ArticleHit(
+                snap.articles[groups.arts[i]], scores.get(i, float(groups.best[i])), groups.hits(i)
+            )  # fmt: skip
+            for i in window
+        ]
+        months = snap.date_num[groups.arts[keep]] // 100
+        return Found(
+            total=int(keep.sum()),
+            page=page,
+            facets=facet_lists,
+            histogram=histogram_months(months[months >= 0]),
+            relaxed=found.relaxed,
+            suggestion=found.suggestion,
+        )
+
+    def paragraph(self, ref: int) -> str:
+        return self.searcher().stored_fields(ref).get("text", "")
+
+    def head_paragraph(self, aid: str) -> str | None:
+        searcher = self.searcher()
+        docnum = searcher.document_number(pid=f"{aid}#1")
+        return None if docnum is None else searcher.stored_fields(docnum)["text"]
+
+    # -- matching, cached
+
+    def _matches(self, ask: Ask, searcher, snap: Snapshot, deadline: Deadline) -> Matches:
+        key = (snap.key, ask.tree, ask.earlier, ask.exact, ask.stopwords)
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        matcher = Matcher(searcher, snap, self._lengths, deadline)
+        relaxed, hint = False, None
+        if ask.tree is None:
+            groups = Groups.everything(snap.size)
+        else:
+            groups, relaxed = _matching(matcher, ask.tree, ask.stopwords)
+            if not len(groups):
+                hint = relax.suggestion(
+                    ask.tree, lambda t: len(matcher.groups(t)) > 0, _corrector(searcher)
+                )
+        for i, t in enumerate(ask.earlier):
+            # 二次检索: what the earlier query found (relaxed the same way it was then).
+            inside, _ = _matching(matcher, t, ask.stopwords)
+            if ask.tree is None and i == 0:
+                groups = inside  # its ranking
+            else:
+                groups = groups.take(np.isin(groups.arts, inside.arts))
+        exact = np.zeros(len(groups), dtype=np.int16)
+        for text in ask.exact:
+            exact += np.isin(groups.arts, matcher.articles_with(text))
+        found = Matches(groups, relaxed, hint, exact)
+        self.cache.put(key, found, weight=found.nbytes)
+        return found
+
+
+def _matching(matcher: Matcher, tree: Node, stopwords: frozenset[str]) -> tuple[Groups, bool]:
+    """The articles matching ``tree``, and whether the query had to be relaxed for them."""
+    groups = matcher.groups(tree)
+    # Too little with every word: most words will do (decided before any filter).
+    if len(groups) < relax.RELAX_BELOW:
+        wider = matcher.relaxed(tree, stopwords)
+        if wider is not None and len(wider) > len(groups):
+            return wider, True
+    return groups, False
+
+
+def _corrector(searcher):
+    def correct(word: str) -> str | None:
+        """The closest word in the index to a (Latin) word, for "did you mean"."""
+        found = searcher.corrector("text").suggest(word, limit=1, maxdist=2)
+        return found[0] if found else None
+
+    return correct
+
+
+def _count_facets(
+    snap: Snapshot, arts: np.ndarray, in_range: np.ndarray, selection: dict[str, tuple[str, ...]]
+) -> tuple[np.ndarray, list[FacetList]]:
+    """Filter by the facet selection and count every facet's values, on arrays.
+
+    OR within a facet, AND across facets. A facet's counts are taken with the *other* facets'
+    filters applied but not its own, so that each count is exactly the total you get by
+    selecting that value (alone) in that facet — the usual multi-select facet.
+    """
+    matched = np.zeros(snap.size, dtype=bool)
+    matched[arts[in_range]] = True
+    oks = []
+    for spec in FACETS:
+        col, want = snap.facets[spec.name], selection.get(spec.name, ())
+        if not want:
+            oks.append(None)
+            continue
+        ids = [col.index[v] for v in want if v in col.index]
+        ok = np.zeros(snap.size, dtype=bool)
+        ok[col.pair_article[np.isin(col.pair_value, ids)]] = True
+        oks.append(ok)
+    lists = []
+    for i, spec in enumerate(FACETS):
+        mask = matched.copy()
+        for j, ok in enumerate(oks):
+            if ok is not None and j != i:
+                mask &= ok
+        col = snap.facets[spec.name]
+        counts = np.bincount(col.pair_value[mask[col.pair_article]], minlength=len(col.values))
+        want = set(selection.get(spec.name, ()))
+        lists.append(
+            FacetList(spec.name, spec.label, listed(col.counter(counts), want, FACET_LIMIT))
+        )
+    for ok in oks:
+        if ok is not None:
+            matched &= ok
+    return matched[arts], lists

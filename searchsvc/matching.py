@@ -1,0 +1,307 @@
+"""Matching: a query tree → the articles it matches, grouped, under the request's deadline.
+
+Each literal of the tree is evaluated per segment on posting arrays (``postings``): a plain word
+is the union of its word terms (body, title, byline names, BM25F-scored) and its unit-bigram
+recall (a phrase of bigrams, checked on positions); AND intersects, OR unites (scores add, as in
+Whoosh's matchers), ``-word`` subtracts. Paragraph hits become article groups through the
+snapshot's ``doc_article`` array: every matching article is counted, none of its stored fields
+read. Only trees Whoosh answers with candidates (field-restricted words, phrases across
+punctuation) have their candidate paragraphs confirmed on the stored text.
+
+A relaxed query (too few articles with every word) is the OR of its informative words, each
+article's ``coverage`` counted from the words' own hit arrays; the zero-result suggestion tries a
+bounded number of sub-queries. All of it spends the same ``Deadline``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from whoosh import query as wq
+
+from searchsvc import postings, relax
+from searchsvc.analysis import gram_terms, normalize, unit_runs
+from searchsvc.errors import SearchTimeout
+from searchsvc.query import Lit, Node, Not, Or, matches, needs_check
+from searchsvc.snapshot import Snapshot
+
+CHECK_EVERY = 20_000  # units of work (postings, stored reads × 50) between two looks at the clock
+EXACT_CHECK_MAX = 2_000  # candidate paragraphs read to confirm a typed string with punctuation
+
+
+class Deadline:
+    """The request's time budget, looked at after every ``CHECK_EVERY`` units of work: a query
+    that does little never pays for the clock, a broad one stops soon after its budget."""
+
+    def __init__(self, budget: float, started: float | None = None):
+        self.budget = budget
+        self.at = (time.perf_counter() if started is None else started) + budget
+        self._work = 0
+
+    def spend(self, units: int) -> None:
+        self._work += units
+        if self._work >= CHECK_EVERY:
+            self._work = 0
+            self.check()
+
+    def check(self) -> None:
+        if time.perf_counter() > self.at:
+            b = self.budget
+            raise SearchTimeout(
+                f"检索超时（超过 {b:g} 秒），请加词、加引号或筛选缩小范围 / the query took longer "
+                f"than {b:g} s: add words, quote a phrase or filter to narrow it down"
+            )
+
+
+Hits = tuple[np.ndarray, np.ndarray]  # (docnums sorted and unique, scores)
+NO_HITS: Hits = (postings.EMPTY_DOCS, postings.EMPTY_SCORES)
+
+
+def union(parts: list[Hits]) -> Hits:
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return NO_HITS
+    if len(parts) == 1:
+        return parts[0]
+    docs = np.concatenate([p[0] for p in parts])
+    uniq, inverse = np.unique(docs, return_inverse=True)
+    scores = np.bincount(inverse, weights=np.concatenate([p[1] for p in parts]))
+    return uniq.astype(np.int32), scores
+
+
+def intersect(a: Hits, b: Hits) -> Hits:
+    common, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+    return common.astype(np.int32), a[1][ia] + b[1][ib]
+
+
+def minus(a: Hits, b: Hits) -> Hits:
+    keep = np.isin(a[0], b[0], assume_unique=True, invert=True)
+    return a[0][keep], a[1][keep]
+
+
+class SegmentEval:
+    """Evaluates tree nodes on one segment (its docnums local to it)."""
+
+    def __init__(self, searcher, sub, lengths: postings.FieldLengths, deadline: Deadline):
+        self.top, self.sub, self.reader = searcher, sub, sub.reader()
+        self.lengths, self.deadline = lengths, deadline
+
+    def term(self, fieldname: str, text: str) -> Hits:
+        docs, weights = postings.term_postings(self.reader, fieldname, text)
+        if not len(docs):
+            return NO_HITS
+        self.deadline.spend(len(docs))
+        lengths = self.lengths.get(self.reader, fieldname)[docs]
+        idf = self.top.idf(fieldname, text)
+        avgfl = self.top.avg_field_length(fieldname) or 1
+        return docs, postings.bm25(weights, lengths, idf, avgfl)
+
+    def phrase(self, grams: list[str]) -> Hits:
+        terms = [self.term("gram", g) for g in grams]
+        found = terms[0]
+        for t in terms[1:]:
+            found = intersect(found, t)
+            if not len(found[0]):
+                return NO_HITS
+        # The candidates hold every bigram; Whoosh's span matcher checks their positions.
+        m = wq.Phrase("gram", grams).matcher(self.sub)
+        exact = np.fromiter(m.all_ids(), dtype=np.int32) if m.is_active() else postings.EMPTY_DOCS
+        self.deadline.spend(len(found[0]) * 4)
+        keep = np.isin(found[0], exact, assume_unique=True)
+        return found[0][keep], found[1][keep]
+
+    def prefix(self, unit: str) -> Hits:
+        """Paragraphs with a bigram starting with ``unit`` (Whoosh's ``Prefix``: score 1)."""
+        parts = []
+        for term in self.reader.expand_prefix("gram", unit):
+            docs, _ = postings.term_postings(self.reader, "gram", term.decode("utf-8"))
+            self.deadline.spend(len(docs) + 200)
+            parts.append(docs)
+        if not parts:
+            return NO_HITS
+        docs = np.unique(np.concatenate(parts)).astype(np.int32)
+        return docs, np.ones(len(docs))
+
+    def grams(self, text: str) -> Hits:
+        found: Hits | None = None
+        for run in unit_runs(text):
+            if len(run) == 1:
+                part = self.prefix(run[0][0])
+            else:
+                grams = gram_terms(run)[:-1]
+                part = self.term("gram", grams[0]) if len(grams) == 1 else self.phrase(grams)
+            found = part if found is None else intersect(found, part)
+            if not len(found[0]):
+                return NO_HITS
+        return found if found is not None else NO_HITS
+
+    def lit(self, lit: Lit) -> Hits:
+        recall = self.grams(lit.text)
+        if lit.phrase or lit.field is not None:
+            return recall
+        grams = sum(len(run) - 1 for run in unit_runs(lit.text))
+        if grams > 1:
+            recall = (recall[0], recall[1] * (1 / grams))
+        words = [self.term(f, lit.text) for f in ("text", "title", "names")]
+        return union([*words, recall])
+
+    def node(self, node: Node) -> Hits:
+        if isinstance(node, Lit):
+            return self.lit(node)
+        if isinstance(node, Or):
+            return union([self.node(n) for n in node.items])
+        if isinstance(node, Not):
+            raise ValueError("a bare exclusion has no hits of its own")
+        positives = [n for n in node.items if not isinstance(n, Not)]
+        if not positives:
+            raise ValueError("an AND of exclusions only")
+        found = self.node(positives[0])
+        for n in positives[1:]:
+            if not len(found[0]):
+                return NO_HITS
+            found = intersect(found, self.node(n))
+        for n in node.items:
+            if isinstance(n, Not) and len(found[0]):
+                found = minus(found, self.node(n.item))
+        return found
+
+
+@dataclass
+class Groups:
+    """Articles (snapshot indices, ascending) with their paragraph hits, best first."""
+
+    arts: np.ndarray
+    best: np.ndarray
+    starts: np.ndarray  # where each article's hits begin in ``docs``/``scores``
+    docs: np.ndarray
+    scores: np.ndarray
+    coverage: np.ndarray = field(default=None)  # words of a relaxed query each article holds
+
+    def __post_init__(self):
+        if self.coverage is None:
+            self.coverage = np.zeros(len(self.arts), dtype=np.int16)
+
+    def __len__(self) -> int:
+        return len(self.arts)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.arts, self.best, self.starts, self.docs, self.scores, self.coverage)
+        return sum(a.nbytes for a in arrays) + 200
+
+    def hits(self, i: int) -> list[tuple[float, int]]:
+        """``(score, docnum)`` of the ``i``-th article's paragraph hits, best first."""
+        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.docs)
+        lo = self.starts[i]
+        return [
+            (float(s), int(d)) for s, d in zip(self.scores[lo:end], self.docs[lo:end], strict=True)
+        ]
+
+    def take(self, keep: np.ndarray) -> Groups:
+        """The groups of the articles where the mask ``keep`` is true."""
+        counts = np.diff(np.append(self.starts, len(self.docs)))
+        per_hit = np.repeat(keep, counts)
+        kept_counts = counts[keep]
+        starts = np.concatenate(([0], np.cumsum(kept_counts)[:-1])).astype(np.int64)
+        return Groups(
+            self.arts[keep],
+            self.best[keep],
+            starts[: len(kept_counts)],
+            self.docs[per_hit],
+            self.scores[per_hit],
+            self.coverage[keep],
+        )
+
+    @classmethod
+    def of(cls, hits: Hits, doc_article: np.ndarray) -> Groups:
+        docs, scores = hits
+        art = doc_article[docs] if len(docs) else postings.EMPTY_DOCS
+        live = art >= 0
+        docs, scores, art = docs[live], scores[live], art[live]
+        order = np.lexsort((-scores, art))
+        docs, scores, art = docs[order], scores[order], art[order]
+        arts, starts = np.unique(art, return_index=True)
+        best = scores[starts] if len(starts) else postings.EMPTY_SCORES
+        return cls(arts.astype(np.int32), best, starts, docs, scores)
+
+    @classmethod
+    def everything(cls, size: int) -> Groups:
+        arts = np.arange(size, dtype=np.int32)
+        empty = np.zeros(size, dtype=np.int64)
+        return cls(arts, np.zeros(size), empty, postings.EMPTY_DOCS, postings.EMPTY_SCORES)
+
+
+class Matcher:
+    """Finds a tree's paragraph hits over every segment of one snapshot's searcher."""
+
+    def __init__(self, searcher, snapshot: Snapshot, lengths, deadline: Deadline):
+        self.searcher, self.snapshot, self.deadline = searcher, snapshot, deadline
+        subs = searcher.subsearchers or [(searcher, 0)]
+        self.segments = [(SegmentEval(searcher, s, lengths, deadline), base) for s, base in subs]
+
+    def hits(self, tree: Node) -> Hits:
+        """Global docnums (live paragraphs only) and scores; candidates confirmed on the text."""
+        parts = []
+        for seg, base in self.segments:
+            if seg.reader.doc_count_all() == 0:
+                continue
+            docs, scores = seg.node(tree)
+            parts.append((docs + base, scores))
+        docs = np.concatenate([p[0] for p in parts]) if parts else postings.EMPTY_DOCS
+        scores = np.concatenate([p[1] for p in parts]) if parts else postings.EMPTY_SCORES
+        live = self.snapshot.doc_article[docs] >= 0 if len(docs) else np.zeros(0, bool)
+        # + 1: the stock query was ANDed with ``kind:para``, an ID term that scores 1; kept so
+        # that scores, and the proximity rerank's factors on them, stay what they were.
+        docs, scores = docs[live].astype(np.int32), scores[live] + 1.0
+        if needs_check(tree):
+            keep = np.array([self._confirm(tree, int(d)) for d in docs], dtype=bool)
+            docs, scores = docs[keep], scores[keep] if len(keep) else scores
+        return docs, scores
+
+    def _confirm(self, tree: Node, docnum: int) -> bool:
+        self.deadline.spend(50)
+        record = self.snapshot.articles[self.snapshot.doc_article[docnum]]
+        fields = {
+            "title": normalize(record.title),
+            "names": normalize(" ".join(record.names)),
+            "text": normalize(self.searcher.stored_fields(docnum)["text"]),
+        }
+        return matches(tree, fields)
+
+    def groups(self, tree: Node) -> Groups:
+        return Groups.of(self.hits(tree), self.snapshot.doc_article)
+
+    def relaxed(self, tree: Node, stopwords: frozenset[str]) -> Groups | None:
+        """Articles holding most of the informative words (``relax``), with ``coverage``."""
+        plan = relax.informative(tree, stopwords)
+        if plan is None:
+            return None
+        kept, exclusions, need = plan
+        per_word = [self.hits(n) for n in kept]
+        found = union(per_word)
+        for n in exclusions:
+            found = minus(found, self.hits(n.item))
+        groups = Groups.of(found, self.snapshot.doc_article)
+        coverage = np.zeros(self.snapshot.size, dtype=np.int16)
+        for docs, _ in per_word:
+            coverage[np.unique(self.snapshot.doc_article[docs])] += 1
+        groups.coverage = coverage[groups.arts]
+        return groups.take(groups.coverage >= need)
+
+    def articles_with(self, text: str) -> np.ndarray:
+        """Articles (snapshot indices) holding ``text`` (normalised) literally."""
+        lit = Lit(text, phrase=True)
+        docs, _ = self._raw(lit)
+        if needs_check(lit):
+            docs = docs[:EXACT_CHECK_MAX]
+            docs = np.array([d for d in docs if self._confirm(lit, int(d))], dtype=np.int32)
+        return np.unique(self.snapshot.doc_article[docs]) if len(docs) else postings.EMPTY_DOCS
+
+    def _raw(self, tree: Node) -> Hits:
+        parts = [(seg.node(tree)[0] + base,) for seg, base in self.segments
+                 if seg.reader.doc_count_all()]  # fmt: skip
+        docs = np.concatenate([p[0] for p in parts]) if parts else postings.EMPTY_DOCS
+        docs = docs[self.snapshot.doc_article[docs] >= 0] if len(docs) else docs
+        return docs.astype(np.int32), postings.EMPTY_SCORES

@@ -1,0 +1,192 @@
+"""One index generation as the search core reads it: a searcher and the arrays derived from it.
+
+Whoosh segments never change once written (only their deletions grow), so what is derived from a
+segment is derived once and kept with the segment's id (``SegmentCatalog``): the article records
+stored on its head paragraphs, and which article each of its documents belongs to. A commit then
+costs the new segment, not the archive. A ``Snapshot`` joins the segments of one generation into
+global numpy arrays, so that counting, filtering, the histogram and date order over every matching
+article never read a stored field:
+
+* ``doc_article[docnum]`` — the article (global index) a paragraph belongs to; -1 for documents
+  that are not live paragraphs (file records, deleted documents);
+* ``date_num[article]`` — the date as ``YYYYMMDD`` (-1: undated); ``rank[article]`` — the
+  article's position in ascending ``(date or "", id)`` order (date sort and tiebreak);
+* per facet, ``(pair_article, pair_value)`` — one pair per article and value (未注明 when none).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from searchsvc.article import ArticleRecord
+from searchsvc.catalog import FACETS, Catalog, facet_values
+
+EMPTY_INT = np.zeros(0, dtype=np.int32)
+
+
+@dataclass(frozen=True)
+class SegmentCatalog:
+    """What one segment holds, derived once: its articles and each document's article."""
+
+    segment_id: str
+    deleted: int  # deletions it was derived with
+    records: list[ArticleRecord]  # live articles whose head paragraph is in this segment
+    doc_article: np.ndarray  # int32 per document: index into ``records``; -1 when none
+    heads: tuple[tuple[int, ArticleRecord], ...]  # every head (live or not) with its docnum
+
+    @classmethod
+    def load(cls, reader, previous: SegmentCatalog | None = None) -> SegmentCatalog:
+        """Read the segment; with ``previous`` (the same segment, fewer deletions), only the
+        deletions are applied again, no stored field is read."""
+        seg = reader.segment()
+        count = reader.doc_count_all()
+        deleted = reader.deleted_docs_set() if reader.has_deletions() else frozenset()
+        if previous is not None:
+            heads = previous.heads
+        else:
+            found = []
+            if count and ("head", "1") in reader:
+                for docnum in reader.postings("head", "1").all_ids():  # deleted ones too
+                    meta = reader.stored_fields(docnum)["meta"]
+                    found.append((docnum, ArticleRecord.from_stored(meta)))
+            heads = tuple(found)
+        records = [r for docnum, r in heads if docnum not in deleted]
+        index = {r.id: i for i, r in enumerate(records)}
+        doc_article = np.full(count, -1, dtype=np.int32)
+        if count and reader.has_column("aid"):
+            aids = reader.column_reader("aid")
+            for docnum, aid in enumerate(aids):
+                if aid and docnum not in deleted:
+                    doc_article[docnum] = index.get(aid, -1)
+        return cls(seg.segment_id(), len(deleted), records, doc_article, heads)
+
+
+@dataclass
+class FacetColumn:
+    """One facet over every article of a snapshot, as (article, value) pairs."""
+
+    values: list[str]
+    pair_article: np.ndarray
+    pair_value: np.ndarray
+    totals: np.ndarray  # articles per value over the whole snapshot
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {v: i for i, v in enumerate(self.values)}
+
+    def counter(self, counts: np.ndarray) -> Counter:
+        return Counter({self.values[i]: int(counts[i]) for i in np.flatnonzero(counts)})
+
+
+class Snapshot:
+    """The arrays of one generation (see the module docstring); read-only once made."""
+
+    def __init__(self, key: tuple, segments: list[tuple[SegmentCatalog, int]]):
+        self.key = key
+        self.segments = segments  # (catalog, docbase), in docnum order
+        self.articles: list[ArticleRecord] = [r for seg, _ in segments for r in seg.records]
+        self.ids = [r.id for r in self.articles]
+        self.index = {aid: i for i, aid in enumerate(self.ids)}
+        parts, offset = [], 0
+        for seg, _base in segments:
+            local = seg.doc_article
+            parts.append(np.where(local >= 0, local + offset, -1).astype(np.int32))
+            offset += len(seg.records)
+        self.doc_article = np.concatenate(parts) if parts else EMPTY_INT
+        self.date_num = np.array([_date_num(r.date) for r in self.articles], dtype=np.int32)
+        order = sorted(
+            range(len(self.ids)), key=lambda i: (self.articles[i].date or "", self.ids[i])
+        )
+        self.rank = np.empty(len(order), dtype=np.int32)
+        self.rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
+        self.facets = {spec.name: self._facet(spec) for spec in FACETS}
+
+    def _facet(self, spec) -> FacetColumn:
+        index: dict[str, int] = {}
+        arts, vals = [], []
+        for i, record in enumerate(self.articles):
+            for value in facet_values(record, spec):
+                arts.append(i)
+                vals.append(index.setdefault(value, len(index)))
+        pair_value = np.asarray(vals, dtype=np.int32)
+        return FacetColumn(
+            list(index),
+            np.asarray(arts, dtype=np.int32),
+            pair_value,
+            np.bincount(pair_value, minlength=len(index)),
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The records by id, as the article page and ``facets()`` read them."""
+        values = {name: col.counter(col.totals) for name, col in self.facets.items()}
+        newest = [self.ids[i] for i in np.argsort(-self.rank, kind="stable")]
+        return Catalog(self.key, dict(zip(self.ids, self.articles, strict=True)), newest, values)
+
+    def in_dates(self, arts: np.ndarray, date_from: str, date_to: str) -> np.ndarray:
+        """A mask over ``arts``: inside the request's date range (undated ones never are)."""
+        if not (date_from or date_to):
+            return np.ones(len(arts), dtype=bool)
+        dates = self.date_num[arts]
+        ok = dates >= 0
+        if date_from:
+            ok &= dates >= _bound(date_from, low=True)
+        if date_to:
+            ok &= dates <= _bound(date_to, low=False)
+        return ok
+
+
+def _date_num(date: str | None) -> int:
+    if not date or len(date) < 4 or not date[:4].isdigit():
+        return -1
+    digits = date.replace("-", "")[:8]
+    return int(digits.ljust(8, "0")) if digits.isdigit() else -1
+
+
+def _bound(text: str, low: bool) -> int:
+    """``YYYY[-MM[-DD]]`` as the lowest (or highest) ``YYYYMMDD`` it stands for."""
+    digits = text.replace("-", "")
+    return int(digits.ljust(8, "0" if low else "9"))
+
+
+class SnapshotCache:
+    """The snapshot of the newest generation; segment catalogues are kept by segment id."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._current: Snapshot | None = None
+        self._segments: dict[str, SegmentCatalog] = {}
+
+    def get(self, searcher, key: tuple) -> Snapshot:
+        current = self._current
+        if current is not None and current.key == key:
+            return current
+        with self._lock:
+            if self._current is None or self._current.key != key:
+                self._current = Snapshot(key, self._load(searcher))
+            return self._current
+
+    def _load(self, searcher) -> list[tuple[SegmentCatalog, int]]:
+        out, seen = [], {}
+        for reader, base in searcher.reader().leaf_readers():
+            seg = reader.segment()
+            if seg is None:  # an empty index: no segment yet
+                continue
+            sid = seg.segment_id()
+            known = self._segments.get(sid)
+            deleted = seg.deleted_count() if seg.has_deletions() else 0
+            if known is None or known.deleted != deleted:
+                known = SegmentCatalog.load(reader, known)
+            seen[sid] = known
+            out.append((known, base))
+        self._segments = seen  # segments merged away are dropped with their arrays
+        return out

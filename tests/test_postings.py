@@ -1,0 +1,95 @@
+"""The array path against Whoosh's own collector: same paragraphs, same BM25F scores.
+
+``postings`` reads the whoosh3 codec's blocks directly; these tests pin that (and
+whoosh-reloaded 2.7.5) down: a codec change fails here, not silently in the ranking.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+
+from searchsvc import ranking
+from searchsvc.matching import Deadline, Matcher
+from searchsvc.postings import FieldLengths
+from searchsvc.query import parse, to_whoosh
+from searchsvc.search import SearchRequest
+
+QUERIES = [
+    "工会",
+    "北京",
+    "劳模工匠",
+    "安保措施",
+    "安保 措施",
+    '"北京市总工会"',
+    "工会 -北京",
+    "宣讲 OR 培训",
+    "的",
+    "疫情防控",
+    "title:工会",
+    "中国 发展",
+]
+
+
+def _stock(searcher, tree) -> dict[int, float]:
+    q = wq.And([to_whoosh(tree), wq.Term("kind", "para")])
+    results = searcher.search(q, limit=None)
+    return {hit.docnum: hit.score for hit in results}
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_hits_and_scores_are_whooshs(mixed_engine, q):
+    backend = mixed_engine.backend
+    searcher = backend.searcher()
+    snap = backend.snapshot(searcher)
+    tree = parse(q)
+    docs, scores = Matcher(searcher, snap, FieldLengths(), Deadline(60)).hits(tree)
+    stock = _stock(searcher, tree)
+    if q.startswith("title:"):
+        # Whoosh answers candidates; the core confirms them on the text (fewer, never more).
+        assert set(docs.tolist()) <= set(stock)
+        return
+    assert sorted(docs.tolist()) == sorted(stock)
+    mine = dict(zip(docs.tolist(), scores.tolist(), strict=True))
+    for docnum, score in stock.items():
+        assert mine[docnum] == pytest.approx(score, rel=1e-9), (q, docnum)
+
+
+def test_top_k_is_the_head_of_the_full_order():
+    rng = np.random.default_rng(7)
+    for n, k in [(50, 10), (5000, 10), (5000, 200), (20000, 30)]:
+        primary = rng.integers(0, 3, n) * 1000
+        score = rng.integers(0, 20, n).astype(float)  # many ties at the cut
+        when = rng.permutation(n)
+        full = np.lexsort((when, score, primary))[::-1]
+        assert ranking._top(primary, score, when, k).tolist() == full[:k].tolist()
+
+
+@pytest.mark.parametrize("q", ["工作", "工会", "北京", "疫情", "宣讲 培训"])
+@pytest.mark.parametrize("sort", ["relevance", "-date"])
+def test_pages_equal_the_order_of_everything(mixed_engine, q, sort):
+    """Only the requested page is sorted (and reranked); the pages are the full order's."""
+    whole = mixed_engine.search(SearchRequest(q=q, sort=sort, per_page=100))
+    ids = [r.id for r in whole.results]
+    for page in (1, 2, 3):
+        got = mixed_engine.search(SearchRequest(q=q, sort=sort, page=page, per_page=7))
+        assert [r.id for r in got.results] == ids[(page - 1) * 7 : page * 7]
+        assert got.total == whole.total
+
+
+def test_relevance_order_is_the_reference_order(mixed_engine):
+    """The array ranking equals ``ranking.order`` over dict groups (scoring everything)."""
+    backend = mixed_engine.backend
+    searcher = backend.searcher()
+    snap = backend.snapshot(searcher)
+    for q in ["工会", "北京", "发展", "疫情", "工会 北京"]:
+        tree = parse(q)
+        groups = Matcher(searcher, snap, FieldLengths(), Deadline(60)).groups(tree)
+        ref = {
+            snap.ids[a]: ranking.Group(float(groups.best[i]), groups.hits(i))
+            for i, a in enumerate(groups.arts)
+        }
+        order, _ = ranking.order(ref, snap.catalog, "relevance", tree, searcher)
+        got = mixed_engine.search(SearchRequest(q=q, per_page=100))
+        assert [r.id for r in got.results] == order[:100], q
