@@ -131,6 +131,21 @@ def search_parameters() -> list[dict]:
     return params
 
 
+EXPORT_HEADERS = {
+    "X-Total-Count": {
+        "description": t(
+            "（仅导出）结果总篇数，可能多于文件中的行数",
+            "(exports only) the total number of articles, which may exceed the rows in the file",
+        ),
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "Content-Disposition": {
+        "description": t("（仅导出）attachment 与文件名", "(exports only) attachment"),
+        "schema": {"type": "string", "pattern": "^attachment"},
+    },
+}
+
+
 def _search_operation() -> dict:
     formats = ["json", *export.FORMATS]
     return {
@@ -161,22 +176,7 @@ def _search_operation() -> dict:
         "responses": {
             "200": {
                 "description": t("检索结果或导出文件", "the results, or the export file"),
-                "headers": {
-                    "X-Total-Count": {
-                        "description": t(
-                            "（仅导出）结果总篇数，可能多于文件中的行数",
-                            "(exports only) the total number of articles, which may exceed "
-                            "the rows in the file",
-                        ),
-                        "schema": {"type": "integer", "minimum": 0},
-                    },
-                    "Content-Disposition": {
-                        "description": t(
-                            "（仅导出）attachment 与文件名", "(exports only) attachment"
-                        ),
-                        "schema": {"type": "string", "pattern": "^attachment"},
-                    },
-                },
+                "headers": EXPORT_HEADERS,
                 "content": {
                     JSON: {"schema": _ref("SearchResponse")},
                     "text/csv": {
