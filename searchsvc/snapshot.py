@@ -45,7 +45,9 @@ class SegmentCatalog:
         deletions are applied again, no stored field is read."""
         seg = reader.segment()
         count = reader.doc_count_all()
-        deleted = reader.deleted_docs_set() if reader.has_deletions() else frozenset()
+        deleted = (
+            reader.deleted_docs_set if reader.has_deletions() else frozenset()
+        )  # a cached property
         if previous is not None:
             heads = previous.heads
         else:
