@@ -427,12 +427,20 @@ def _replace_file(
     report: SyncReport,
 ):
     writer.delete_by_term("src", rel)
-    writer.add_document(kind="file", src=rel, filehash=digest)
+    for fields in file_docs(rel, digest, doc, vocab):
+        writer.add_document(**fields)
+    report.articles += len(doc.articles)
+    report.paragraphs += sum(len(article.paragraphs) for article in doc.articles)
+
+
+def file_docs(
+    rel: str, digest: str, doc: bulletin.Bulletin, vocab: facets.Vocabulary
+) -> Iterator[dict]:
+    """The Whoosh documents of one bulletin file, in index order: its manifest entry, then every
+    paragraph of every article. The one-document path and the bulk writer both write these."""
+    yield {"kind": "file", "src": rel, "filehash": digest}
     for article in doc.articles:
-        report.articles += 1
-        for para_doc in paragraph_docs(article, facets.extract(article, vocab)):
-            report.paragraphs += 1
-            writer.add_document(**para_doc)
+        yield from paragraph_docs(article, facets.extract(article, vocab))
 
 
 def stats(ix) -> dict[str, int]:
