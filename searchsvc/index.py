@@ -24,7 +24,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import EmptyIndexError
 
-from searchsvc import bulletin, facets, storage
+from searchsvc import bulletin, facets, segments, storage
 from searchsvc.analysis import gram_analyzer, word_analyzer
 from searchsvc.article import ArticleRecord
 from searchsvc.storage import IndexBusy, live_dir, read_rejected, write_rejected
@@ -33,6 +33,7 @@ from searchsvc.storage import IndexBusy, live_dir, read_rejected, write_rejected
 __all__ = ["IndexBusy", "live_dir", "read_rejected", "write_rejected"]
 
 BULLETIN_SUFFIXES = {".md", ".txt"}
+BULK_MIN_BYTES = 1024 * 1024  # an incremental run with this much text goes the bulk way
 LIVE_CHUNK_BYTES = 512 * 1024  # the live server commits after about this much text (~5 s)
 LOCK_TIMEOUT = 60.0  # seconds a second writer waits for the first before giving up
 TITLE_BOOST = 2.0
@@ -220,9 +221,9 @@ def sync(
         storage.tidy(home)  # what a killed run left: build folders, replaced live folders
         files = corpus_files(corpus)
         if full:
-            report = _rebuild(home, files, vocab, budget, progress)
+            report = _rebuild(home, files, vocab_dir, budget, progress)
         else:
-            report = _update(home, files, vocab, budget, progress, chunk_bytes)
+            report = _update(home, files, vocab, budget, progress, chunk_bytes, vocab_dir)
         write_rejected(home, report.rejected)
     report.seconds = time.perf_counter() - started
     return report
@@ -235,7 +236,7 @@ class _Item(NamedTuple):
     error: str | None  # why the file could not even be read (too large, unreadable)
 
 
-def _item(rel: str, path: Path, vocab_fingerprint: str) -> _Item:
+def read_item(rel: str, path: Path, vocab_fingerprint: str) -> _Item:
     try:
         data = bulletin.load(path, rel)
     except bulletin.BulletinError as err:
@@ -250,6 +251,7 @@ def _update(
     budget,
     progress,
     chunk_bytes: int | None = None,
+    vocab_dir: Path | None = None,
 ) -> SyncReport:
     report = SyncReport()
     ix = open_index(home)
@@ -258,6 +260,8 @@ def _update(
     todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
     if not (todo or report.removed):
         return report
+    if sum(len(item.data or b"") for item in todo) >= BULK_MIN_BYTES:
+        return _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report)
     writer = storage.whoosh_writer(ix, budget)
     try:
         if ix.latest_generation() != generation:
@@ -274,7 +278,8 @@ def _update(
                 _add_files(writer, chunk, len(todo), indexed, vocab, claims, report, progress, done)
                 done += len(chunk)
                 if report.wrote:
-                    writer.commit()  # readers see this chunk now, not when the whole run ends
+                    # readers see this chunk now, not when the whole run ends
+                    writer.commit(mergetype=segments.tiered_merge)
                 else:
                     writer.cancel()  # only unreadable files so far: nothing to write
     except BaseException:
@@ -282,6 +287,58 @@ def _update(
             writer.cancel()
         raise
     return report
+
+
+def _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report: SyncReport) -> SyncReport:
+    """A large incremental run: the new and changed files written as whole segments by the bulk
+    writer (see ``bulk``), each batch committed as it is done, together with the deletion of the
+    versions it replaces (and, with the first, of removed files)."""
+    from searchsvc import bulk  # it imports this module
+
+    lock = storage.whoosh_lock(ix, budget)  # held across every commit of the run
+    try:
+        todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
+        deletions = list(report.removed)
+        todo_files = {item.rel: files[item.rel] for item in todo}
+        with ix.searcher() as searcher:
+            claims = _Claims(searcher, released=report.removed)
+            ticker = _Ticker(progress, len(todo_files))
+            folder = Path(ix.storage.folder)
+            for seg, ok in bulk.write(
+                folder, todo_files, vocab_dir, claims, indexed, report, ticker
+            ):
+                if seg is None and not deletions:
+                    continue  # only refused files in this batch: nothing to write
+                writer = ix.writer(_lk=False)  # we hold Whoosh's lock
+                try:
+                    for rel in [*deletions, *ok]:
+                        writer.delete_by_term("src", rel)
+                    writer.commit(mergetype=segments.with_new(seg))
+                except BaseException:
+                    if not writer.is_closed:
+                        writer.cancel()
+                    raise
+                deletions = []
+            if deletions:  # nothing new was written at all: the removals alone
+                writer = ix.writer(_lk=False)
+                for rel in deletions:
+                    writer.delete_by_term("src", rel)
+                writer.commit(mergetype=segments.tiered_merge)
+    finally:
+        lock.release()
+    return report
+
+
+class _Ticker:
+    """The progress callback as the bulk writer calls it: one file done."""
+
+    def __init__(self, progress: ProgressFn | None, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, rel: str) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total, rel)
 
 
 def _chunks(items: list[_Item], size: int | None) -> Iterator[list[_Item]]:
@@ -304,7 +361,7 @@ def _chunks(items: list[_Item], size: int | None) -> Iterator[list[_Item]]:
 
 
 def _rebuild(
-    home: Path, files: dict[str, Path], vocab: facets.Vocabulary, budget, progress
+    home: Path, files: dict[str, Path], vocab_dir: Path | None, budget, progress
 ) -> SyncReport:
     report = SyncReport(rebuilt=True)
     try:
@@ -318,15 +375,16 @@ def _rebuild(
         indexed = manifest(old) if old is not None else {}
         build = storage.new_build_dir(home)
         try:
-            writer = storage.create_empty(build, schema()).writer()
-            try:
-                items = (_item(rel, path, vocab.fingerprint) for rel, path in files.items())
-                _add_files(writer, items, len(files), indexed, vocab, _Claims(), report, progress)
-                writer.commit()
-            except BaseException:
-                if not writer.is_closed:
-                    writer.cancel()
-                raise
+            from searchsvc import bulk  # it imports this module
+
+            ix = storage.create_empty(build, schema())
+            claims, ticker = _Claims(), _Ticker(progress, len(files))
+            built = [
+                seg
+                for seg, _ok in bulk.write(build, files, vocab_dir, claims, indexed, report, ticker)
+                if seg is not None
+            ]
+            storage.commit_segments(ix, built)
             report.removed = sorted(set(indexed) - set(files))
             storage.promote(home, build)
         except BaseException:
@@ -345,7 +403,7 @@ def _plan(
     indexed = manifest(ix)
     todo = []
     for rel, path in files.items():
-        item = _item(rel, path, vocab_fingerprint)
+        item = read_item(rel, path, vocab_fingerprint)
         if item.error or indexed.get(rel) != item.digest:
             todo.append(item)
     return todo, sorted(set(indexed) - set(files)), indexed
@@ -397,15 +455,17 @@ class _Claims:
         self.replaced: set[str] = set()
 
     def take(self, doc: bulletin.Bulletin) -> None:
-        for article in doc.articles:
-            other = self.taken.get(article.id) or self._holder(article.id)
-            if other and other != doc.source:
+        self.take_ids(doc.source, [article.id for article in doc.articles])
+
+    def take_ids(self, source: str, aids: list[str]) -> None:
+        for aid in aids:
+            other = self.taken.get(aid) or self._holder(aid)
+            if other and other != source:
                 raise bulletin.BulletinError(
-                    doc.source,
-                    f"文章编号重复 / duplicate article id {article.id} (also in {other})",
+                    source, f"文章编号重复 / duplicate article id {aid} (also in {other})"
                 )
-        self.taken.update((article.id, doc.source) for article in doc.articles)
-        self.replaced.add(doc.source)
+        self.taken.update((aid, source) for aid in aids)
+        self.replaced.add(source)
 
     def _holder(self, aid: str) -> str | None:
         if self.searcher is None:

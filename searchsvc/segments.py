@@ -162,7 +162,7 @@ def write_term(fieldwriter, btext: bytes, postings: list, lengths: list[int] | N
     n = len(postings)
     for start in range(0, n, limit):
         block = postings[start : start + limit]
-        docs, weights, values = zip(*block)
+        docs, weights, values = zip(*block, strict=True)
         pw._ids = array("I", docs)
         pw._weights = array("f", weights)
         pw._values = [v for v in values if v]  # add_posting keeps only non-empty values
@@ -216,3 +216,13 @@ def tiered_merge(writer, segments):
         raise
     kept = [s for s in segments if id(s) not in merged]
     return [*kept, new] if new is not None else kept
+
+
+def with_new(segment):
+    """A merge policy: ``tiered_merge``, then ``segment`` (built beside the writer) appended."""
+
+    def policy(writer, current):
+        kept = tiered_merge(writer, current)
+        return [*kept, segment] if segment is not None else kept
+
+    return policy
