@@ -104,12 +104,13 @@ def build(
     files: dict[str, Path],
     vocab_dir: Path | None,
     progress: Callable[[str], None] | None = None,
-    workers: int = WORKERS,
-    batch_bytes: int = BATCH_BYTES,
+    workers: int | None = None,
+    batch_bytes: int | None = None,
 ) -> Iterator[Batch]:
     """Write ``files`` as new segments in ``folder``; yields each batch's result in path order
     (as soon as it and the ones before it are done). ``progress(rel)`` after each file."""
-    todo = batches(files, batch_bytes)
+    todo = batches(files, batch_bytes or BATCH_BYTES)
+    workers = workers or WORKERS
     size = sum(_size(p) for p in files.values())
     folder, vocab_key = str(folder), str(vocab_dir or facets.VOCAB_DIR)
     if workers <= 1 or len(todo) <= 1 or size < POOL_MIN_BYTES:
