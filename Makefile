@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install index serve test lint bench clean
+.PHONY: install index serve test lint bench bench-index clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: install
 	$(BIN)/python bench/refresh.py
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/api.py
+
+# The whole shared archive cold: ours vs the stock pipeline, then live figures at that size
+# (STOCK_PAGES=N runs the ~10-minute stock baseline on a sample of N pages instead).
+bench-index: install
+	$(BIN)/python bench/index_archive.py --stock-pages $${STOCK_PAGES:-0}
 
 clean:
 	rm -rf $(VENV) .pytest_cache
