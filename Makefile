@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install index serve test lint bench clean
+.PHONY: install index serve test lint bench bench-index clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ bench-archive: install
 	@[ -e $(ARCHIVE_DIR)/index/CURRENT ] || [ -n "$$(ls $(ARCHIVE_DIR)/index/*.toc 2>/dev/null)" ] || \
 	  $(BIN)/searchsvc index --full --corpus $(ARCHIVE_DIR)/corpus --index $(ARCHIVE_DIR)/index
 	$(BIN)/python bench/archive.py --corpus $(ARCHIVE_DIR)/corpus --index $(ARCHIVE_DIR)/index
+
+# The whole shared archive cold: ours vs the stock pipeline, then live figures at that size
+# (STOCK_PAGES=N runs the ~10-minute stock baseline on a sample of N pages instead).
+.PHONY: bench-index
+bench-index: install
+	$(BIN)/python bench/index_archive.py --stock-pages $${STOCK_PAGES:-0}
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -30,7 +30,7 @@ from whoosh import query as wq
 
 from searchsvc import bulletin
 from searchsvc.analysis import words
-from searchsvc.index import corpus_files
+from searchsvc.bulletin import corpus_files
 from searchsvc.query import QueryError, parse, to_whoosh
 from searchsvc.search import Engine, SearchRequest, SearchTimeout
 

@@ -66,7 +66,7 @@ from whoosh.qparser import QueryParser
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from slice import ARCHIVE, dir_mb  # noqa: E402  (bench/ is not a package)
 
-from searchsvc import bulletin, facets, ranking  # noqa: E402
+from searchsvc import bulletin, documents, facets, ranking  # noqa: E402
 from searchsvc import index as index_mod  # noqa: E402
 from searchsvc.analysis import normalize, words  # noqa: E402
 from searchsvc.query import QueryError  # noqa: E402
@@ -347,7 +347,7 @@ def without_gram(corpus: Path, folder: Path) -> Built:
     script (no manifest documents, no claims check): what the index costs without its recall
     device. searchsvc itself is not changed."""
     started = time.perf_counter()
-    schema = index_mod.schema()
+    schema = documents.schema()
     schema.remove("gram")
     folder.mkdir()
     ix = whoosh_index.create_in(str(folder), schema)

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from searchsvc import documents
 from searchsvc import index as index_mod
 
 
@@ -20,7 +21,7 @@ class Health:
     paragraphs: int
     index_bytes: int
     last_sync: str | None
-    rejected: list[index_mod.Rejected] = field(default_factory=list)  # files the last sync refused
+    rejected: list[documents.Rejected] = field(default_factory=list)  # files the last sync refused
     sync: SyncState | None = None  # the server's writer, when there is one
 
     @classmethod
@@ -33,7 +34,7 @@ class Health:
             **counts,
             index_bytes=sum(f.stat().st_size for f in live.glob("*") if f.is_file()),
             last_sync=_mtime_iso(live),
-            rejected=[index_mod.Rejected(**r) for r in index_mod.read_rejected(home)],
+            rejected=[documents.Rejected(**r) for r in index_mod.read_rejected(home)],
         )
 
 

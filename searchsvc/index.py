@@ -13,47 +13,23 @@ writer lock and the rebuild folders are ``storage``'s business.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import EmptyIndexError
 
-from searchsvc import bulletin, facets, storage
-from searchsvc.analysis import gram_analyzer, word_analyzer
-from searchsvc.article import ArticleRecord
+from searchsvc import bulletin, documents, facets, segments, storage
 from searchsvc.storage import IndexBusy, live_dir, read_rejected, write_rejected
 
 # Re-exported: callers know them as index.live_dir, index.IndexBusy, ...
 __all__ = ["IndexBusy", "live_dir", "read_rejected", "write_rejected"]
 
-BULLETIN_SUFFIXES = {".md", ".txt"}
+BULK_MIN_BYTES = 1024 * 1024  # an incremental run with this much text goes the bulk way
 LIVE_CHUNK_BYTES = 512 * 1024  # the live server commits after about this much text (~5 s)
 LOCK_TIMEOUT = 60.0  # seconds a second writer waits for the first before giving up
-TITLE_BOOST = 2.0
-
-
-def schema() -> Schema:
-    """The one place the schema is built."""
-    return Schema(
-        pid=ID(stored=True, unique=True),
-        aid=ID(stored=True, sortable=True),
-        kind=ID(),
-        src=ID(stored=True),
-        n=NUMERIC(stored=True),
-        head=ID(),
-        text=TEXT(analyzer=word_analyzer(), stored=True, phrase=True),
-        title=TEXT(analyzer=word_analyzer(), phrase=False, field_boost=TITLE_BOOST),
-        names=TEXT(analyzer=word_analyzer(), phrase=False),
-        gram=TEXT(analyzer=gram_analyzer(), phrase=True),
-        meta=STORED(),
-        filehash=STORED(),
-    )
 
 
 def open_index(home: Path, create: bool = True):
@@ -76,45 +52,13 @@ def open_index(home: Path, create: bool = True):
         )
     if not create:
         raise FileNotFoundError(f"{home}: 没有索引 / no index here — run `searchsvc index`")
-    return storage.create_empty(home, schema())
+    return storage.create_empty(home, documents.schema())
 
 
 # --------------------------------------------------------------------------- documents
 
 
-def byline_names(article: bulletin.Article) -> str:
-    return " ".join([*article.reporters, *article.correspondents, *article.photographers])
-
-
-def paragraph_docs(article: bulletin.Article, found: facets.Facets) -> Iterator[dict]:
-    names = byline_names(article)
-    for para in article.paragraphs:
-        doc = {
-            "pid": f"{article.id}#{para.n}",
-            "aid": article.id,
-            "kind": "para",
-            "src": article.source,
-            "n": para.n,
-            "text": para.text,
-            "title": article.title,
-            "names": names,
-            # title, body and names in one recall field; the newlines end unit runs, so no
-            # phrase can match across the seams.
-            "gram": "\n".join((article.title, para.text, names)),
-        }
-        if para.n == 1:
-            doc["head"] = "1"
-            doc["meta"] = ArticleRecord.of(article, found).stored()
-        yield doc
-
-
 # --------------------------------------------------------------------------- sync
-
-
-@dataclass
-class Rejected:
-    file: str
-    reason: str
 
 
 @dataclass
@@ -122,7 +66,7 @@ class SyncReport:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
+    rejected: list[documents.Rejected] = field(default_factory=list)
     articles: int = 0
     paragraphs: int = 0
     seconds: float = 0.0
@@ -156,18 +100,6 @@ class SyncReport:
 
 
 ProgressFn = Callable[[int, int, str], None]
-
-
-def corpus_files(corpus: Path) -> dict[str, Path]:
-    """Bulletin files below ``corpus`` by relative posix path (hidden files and folders skipped)."""
-    found: dict[str, Path] = {}
-    for path in sorted(Path(corpus).rglob("*")):
-        rel = path.relative_to(corpus)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.suffix.lower() in BULLETIN_SUFFIXES and path.is_file():
-            found[rel.as_posix()] = path
-    return found
 
 
 def manifest(ix) -> dict[str, str]:
@@ -218,29 +150,14 @@ def sync(
     budget = storage.Budget(home, lock_timeout, on_wait)
     with storage.writer_lock(home, budget):
         storage.tidy(home)  # what a killed run left: build folders, replaced live folders
-        files = corpus_files(corpus)
+        files = bulletin.corpus_files(corpus)
         if full:
-            report = _rebuild(home, files, vocab, budget, progress)
+            report = _rebuild(home, files, vocab_dir, budget, progress)
         else:
-            report = _update(home, files, vocab, budget, progress, chunk_bytes)
+            report = _update(home, files, vocab, budget, progress, chunk_bytes, vocab_dir)
         write_rejected(home, report.rejected)
     report.seconds = time.perf_counter() - started
     return report
-
-
-class _Item(NamedTuple):
-    rel: str
-    data: bytes | None
-    digest: str | None
-    error: str | None  # why the file could not even be read (too large, unreadable)
-
-
-def _item(rel: str, path: Path, vocab_fingerprint: str) -> _Item:
-    try:
-        data = bulletin.load(path, rel)
-    except bulletin.BulletinError as err:
-        return _Item(rel, None, None, err.reason)
-    return _Item(rel, data, file_digest(data, vocab_fingerprint), None)
 
 
 def _update(
@@ -250,6 +167,7 @@ def _update(
     budget,
     progress,
     chunk_bytes: int | None = None,
+    vocab_dir: Path | None = None,
 ) -> SyncReport:
     report = SyncReport()
     ix = open_index(home)
@@ -258,6 +176,8 @@ def _update(
     todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
     if not (todo or report.removed):
         return report
+    if sum(len(item.data or b"") for item in todo) >= BULK_MIN_BYTES:
+        return _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report)
     writer = storage.whoosh_writer(ix, budget)
     try:
         if ix.latest_generation() != generation:
@@ -274,7 +194,8 @@ def _update(
                 _add_files(writer, chunk, len(todo), indexed, vocab, claims, report, progress, done)
                 done += len(chunk)
                 if report.wrote:
-                    writer.commit()  # readers see this chunk now, not when the whole run ends
+                    # readers see this chunk now, not when the whole run ends
+                    writer.commit(mergetype=segments.tiered_merge)
                 else:
                     writer.cancel()  # only unreadable files so far: nothing to write
     except BaseException:
@@ -284,7 +205,59 @@ def _update(
     return report
 
 
-def _chunks(items: list[_Item], size: int | None) -> Iterator[list[_Item]]:
+def _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report: SyncReport) -> SyncReport:
+    """A large incremental run: the new and changed files written as whole segments by the bulk
+    writer (see ``bulk``), each batch committed as it is done, together with the deletion of the
+    versions it replaces (and, with the first, of removed files)."""
+    from searchsvc import bulk  # it imports this module
+
+    lock = storage.whoosh_lock(ix, budget)  # held across every commit of the run
+    try:
+        todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
+        deletions = list(report.removed)
+        todo_files = {item.rel: files[item.rel] for item in todo}
+        with ix.searcher() as searcher:
+            claims = _Claims(searcher, released=report.removed)
+            ticker = _Ticker(progress, len(todo_files))
+            folder = Path(ix.storage.folder)
+            for seg, ok in bulk.write(
+                folder, todo_files, vocab_dir, claims, indexed, report, ticker
+            ):
+                if seg is None and not deletions:
+                    continue  # only refused files in this batch: nothing to write
+                writer = ix.writer(_lk=False)  # we hold Whoosh's lock
+                try:
+                    for rel in [*deletions, *ok]:
+                        writer.delete_by_term("src", rel)
+                    writer.commit(mergetype=segments.with_new(seg))
+                except BaseException:
+                    if not writer.is_closed:
+                        writer.cancel()
+                    raise
+                deletions = []
+            if deletions:  # nothing new was written at all: the removals alone
+                writer = ix.writer(_lk=False)
+                for rel in deletions:
+                    writer.delete_by_term("src", rel)
+                writer.commit(mergetype=segments.tiered_merge)
+    finally:
+        lock.release()
+    return report
+
+
+class _Ticker:
+    """The progress callback as the bulk writer calls it: one file done."""
+
+    def __init__(self, progress: ProgressFn | None, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, rel: str) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total, rel)
+
+
+def _chunks(items: list[documents.Item], size: int | None) -> Iterator[list[documents.Item]]:
     """``items`` in runs of about ``size`` bytes (None: all in one).
 
     The price of a chunk is a commit, and now and then a segment merge.
@@ -304,7 +277,7 @@ def _chunks(items: list[_Item], size: int | None) -> Iterator[list[_Item]]:
 
 
 def _rebuild(
-    home: Path, files: dict[str, Path], vocab: facets.Vocabulary, budget, progress
+    home: Path, files: dict[str, Path], vocab_dir: Path | None, budget, progress
 ) -> SyncReport:
     report = SyncReport(rebuilt=True)
     try:
@@ -318,15 +291,16 @@ def _rebuild(
         indexed = manifest(old) if old is not None else {}
         build = storage.new_build_dir(home)
         try:
-            writer = storage.create_empty(build, schema()).writer()
-            try:
-                items = (_item(rel, path, vocab.fingerprint) for rel, path in files.items())
-                _add_files(writer, items, len(files), indexed, vocab, _Claims(), report, progress)
-                writer.commit()
-            except BaseException:
-                if not writer.is_closed:
-                    writer.cancel()
-                raise
+            from searchsvc import bulk  # it imports this module
+
+            ix = storage.create_empty(build, documents.schema())
+            claims, ticker = _Claims(), _Ticker(progress, len(files))
+            built = [
+                seg
+                for seg, _ok in bulk.write(build, files, vocab_dir, claims, indexed, report, ticker)
+                if seg is not None
+            ]
+            storage.commit_segments(ix, built)
             report.removed = sorted(set(indexed) - set(files))
             storage.promote(home, build)
         except BaseException:
@@ -340,26 +314,20 @@ def _rebuild(
 
 def _plan(
     ix, files: dict[str, Path], vocab_fingerprint: str
-) -> tuple[list[_Item], list[str], dict[str, str]]:
+) -> tuple[list[documents.Item], list[str], dict[str, str]]:
     """Files whose content differs from the manifest (with bytes and hash), removals, manifest."""
     indexed = manifest(ix)
     todo = []
     for rel, path in files.items():
-        item = _item(rel, path, vocab_fingerprint)
+        item = documents.read_item(rel, path, vocab_fingerprint)
         if item.error or indexed.get(rel) != item.digest:
             todo.append(item)
     return todo, sorted(set(indexed) - set(files)), indexed
 
 
-def file_digest(data: bytes, vocab_fingerprint: str) -> str:
-    """What the manifest records for a file: its content hash and the vocabularies it was read
-    with (facets depend on both)."""
-    return f"{hashlib.sha256(data).hexdigest()}:{vocab_fingerprint[:16]}"
-
-
 def _add_files(
     writer,
-    items: Iterable[_Item],
+    items: Iterable[documents.Item],
     total: int,
     indexed: dict[str, str],
     vocab: facets.Vocabulary,
@@ -375,7 +343,7 @@ def _add_files(
             doc = bulletin.parse(bulletin.decode(item.data, item.rel), item.rel)
             claims.take(doc)
         except bulletin.BulletinError as err:
-            report.rejected.append(Rejected(item.rel, err.reason))
+            report.rejected.append(documents.Rejected(item.rel, err.reason))
         else:
             (report.changed if item.rel in indexed else report.added).append(item.rel)
             _replace_file(writer, item.rel, item.digest, doc, vocab, report)
@@ -397,15 +365,17 @@ class _Claims:
         self.replaced: set[str] = set()
 
     def take(self, doc: bulletin.Bulletin) -> None:
-        for article in doc.articles:
-            other = self.taken.get(article.id) or self._holder(article.id)
-            if other and other != doc.source:
+        self.take_ids(doc.source, [article.id for article in doc.articles])
+
+    def take_ids(self, source: str, aids: list[str]) -> None:
+        for aid in aids:
+            other = self.taken.get(aid) or self._holder(aid)
+            if other and other != source:
                 raise bulletin.BulletinError(
-                    doc.source,
-                    f"文章编号重复 / duplicate article id {article.id} (also in {other})",
+                    source, f"文章编号重复 / duplicate article id {aid} (also in {other})"
                 )
-        self.taken.update((article.id, doc.source) for article in doc.articles)
-        self.replaced.add(doc.source)
+        self.taken.update((aid, source) for aid in aids)
+        self.replaced.add(source)
 
     def _holder(self, aid: str) -> str | None:
         if self.searcher is None:
@@ -427,12 +397,10 @@ def _replace_file(
     report: SyncReport,
 ):
     writer.delete_by_term("src", rel)
-    writer.add_document(kind="file", src=rel, filehash=digest)
-    for article in doc.articles:
-        report.articles += 1
-        for para_doc in paragraph_docs(article, facets.extract(article, vocab)):
-            report.paragraphs += 1
-            writer.add_document(**para_doc)
+    for fields in documents.file_docs(rel, digest, doc, vocab):
+        writer.add_document(**fields)
+    report.articles += len(doc.articles)
+    report.paragraphs += sum(len(article.paragraphs) for article in doc.articles)
 
 
 def stats(ix) -> dict[str, int]:

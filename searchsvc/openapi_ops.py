@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from searchsvc import export, uploads
-from searchsvc.bulletin import MAX_BYTES
+from searchsvc.bulletin import ARTICLE_ID_RE, MAX_BYTES
 from searchsvc.catalog import FACETS
 from searchsvc.query import MAX_QUERY_CHARS, MAX_TERMS
 from searchsvc.records import (
@@ -20,7 +20,6 @@ from searchsvc.records import (
     SearchRequest,
     param_name,
 )
-from searchsvc.search import ARTICLE_ID_RE
 
 JSON = "application/json"
 ERROR_STATUS = {"BadEncoding": 400, "Unauthorized": 401, "Forbidden": 403, "NotFound": 404,

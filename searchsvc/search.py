@@ -13,10 +13,10 @@ All of it within one ``matching.Deadline``: past the budget, a ``SearchTimeout``
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
+from searchsvc import bulletin
 from searchsvc.analysis import words
 from searchsvc.backend import Ask, WhooshBackend
 from searchsvc.cache import LRUCache
@@ -43,7 +43,6 @@ from searchsvc.results import SNIPPET_CHARS, build
 __all__ = ["Engine", "SearchTimeout", "SNIPPET_CHARS"]
 
 TIME_BUDGET_SECONDS = 5.0  # per query; past it the answer is a 503 that says how to narrow down
-ARTICLE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 
 
 class Engine:
@@ -104,7 +103,7 @@ class Engine:
     # -- articles and health
 
     def article(self, aid: str, q: str = "") -> ArticleView:
-        if not ARTICLE_ID_RE.match(aid):
+        if not bulletin.ARTICLE_ID_RE.match(aid):
             raise ArticleNotFound(aid)
         searcher = self.backend.searcher()
         catalog = self.backend.snapshot(searcher).catalog

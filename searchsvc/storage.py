@@ -29,7 +29,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import TOC, LockError
+from whoosh.index import TOC, LockError, clean_files
 from whoosh.util.filelock import try_for
 
 POINTER = "CURRENT"
@@ -228,7 +228,7 @@ def tidy(home: Path) -> list[str]:
 
 
 def write_rejected(home: Path, rejected: list) -> None:
-    """Record the files the last sync refused (``index.Rejected`` records, for /api/health);
+    """Record the files the last sync refused (``documents.Rejected`` records, for /api/health);
     atomic, and only if changed."""
     path = Path(home) / REJECTED_FILE
     data = json.dumps([asdict(r) for r in rejected], ensure_ascii=False, indent=1)
@@ -264,6 +264,15 @@ def create_empty(folder: Path, schema):
     with suppress(NameError):
         TOC(schema, [], 0).write(FileStorage(str(folder)), WHOOSH_NAME)
     return whoosh_index.open_dir(str(folder))
+
+
+def commit_segments(ix, segments: list) -> None:
+    """Commit ``segments`` (written beside ``ix`` by the bulk writer) as the next generation of
+    an index that has none yet (a fresh build folder): the TOC written and renamed into place
+    the way Whoosh commits."""
+    generation = ix.latest_generation() + 1
+    TOC(ix.schema, list(segments), generation).write(ix.storage, WHOOSH_NAME)
+    clean_files(ix.storage, WHOOSH_NAME, generation, segments)  # generation 0's TOC
 
 
 def whoosh_writer(ix, budget: Budget):
@@ -319,7 +328,7 @@ def tidy_live(ix) -> list[str]:
         stale = leftovers()  # again: a commit may have landed before we took the lock
         for name in stale:
             path = Path(store.folder) / name
-            if name == pool:
+            if path.is_dir():  # the pool, or a killed bulk build's MAIN_<segment>.tmp
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from searchsvc import bulletin
 from searchsvc.errors import UploadError
-from searchsvc.index import BULLETIN_SUFFIXES
 from searchsvc.records import article_url
 from searchsvc.reindexer import Run
 
@@ -55,7 +54,7 @@ def check_name(name: str) -> str:
         raise UploadError(
             400, "bad_filename", f"文件名过长 / file name longer than {MAX_NAME_CHARS} characters"
         )
-    if Path(name).suffix.lower() not in BULLETIN_SUFFIXES:
+    if Path(name).suffix.lower() not in bulletin.BULLETIN_SUFFIXES:
         raise UploadError(
             400,
             "bad_filename",

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 import watchfiles
 
-from searchsvc.index import BULLETIN_SUFFIXES, corpus_files
+from searchsvc.bulletin import corpus_files, is_bulletin
 
 logger = logging.getLogger("searchsvc.watch")
 STEP_MS = 50  # a burst ends after this much quiet; also how soon `stop` is noticed
@@ -27,14 +27,6 @@ STEP_MS = 50  # a burst ends after this much quiet; also how soon `stop` is noti
 class Change:
     kind: str  # "added" | "modified" | "deleted"
     path: str  # relative to the corpus, posix
-
-
-def is_bulletin(rel: str) -> bool:
-    """The rule of ``index.corpus_files``: .md/.txt, and no hidden file or folder on the way."""
-    path = Path(rel)
-    return path.suffix.lower() in BULLETIN_SUFFIXES and not any(
-        part.startswith(".") for part in path.parts
-    )
 
 
 def watch(

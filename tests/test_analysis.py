@@ -69,3 +69,62 @@ def test_an_edited_user_dictionary_is_used_without_restarting(tmp_path):
     with userdict.open("a", encoding="utf-8") as out:
         out.write("\n定格芳华 10 n\n")
     assert "定格芳华" in words(text, userdict=str(userdict))
+
+
+def _reference_word_tokens(norm: str, mode: str) -> list[tuple]:
+    """What the tokenizer did with Python jieba before the switch to jieba-rs (rjieba)."""
+    import jieba
+
+    from searchsvc.analysis import _UNIT_RE, USERDICT
+
+    tk = _reference_jieba(str(USERDICT))
+    out, pos = [], -1
+    for word, start, end in tk.tokenize(norm, mode="default", HMM=True):
+        if not _UNIT_RE.search(word):
+            continue
+        pos += 1
+        out.append((word, pos, start, end))
+        if mode == "index" and len(word) > 2:
+            for n in range(2, len(word)):
+                for i in range(len(word) - n + 1):
+                    if tk.FREQ.get(word[i : i + n]):
+                        out.append((word[i : i + n], pos, start + i, start + i + n))
+    assert isinstance(tk, jieba.Tokenizer)
+    return out
+
+
+_REFERENCE = {}
+
+
+def _reference_jieba(userdict: str):
+    import jieba
+
+    if userdict not in _REFERENCE:
+        tk = jieba.Tokenizer()
+        tk.initialize()
+        tk.load_userdict(userdict)
+        _REFERENCE[userdict] = tk
+    return _REFERENCE[userdict]
+
+
+def test_rjieba_cuts_real_pages_as_jieba_does():
+    """jieba-rs replaced jieba for speed; on real pages (the seed and the shared bulletins:
+    Han text, the user dictionary's domain words, Latin, digits, hyphens, percentages) every
+    token, sub-word and position must be the same in index and query mode."""
+    from searchsvc.analysis import USERDICT, word_tokens
+
+    from .conftest import SEED, shared_bulletins
+
+    texts = []
+    for path in [SEED, *shared_bulletins()]:
+        texts += [normalize(p) for p in path.read_text(encoding="utf-8").split("\n\n") if p]
+    userdict_words = [
+        line.split()[0] for line in USERDICT.read_text(encoding="utf-8").split("\n") if line
+    ]
+    texts += [normalize(f"本次{w}活动，F-22和CP-300型号占比3.5%；第1-8名") for w in userdict_words]
+    assert len(texts) > 2000
+    for mode in ("index", "query"):
+        differing = [
+            t for t in texts if list(word_tokens(t, mode)) != _reference_word_tokens(t, mode)
+        ]
+        assert differing == [], differing[:3]

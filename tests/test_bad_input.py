@@ -56,7 +56,7 @@ def mixed(tmp_path) -> tuple[Path, Path, list[str]]:
     # A page saved as GBK by an old system: valid GB18030, so it must be indexed.
     text = page("2020-04-03_cj.md").read_text(encoding="utf-8")
     (corpus / "gbk-2020-04-03_cj.md").write_bytes(text.replace("\n", "\r\n").encode("gbk"))
-    good = sorted(index.corpus_files(corpus))
+    good = sorted(bulletin.corpus_files(corpus))
 
     real = page("2020-04-02_gn.md").read_text(encoding="utf-8")
     raw = real.encode("utf-8")
@@ -77,7 +77,7 @@ def mixed(tmp_path) -> tuple[Path, Path, list[str]]:
     no_heads = re.sub(r"^## ", "", real, flags=re.M)
     (corpus / "no-articles.md").write_text(no_heads, "utf-8")
     (corpus / "x.y.md").write_text(real, "utf-8")  # its ids are x.y-1 … like x/y.md's
-    assert sorted(set(index.corpus_files(corpus)) - set(good)) == sorted(BAD)
+    assert sorted(set(bulletin.corpus_files(corpus)) - set(good)) == sorted(BAD)
     return corpus, tmp_path / "index", good
 
 

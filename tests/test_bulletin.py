@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from searchsvc import bulletin
+from searchsvc import bulletin, bylines
 from searchsvc.bulletin import BulletinError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -268,18 +268,18 @@ def test_dateline_and_byline(text, dateline, reporters, correspondents):
 
 
 def test_standalone_bylines_are_conservative():
-    assert bulletin.standalone_byline("《中国经济周刊》记者宋明霞|北京报道") == (
+    assert bylines.standalone_byline("《中国经济周刊》记者宋明霞|北京报道") == (
         False,
         {"reporters": ["宋明霞"], "correspondents": [], "photographers": []},
     )
-    assert bulletin.standalone_byline("本报记者 王明 摄影报道")[1]["photographers"] == ["王明"]
+    assert bylines.standalone_byline("本报记者 王明 摄影报道")[1]["photographers"] == ["王明"]
     for body in (
         "记者手记",
         "新华社评论员",
         "环保投入已超过9亿元",
         "记者从市环保局了解到，外埠车辆",
     ):
-        assert bulletin.standalone_byline(body) is None
+        assert bylines.standalone_byline(body) is None
 
 
 # --- the shared sample pages ---------------------------------------------------------------------

@@ -26,7 +26,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 from whoosh.query import Term
 
-from searchsvc import bulletin, index, storage
+from searchsvc import bulk, bulletin, index, storage
 from searchsvc.search import Engine, SearchRequest
 
 from .conftest import shared_bulletins
@@ -64,7 +64,7 @@ def write_corpus(corpus: Path, pages: dict[str, bytes]) -> None:
 
 def expected(corpus: Path) -> dict[str, int]:
     """What the index must hold for ``corpus``, by reading every file with ``bulletin.read``."""
-    docs = [bulletin.read(p, corpus) for p in index.corpus_files(corpus).values()]
+    docs = [bulletin.read(p, corpus) for p in bulletin.corpus_files(corpus).values()]
     articles = [a for d in docs for a in d.articles]
     return {
         "files": len(docs),
@@ -222,10 +222,11 @@ def test_killed_or_failed_full_rebuild_leaves_the_old_index(tmp_path, pages, mon
     assert serving(home) == old
     files_before = {p.name: p.stat().st_mtime_ns for p in home.iterdir() if p.is_file()}
 
-    # The corpus grows; a --full is killed mid-commit of its new folder.
+    # The corpus grows; a --full is killed while the bulk writer builds its new folder's
+    # segment (its term file is created when the segment is started).
     write_corpus(corpus, pages)
     builds = lambda: sorted(home.glob(storage.BUILD_PREFIX + "*"))  # noqa: E731
-    kill_when([*args, "--full"], lambda: bool(builds() and segment_files(builds()[0], ".col")),
+    kill_when([*args, "--full"], lambda: bool(builds() and segment_files(builds()[0], ".trm")),
               delay=0.3)  # fmt: skip
     assert builds(), "the killed rebuild left its folder (not in service)"
     assert storage.live_dir(home) == home and not (home / storage.POINTER).exists()
@@ -234,7 +235,7 @@ def test_killed_or_failed_full_rebuild_leaves_the_old_index(tmp_path, pages, mon
 
     # A --full that raises half-way (in this process): the same, and no build folder is left.
     calls = 0
-    real = index._replace_file
+    real = bulk._add_file
 
     def failing(*a, **kw):
         nonlocal calls
@@ -243,7 +244,7 @@ def test_killed_or_failed_full_rebuild_leaves_the_old_index(tmp_path, pages, mon
             raise RuntimeError("disk on fire")
         return real(*a, **kw)
 
-    monkeypatch.setattr(index, "_replace_file", failing)
+    monkeypatch.setattr(bulk, "_add_file", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         index.sync(corpus, home, full=True)
     monkeypatch.undo()
@@ -260,8 +261,8 @@ def test_killed_or_failed_full_rebuild_leaves_the_old_index(tmp_path, pages, mon
     assert not list(home.glob("*.toc")) and not list(home.glob("MAIN_*")) and builds() == []
     assert serving(home) == expected(corpus)
 
-    # Kill a second --full mid-commit: the first rebuild's folder still serves.
-    kill_when([*args, "--full"], lambda: bool(builds() and segment_files(builds()[0], ".col")),
+    # Kill a second --full mid-build: the first rebuild's folder still serves.
+    kill_when([*args, "--full"], lambda: bool(builds() and segment_files(builds()[0], ".trm")),
               delay=0.3)  # fmt: skip
     assert storage.live_dir(home) == live
     assert serving(home) == expected(corpus)

@@ -5,16 +5,15 @@ import time
 import pytest
 
 from searchsvc import bulletin, storage
+from searchsvc.documents import file_digest, schema
 from searchsvc.facets import VOCAB_DIR, Vocabulary
 from searchsvc.index import (
     IndexBusy,
     SyncReport,
     _replace_file,
-    file_digest,
     manifest,
     open_index,
     read_rejected,
-    schema,
     stats,
     sync,
 )

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from searchsvc import watch as watch_mod
-from searchsvc.watch import Change, is_bulletin, watch
+from searchsvc.bulletin import is_bulletin
+from searchsvc.watch import Change, watch
 
 SEED_TEXT = (Path(__file__).resolve().parents[1] / "corpus" / "000_73d2eb0e74c950a6.txt").read_text(
     encoding="utf-8"

@@ -1,0 +1,154 @@
+"""The bulk segment builder against Whoosh's own writer, on real pages.
+
+``SegmentBuilder`` leans on internals of whoosh-reloaded 2.7.5; these tests fail loudly when an
+upgrade moves them, and check that what it writes is the index ``add_document`` + ``commit``
+writes: the same terms, postings (ids, weights, positions), term statistics, field lengths,
+stored fields, columns — and so the same hits with the same scores.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC
+from whoosh.writing import SegmentWriter
+
+from searchsvc import bulletin, documents, facets, segments, storage
+
+from .conftest import SEED, shared_bulletins
+
+
+def real_docs() -> list[dict]:
+    vocab = facets.Vocabulary.load()
+    docs = []
+    # The seed and a third of the shared bulletins (~3,000 paragraphs): the stock writer is slow.
+    for path in [SEED, *shared_bulletins()[::3]]:
+        data = path.read_bytes()
+        doc = bulletin.parse(bulletin.decode(data, path.name), path.name)
+        docs.extend(documents.file_docs(path.name, documents.file_digest(data, "x"), doc, vocab))
+    return docs
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[dict]:
+    return real_docs()
+
+
+@pytest.fixture(scope="module")
+def stock(docs, tmp_path_factory):
+    return stock_index(tmp_path_factory.mktemp("stock"), docs)
+
+
+def stock_index(folder: Path, docs: list[dict]):
+    ix = storage.create_empty(folder, documents.schema())
+    writer = ix.writer()
+    for fields in docs:
+        writer.add_document(**fields)
+    writer.commit(merge=False)
+    return whoosh_index.open_dir(str(folder))
+
+
+def bulk_index(folder: Path, docs: list[dict], per_segment: int | None = None):
+    """``docs`` through SegmentBuilders (``per_segment`` documents each), one TOC."""
+    ix = storage.create_empty(folder, documents.schema())
+    per_segment = per_segment or len(docs)
+    built = []
+    for start in range(0, len(docs), per_segment):
+        builder = segments.SegmentBuilder(folder, ix.schema, storage.WHOOSH_NAME)
+        for fields in docs[start : start + per_segment]:
+            builder.add_document(**fields)
+        built.append(builder.finish())
+    TOC(ix.schema, built, 1).write(FileStorage(str(folder)), storage.WHOOSH_NAME)
+    return whoosh_index.open_dir(str(folder))
+
+
+def postings(reader) -> dict:
+    out = {}
+    for fieldname, btext in reader.all_terms():
+        m = reader.postings(fieldname, btext)
+        ids = []
+        while m.is_active():
+            ids.append((m.id(), m.weight(), m.value()))
+            m.next()
+        info = reader.term_info(fieldname, btext)
+        stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                 info.max_weight(), info.min_id(), info.max_id())  # fmt: skip
+        out[fieldname, btext] = (ids, stats)
+    return out
+
+
+def test_whoosh_internals_the_builder_leans_on():
+    assert importlib.metadata.version("whoosh-reloaded") == "2.7.5"
+    for name in ("add_document", "add_reader", "_assemble_segment", "get_segment",
+                 "per_document_reader", "_check_state", "_setup_doc_offsets"):  # fmt: skip
+        assert callable(getattr(SegmentWriter, name)), name
+    assert callable(W3PostingsWriter._write_block) and callable(W3FieldWriter.start_term)
+    pw = W3PostingsWriter(None, blocklimit=128)
+    pw._new_block()
+    for attr in ("_ids", "_weights", "_values", "_minlength", "_maxlength", "_maxweight"):
+        assert hasattr(pw, attr), attr
+    assert pw._inlinelimit == 1
+
+
+def test_one_bulk_segment_equals_the_stock_segment(tmp_path, docs, stock):
+    bulk = bulk_index(tmp_path / "bulk", docs)
+    with stock.reader() as a, bulk.reader() as b:
+        assert a.doc_count_all() == b.doc_count_all() == len(docs)
+        assert list(a.all_stored_fields()) == list(b.all_stored_fields())
+        for name in documents.schema().scorable_names():
+            assert a.field_length(name) == b.field_length(name)
+            assert [a.doc_field_length(d, name) for d in range(len(docs))] == [
+                b.doc_field_length(d, name) for d in range(len(docs))
+            ]
+        assert postings(a) == postings(b)
+        assert list(a.column_reader("aid")) == list(b.column_reader("aid"))
+
+
+QUERIES = ["劳模工匠", "北京市总工会", "职工", '"劳动模范"', "疫情防控 工会", "习近平", "培训"]
+
+
+def scored(ix, q: str) -> dict[str, float]:
+    from whoosh.qparser import MultifieldParser
+
+    parser = MultifieldParser(["text", "gram"], ix.schema)
+    with ix.searcher() as s:
+        return {hit["pid"]: round(hit.score, 9) for hit in s.search(parser.parse(q), limit=None)}
+
+
+def test_many_bulk_segments_answer_like_the_stock_index(tmp_path, docs, stock):
+    bulk = bulk_index(tmp_path / "bulk", docs, per_segment=500)
+    assert len(bulk._segments()) > 2
+    found = 0
+    for q in QUERIES:
+        want = scored(stock, q)
+        found += bool(want)
+        assert scored(bulk, q) == want, q
+    assert found >= 5
+
+
+def test_the_merge_policy_merges_a_full_tier_of_small_segments(tmp_path, docs):
+    folder = tmp_path / "ix"
+    n = segments.SEGMENTS_PER_TIER * 40
+    ix = bulk_index(folder, docs[:n], per_segment=40)
+    assert len(ix._segments()) == segments.SEGMENTS_PER_TIER
+    writer = ix.writer()
+    for fields in docs[n : n + 5]:
+        writer.add_document(**fields)
+    writer.commit(mergetype=segments.tiered_merge)
+    ix = whoosh_index.open_dir(str(folder))
+    assert [s.doc_count() for s in ix._segments()] == [n, 5]
+    # Whoosh's own merge of the same segments (merging keeps the byte-quantised field lengths,
+    # so a merged index scores a shade apart from one written in one go — either way).
+    stock = bulk_index(tmp_path / "stock", docs[:n], per_segment=40)
+    writer = stock.writer()
+    for fields in docs[n : n + 5]:
+        writer.add_document(**fields)
+    writer.commit(optimize=True)
+    for q in QUERIES:
+        assert scored(ix, q) == scored(stock, q), q
+    assert sorted(p.name for p in folder.iterdir() if ".tmp" in p.name) == []
