@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/refresh.py
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/facets.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
