@@ -1,0 +1,191 @@
+"""The facet vocabularies: the TOML files staff edit (``vocab/*.toml``), read and checked.
+
+A vocabulary change takes effect at the next reindex: ``fingerprint`` tells the index that
+everything must be redone. A malformed file raises ``VocabError`` naming file, line and reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+UNKNOWN = "未注明"  # how an empty facet is shown in listings
+VOCAB_DIR = Path(__file__).parent / "vocab"
+USERDICT = "userdict.txt"
+
+DISTRICTS = (
+    "东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "门头沟区", "房山区", "通州区",
+    "顺义区", "昌平区", "大兴区", "怀柔区", "平谷区", "密云区", "延庆区", "北京经济技术开发区",
+)  # fmt: skip
+OTHER = "其他"
+EVENT_TYPES = ("宣讲报告", "培训", "读书阅读", "志愿服务", "文体活动", "参观交流", "技能竞赛",
+               "慰问帮扶", "座谈会议", "表彰评选", OTHER)  # fmt: skip
+ROLES = ("organizer", "host", "co_organizer")
+
+
+class VocabError(Exception):
+    """A vocabulary file staff cannot have meant. str(e) == f"{path}:{line}: {reason}"."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str):
+        super().__init__(f"{path}:{line}: {reason}" if line is not None else f"{path}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+    """One regex matching any of the words, longest first (so 北京朝阳医院 beats 北京朝阳)."""
+    words = sorted(set(words), key=lambda w: (-len(w), w))
+    return re.compile("|".join(map(re.escape, words)) if words else r"(?!x)x")
+
+
+def _aux():
+    # Two vocabularies are equal when loaded from the same bytes: only the fingerprint takes
+    # part in == and hash, which also keeps the frozen dataclass hashable despite its dicts.
+    return field(compare=False, repr=False, default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    fingerprint: str  # sha256 over every *.toml and userdict.txt in the folder, by name
+    verbs: dict[str, tuple[str, ...]] = _aux()  # organizers.toml [verbs]
+    names: dict[str, tuple[str, ...]] = _aux()  # organizers.toml [names]
+    places: dict[str, str] = _aux()  # district, alias or gazetteer entry → district
+    place_rules: dict[str, tuple[str, ...]] = _aux()  # districts.toml [places]
+    keywords: dict[str, dict[str, tuple[str, ...]]] = _aux()  # type → strong / weak / exclude
+    patterns: dict[str, re.Pattern[str]] = _aux()
+
+    @classmethod
+    def load(cls, folder: Path = VOCAB_DIR) -> Vocabulary:
+        """Read and check the three vocabulary files; raises VocabError naming file and line."""
+        org = TomlFile(Path(folder) / "organizers.toml")
+        org.only(None, ("verbs", "names"))
+        verbs = org.lists("verbs", (*ROLES, "event", "not_verb"), required=(*ROLES, "event"))
+        # Longest first, so that 总工会 is peeled off before 工会, 将于 before 将.
+        lists = org.lists("names", _NAME_KEYS, required=("suffixes",))
+        names = {k: tuple(sorted(v, key=len, reverse=True)) for k, v in lists.items()}
+        if [c for c in names["stop_chars"] if len(c) != 1]:
+            org.fail("stop_chars 只能是单字 / must be single characters", "names", "stop_chars")
+
+        dis = TomlFile(Path(folder) / "districts.toml")
+        rules = dis.lists("places", ("foreign", "home", "ignore", "venue"))
+        places = {name: name for name in DISTRICTS}
+        for district in (d for d in dis.data if d != "places"):
+            if district not in DISTRICTS:
+                dis.fail(
+                    f"不是北京的区 / not one of Beijing's 17 districts: {district!r}", district
+                )
+            for key, words in dis.lists(district, ("aliases", "gazetteer")).items():
+                for word in (w for w in words if places.setdefault(w, district) != district):
+                    why = f"一词两区 / {word!r} is in both {places[word]} and {district}"
+                    dis.fail(why, district, key)
+
+        ev = TomlFile(Path(folder) / "event_types.toml")
+        for kind in (k for k in ev.data if k not in EVENT_TYPES):
+            ev.fail(f"未知的活动类型 / unknown event type {kind!r}", kind)
+        keywords = {kind: ev.lists(kind, ("strong", "weak", "exclude")) for kind in ev.data}
+
+        patterns = {
+            "role": _alternation(v for role in ROLES for v in verbs[role]),
+            "event": _alternation(verbs["event"]),
+            "not_verb": _alternation(verbs["not_verb"]),
+            "keep": _alternation(names["keep_words"]),
+            "stop": _alternation([*names["stop_words"], *names["stop_chars"]]),
+            "place": _alternation(places),
+            # 在昌平区…举行, 来到北京市朝阳区温榆河, 位于北京市昌平区的…: a place where something is.
+            "venue": re.compile(
+                f"(?:{_alternation(rules['venue']).pattern})(?:北京市|北京|本市)?"
+                f"(?P<place>{_alternation(places).pattern})"
+            ),
+        }
+        return cls(fingerprint(folder), verbs, names, places, rules, keywords, patterns)
+
+
+_NAME_KEYS = ("suffixes", "known", "generic", "generic_heads", "generic_starts", "non_names",
+              "prepositions", "stop_words", "stop_chars", "keep_words", "adverbs", "fillers",
+              "units", "joiners")  # fmt: skip
+
+
+def fingerprint(folder: Path = VOCAB_DIR) -> str:
+    """sha256 over the vocabulary files (every *.toml and userdict.txt), names and bytes."""
+    digest = hashlib.sha256()
+    files = [*Path(folder).glob("*.toml"), Path(folder) / USERDICT]
+    for path in sorted({p for p in files if p.is_file()}, key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class TomlFile:
+    """One TOML vocabulary file, read and parsed, that knows where its keys are written."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise VocabError(path, None, "缺少词表文件 / vocabulary file missing") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise VocabError(
+                path, None, f"无法读取 / cannot read (UTF-8 expected): {err}"
+            ) from None
+        try:
+            self.data = tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as err:
+            # tomllib says where only inside its message: "Invalid value (at line 3, column 9)".
+            m = re.search(r"\s*\(at line (\d+), column \d+\)", str(err))
+            line, detail = (int(m.group(1)), str(err).replace(m.group(0), "")) if m else (None, err)
+            raise VocabError(path, line, f"{_MALFORMED}: {detail}") from None
+
+    def line_of(self, table: str | None, key: str | None = None) -> int | None:
+        """Best-effort line of `key = …` in [table], or of the [table] header itself."""
+        lines, start, end = self.text.split("\n"), 0, None
+        if table is not None and key is not None:
+            header = re.compile(rf'\s*\[\s*["\']?{re.escape(table)}["\']?\s*\]\s*(#.*)?$')
+            start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+            if start is None:
+                return None
+            ends = (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("["))
+            end = next(ends, None)
+        name = key if key is not None else table
+        target = re.compile(rf'\s*\[?\s*["\']?{re.escape(str(name))}["\']?\s*[=\]]')
+        return next(
+            (i + 1 for i in range(start, end or len(lines)) if target.match(lines[i])), None
+        )
+
+    def fail(self, reason: str, table: str | None, key: str | None = None) -> NoReturn:
+        raise VocabError(self.path, self.line_of(table, key), f"{_MALFORMED}: {reason}")
+
+    def only(self, table: str | None, known: Iterable[str]) -> dict:
+        """The [table] (None: the whole file), checked to hold no unknown key (a typo)."""
+        section = self.data if table is None else self.data.get(table)
+        if not isinstance(section, dict):
+            self.fail(f"缺少 [{table}] 表 / missing table [{table}]", table)
+        for key in (k for k in section if k not in known):
+            self.fail(f"未知的键 / unknown key {key!r}", table, key)
+        return section
+
+    def lists(
+        self, table: str, keys: Iterable[str], required: Iterable[str] = ()
+    ) -> dict[str, tuple[str, ...]]:
+        """The lists of strings of one [table], each checked: strings, none empty."""
+        section, found = self.only(table, keys), {}
+        for key in keys:
+            value = section.get(key, None if key in required else [])
+            if value is None:
+                self.fail(f"{table}.{key} 缺少 / missing", table, key)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                self.fail(f"{table}.{key} 应为字符串列表 / must be a list of strings", table, key)
+            if any(not v.strip() for v in value):
+                self.fail(f"{table}.{key} 含空关键词 / contains an empty keyword", table, key)
+            if key in required and not value:
+                self.fail(f"{table}.{key} 不能为空 / must not be empty", table, key)
+            found[key] = tuple(v.strip() for v in value)
+        return found
+
+
+_MALFORMED = "词表格式错误 / malformed vocabulary"
