@@ -231,7 +231,8 @@ def _unique(items: Iterable[str]) -> list[str]:
 _REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|盟)$")
 # 将在昌平区举办 / 计划在…: a future event's venue is not where this one took place.
 _FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
-_SENTENCE = re.compile(r"[^。！？；]*[。！？；]?")
+_INSPECTION = re.compile("考察|调研|视察|参观|走访")
+_VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
 
 
 def _blank(text: str, phrases: Iterable[str]) -> str:
@@ -294,7 +295,7 @@ def _parent_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
 # Signs that the article reports an event at all (a policy, a statistic, a statement or a
 # comment has none). Without one and without a hosting body, no type is given.
 _EVENT_CUES = re.compile(
-    r"举行|举办|召开|主办|承办|开展[^，。]{0,12}活动|活动|会见|会谈|考察|调研|参观|走进|来到|"
+    r"举行|举办|召开|主办|承办|开展[^，。]{0,12}活动|活动|会见|会谈|考察|调研|参观|走进|来到|观礼|"
     r"开幕|闭幕|仪式|颁奖|表彰|座谈|慰问|看望|宣讲|培训|比赛|竞赛|演出|展览|展会|发起|植树|义诊"
 )
 # 在…发布会上表示: the briefing is where the news came from, not the event it reports.
@@ -361,9 +362,11 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     places += _parent_places(head, vocab)
     if not briefing:
         places += venues(head, vocab)
-        # Later paragraphs: only 来到/走进/位于 (where a visit went), never 在 (anything).
-        for p in article.paragraphs[1:]:
-            places += [(d, w) for d, w in venues(p.text, vocab) if not w.startswith(("在", "于"))]
+        # Later paragraphs only for a visit (考察, 调研) and only its stops (来到/走进/位于), never
+        # 在 (anything): features and reactions name places of other days.
+        for p in article.paragraphs[1:] if _INSPECTION.search(head) else ():
+            if _VISIT.search(p.text):
+                places += [(d, w) for d, w in venues(p.text, vocab) if _VISIT.match(w)]
     district = tuple(_unique(d for d, _ in places))
     evidence += [("district", d, phrase) for d, phrase in places]
 
