@@ -214,7 +214,10 @@ def parse(file: Path, as_json: bool, corpus: Path | None, index_dir: Path | None
         click.echo(f"  段落 / paragraphs: {len(row['paragraphs'])}")
         for i, (key, label) in enumerate(labels):
             shown = "、".join(row[key]) or ("—" if i < 3 else facets.UNKNOWN)
-            click.echo(f"  {label} / {key}: {shown}")
+            why = "；".join(
+                f"{v}←“{p}”" for v, p in row.get("evidence", {}).get(key, {}).items() if p
+            )
+            click.echo(f"  {label} / {key}: {shown}" + (f"  （依据 / why: {why}）" if why else ""))
 
 
 def _parsed(article, found) -> dict:
@@ -228,6 +231,7 @@ def _parsed(article, found) -> dict:
         "photographers": list(article.photographers),
         "paragraphs": [p.text for p in article.paragraphs],
         **found.as_lists(),
+        "evidence": found.why(),  # {facet: {value: the phrase that gave it}}
     }
 
 

@@ -43,14 +43,14 @@ SEED_FACETS = {
         organizer=("北京市总工会",),
         host=("北京石油化工学院",),
         co_organizer=("北京市总工会女职工部", "北京市总工会宣传部", "北京市教育工会", "劳动午报社"),
-        district=("大兴区",),
+        # FACETS-GUIDE.md: not from where the college sits; the text names no district.
         event_type=("宣讲报告",),
     ),
     2: Facets(
         organizer=("中国国防邮电工会",),
         host=("北京市工业（国防）工会", "北汽福田汽车股份有限公司工会"),
         co_organizer=("中国航天科技集团直属工会",),
-        district=("昌平区",),
+        # FACETS-GUIDE.md: not from where 北汽福田 sits.
         event_type=("参观交流",),
     ),
     3: Facets(organizer=("恒丰银行北京分行工会",), event_type=("读书阅读",)),
@@ -235,9 +235,10 @@ def test_clean_org(vocab, raw, clean):
 
 def test_districts_explicit_and_gazetteer(vocab):
     assert facets.districts(["昌平区总工会举办专职工会社会工作者培训班"], vocab) == ("昌平区",)
-    assert facets.districts(["巾帼劳模工匠走进北京石油化工学院讲述奋斗故事"], vocab) == ("大兴区",)
+    # Where an institution sits is knowledge, not text (FACETS-GUIDE.md).
+    assert facets.districts(["巾帼劳模工匠走进北京石油化工学院讲述奋斗故事"], vocab) == ()
     text = "国防邮电产业“劳模工匠助企行”活动走进北汽福田"
-    assert facets.districts([text], vocab) == ("昌平区",)
+    assert facets.districts([text], vocab) == ()
     text = (
         "由最高人民法院、人民日报、中央电视台等单位共同主办的“谁是最美基层法官”评选活动今天揭晓。"
         "北京市朝阳区人民法院刘黎等10名法官当选“最美基层法官”，另有24名法官获得“最美基层法官”提名。"
@@ -249,7 +250,7 @@ def test_districts_explicit_and_gazetteer(vocab):
         "北京中关村示范区今天启动空间调整计划，从“一区十园”扩大到“一区十六园”。今天率先挂牌的是房山园"
         "北京高端制造业基地，将优先承接中关村的科技成果转化。"
     )
-    assert facets.districts([text], vocab) == ("房山区", "海淀区")
+    assert facets.districts([text], vocab) == ("房山区", "海淀区")  # places named, not venues
 
 
 def test_districts_of_other_cities_are_skipped(vocab):
@@ -271,7 +272,7 @@ def test_districts_risky_short_names_are_not_aliases(vocab):
     text = "第20届北京大学生电影节今天开幕，本届电影节为期一个月，参赛影片达196部，最终有34部影片入围。"
     assert facets.districts([text], vocab) == ()
     text = "成立于2010年的北京大学生物动态光学成像中心，利用最先进的生物成像和基因测序手段"
-    assert facets.districts([text], vocab) == ("海淀区",)
+    assert facets.districts([text], vocab) == ()  # a university is not a district
 
 
 def test_districts_of_the_organizer_names(seed, vocab):
@@ -355,7 +356,7 @@ def test_shared_pages(vocab):
         assert set(got.district) <= set(DISTRICTS)
         assert set(got.event_type) <= set(EVENT_TYPES)
         if "其他" in got.event_type:
-            assert got.event_type == ("其他",) and got.organizer
+            assert got.event_type == ("其他",)
     assert by_title["亚洲政党在线交流抗疫合作"].organizer == (
         "中共中央对外联络部", "亚洲政党国际会议常委会秘书处",
     )  # fmt: skip
@@ -454,11 +455,11 @@ def test_fingerprint_changes_with_any_vocabulary_file(vocab_copy):
 
 
 def test_new_vocabulary_words_take_effect(vocab_copy, vocab):
-    # Staff learn from article 6 that the hospital is in 朝阳区 and add it to the gazetteer.
-    text = "恒兴肿瘤医院工会志愿服务送进社区"
-    assert facets.districts([text], vocab) == ()
-    _replace(vocab_copy / "districts.toml", '"三里屯", ', '"恒兴肿瘤医院", "三里屯", ')
-    assert facets.districts([text], Vocabulary.load(vocab_copy)) == ("朝阳区",)
+    # Staff see a village the text names as the venue and add it to its district's gazetteer.
+    text = "近日，区总工会在南庄头村举办职工运动会。"
+    assert facets.venues(text, vocab) == []
+    _replace(vocab_copy / "districts.toml", '"三里屯", ', '"南庄头村", "三里屯", ')
+    assert facets.venues(text, Vocabulary.load(vocab_copy)) == [("朝阳区", "在南庄头村")]
 
 
 def test_vocabulary_ships_with_the_package():
@@ -467,3 +468,73 @@ def test_vocabulary_ships_with_the_package():
     for path in VOCAB_DIR.iterdir():
         rel = path.relative_to(VOCAB_DIR.parent)
         assert any(rel.match(p) for p in patterns), rel
+
+
+# ---------------------------------------------------------------------------------------------
+# Venues: the district where the event took place, as the text states it
+
+
+def test_venues_from_real_text(vocab):
+    text = "3月30日，习近平总书记来到北京市昌平区百善镇，同干部群众一起参加义务植树。"
+    assert facets.venues(text, vocab) == [("昌平区", "来到北京市昌平区")]
+    text = "今日(4月1日)9时46分在顺义区双丰街道附近发生1.8级地震。"
+    assert facets.venues(text, vocab) == [("顺义区", "在顺义区")]
+    # Another city's 朝阳区, a subway line, a future event: none is where this one took place.
+    assert facets.venues("赵乐际来到延边州延吉市太兴村、长春市朝阳区二二八社区", vocab) == []
+    assert facets.venues("近日，北京地铁昌平线等线路实施了“超强运行图”。", vocab) == []
+    assert facets.venues("他们将参加今年在东城区举办的纪念抗战胜利70周年主题活动", vocab) == []
+
+
+def test_district_not_from_an_awardee_or_a_policy(vocab):
+    def article(title: str, *paras: str) -> bulletin.Article:
+        ps = [bulletin.Paragraph(i + 1, t) for i, t in enumerate(paras)]
+        return bulletin.Article("x-1", 1, title, None, "x.md", ps)
+
+    got = facets.extract(
+        article(
+            "十三届全国人大常委会第七次会议在京闭幕",
+            "十三届全国人大常委会第七次会议29日下午在北京人民大会堂闭幕。栗战书委员长主持会议。",
+            "会议表决通过了关于延长授权国务院在北京市大兴区等三十三个试点县（市、区）行政区域"
+            "暂时调整实施有关法律规定期限的决定。",
+        ),
+        vocab,
+    )
+    assert got.district == () and got.event_type == ("座谈会议",)
+
+
+def test_briefing_statements_are_not_an_event(vocab):
+    text = (
+        "北京市经信局：北京“健康宝”从未采集个人位置信息\n北京市经济和信息化局副局长潘锋在30日召开的"
+        "北京市新冠肺炎疫情防控工作新闻发布会上表示，目前北京市累计有900多万人使用“健康宝”。"
+    )
+    assert not facets.reports_event(text)
+
+
+def test_evidence_says_why(seed, vocab):
+    got = facets.extract(seed[5], vocab)
+    why = got.why()
+    assert why["organizer"]["恒兴肿瘤医院工会"].endswith("恒兴肿瘤医院工会开展")
+    assert why["district"]["朝阳区"] == "朝阳区医疗卫生工会下属"
+    assert why["event_type"]["志愿服务"] == "志愿服务"
+    assert "evidence" not in facets.FIELDS and "evidence" not in got.as_lists()
+    assert got == Facets(got.organizer, got.host, got.co_organizer, got.district, got.event_type)
+
+
+# ---------------------------------------------------------------------------------------------
+# The annotated dev set (tests/data/facets-dev.jsonl): accuracy stays above a floor
+
+
+def test_dev_set_accuracy_floor(vocab):
+    from bench import facets as bench
+
+    shared_bulletins()  # skips when ../shared is not here
+    rows = bench.attach(bench.load_rows(), only_local=True)  # seed + shared pages: no unpacking
+    assert len(rows) == 206
+    scores, _ = bench.score(rows, bench.current())
+    floors = {"organizer": 0.95, "district": 0.97, "event_type": 0.88}
+    for name, floor in floors.items():
+        s = scores[name]
+        assert s.right / s.n >= floor, (name, s)
+    for name in ("organizer", "district"):
+        s = scores[name]
+        assert s.given_right / max(s.given, 1) >= 0.75, (name, s)
