@@ -188,9 +188,11 @@ def _verb_subjects(
 ) -> list[tuple[str, str, str]]:
     """(verb, organisation, phrase) for every verb use of a pattern's verbs in text; the
     phrase is the clause from the subject to the verb (由中国国防邮电工会主办)."""
+    if not (verbs := list(pattern.finditer(text))):
+        return []
     # 主办方, 组织部, 工会组织的关怀: the verb's characters used as (part of) a noun.
     nouns = [m.span() for m in vocab.patterns["not_verb"].finditer(text)]
-    verbs = [m for m in pattern.finditer(text) if not any(a <= m.start() < b for a, b in nouns)]
+    verbs = [m for m in verbs if not any(a <= m.start() < b for a, b in nouns)]
     found = []
     for m in verbs:
         clause = _CLAUSE.split(text[: m.start()])[-1] + m.group()
@@ -207,6 +209,8 @@ Evidence = list[tuple[str, str, str]]
 def roles(text: str, vocab: Vocabulary, evidence: Evidence | None = None) -> dict[str, list[str]]:
     """Explicit 由X主办，Y承办，Z协办 statements → {"organizer": [X], "host": [Y], ...}."""
     found = _verb_subjects(text, vocab.patterns["role"], vocab)
+    if not found:
+        return {role: [] for role in ROLES}
     by_role = {role: [(n, c) for v, n, c in found if v in vocab.verbs[role]] for role in ROLES}
     if evidence is not None:
         evidence += [(role, n, c) for role, pairs in by_role.items() for n, c in pairs]
@@ -235,10 +239,9 @@ _INSPECTION = re.compile("考察|调研|视察|参观|走访")
 _VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
 
 
-def _blank(text: str, phrases: Iterable[str]) -> str:
-    for phrase in phrases:
-        text = text.replace(phrase, " " * len(phrase))
-    return text
+def _blank_ignored(text: str, vocab: Vocabulary) -> str:
+    """Blank out the phrases that look like places but are not (昌平线, 北京大学生…)."""
+    return vocab.patterns["ignore"].sub(lambda m: " " * len(m.group()), text)
 
 
 def is_foreign(before: str, vocab: Vocabulary) -> bool:
@@ -260,7 +263,7 @@ def districts(texts: Iterable[str], vocab: Vocabulary) -> tuple[str, ...]:
 
 def _places(texts: Iterable[str], vocab: Vocabulary) -> Iterable[tuple[str, str]]:
     for text in texts:
-        text = _blank(text, vocab.place_rules["ignore"])
+        text = _blank_ignored(text, vocab)
         for m in vocab.patterns["place"].finditer(text):
             if not is_foreign(text[: m.start()], vocab):
                 yield vocab.places[m.group()], m.group()
@@ -269,7 +272,9 @@ def _places(texts: Iterable[str], vocab: Vocabulary) -> Iterable[tuple[str, str]
 def venues(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     """(district, phrase) for every place the text says something is at: 在昌平区…,
     来到北京市朝阳区温榆河, 位于北京市昌平区的…; not another city's, not a future event's."""
-    text = _blank(text, vocab.place_rules["ignore"])
+    if not vocab.patterns["place"].search(text):
+        return []
+    text = _blank_ignored(text, vocab)
     found = []
     for m in vocab.patterns["venue"].finditer(text):
         before = text[: m.start("place")]
@@ -312,14 +317,22 @@ def event_types(text: str, vocab: Vocabulary) -> tuple[str, ...]:
 
 
 def _event_evidence(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
-    strong, weak = [], []
-    for kind, words in sorted(vocab.keywords.items(), key=lambda item: EVENT_TYPES.index(item[0])):
-        scan = _blank(text, words["exclude"])
-        if hit := next((k for k in words["strong"] if k in scan), None):
-            strong.append((kind, hit))
-        elif hit := next((k for k in words["weak"] if k in scan), None):
-            weak.append((kind, hit))
-    return strong or weak
+    """(type, keyword) for the types whose strong keywords occur in text, else for those with
+    weak ones; a keyword inside one of its type's exclude phrases does not count. One regex
+    pass over the text for all types (extraction runs over the whole archive at index time)."""
+    excluded: dict[str, list[tuple[int, int]]] = {}
+    for m in vocab.patterns["exclude"].finditer(text):
+        for kind, strength in vocab.keyword_kinds[m.group()]:
+            if strength == "exclude":
+                excluded.setdefault(kind, []).append(m.span())
+    found: dict[str, dict[str, str]] = {"strong": {}, "weak": {}}
+    for m in vocab.patterns["keyword"].finditer(text):
+        for kind, strength in vocab.keyword_kinds[m.group()]:
+            spans = excluded.get(kind, ())
+            if strength != "exclude" and not any(a < m.end() and m.start() < b for a, b in spans):
+                found[strength].setdefault(kind, m.group())
+    chosen = found["strong"] or found["weak"]
+    return sorted(chosen.items(), key=lambda item: EVENT_TYPES.index(item[0]))
 
 
 def reports_event(text: str) -> bool:
@@ -349,7 +362,9 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     found: dict[str, list[str]] = {role: [] for role in ROLES}
     # 由X主办 is explicit wherever it stands; 举办/开展 in later paragraphs is often about plans
     # (工会将进一步开展…), so without a 主办 the subject is taken from headline and lead only.
-    for text in (article.title, *(p.text for p in article.paragraphs)):
+    # One search skips the many paragraphs without a role verb.
+    texts = (article.title, *(p.text for p in article.paragraphs))
+    for text in (t for t in texts if vocab.patterns["role"].search(t)):
         for role, names in roles(text, vocab, evidence).items():
             found[role].extend(names)
     briefing = bool(_BRIEFING.search(head))

@@ -44,6 +44,11 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, words)) if words else r"(?!x)x")
 
 
+def _kept(kinds: list[tuple[str, str]]) -> bool:
+    """A word that is some type's keyword (not only an exclude phrase)."""
+    return any(strength != "exclude" for _, strength in kinds)
+
+
 def _aux():
     # Two vocabularies are equal when loaded from the same bytes: only the fingerprint takes
     # part in == and hash, which also keeps the frozen dataclass hashable despite its dicts.
@@ -59,6 +64,7 @@ class Vocabulary:
     place_rules: dict[str, tuple[str, ...]] = _aux()  # districts.toml [places]
     keywords: dict[str, dict[str, tuple[str, ...]]] = _aux()  # type → strong / weak / exclude
     patterns: dict[str, re.Pattern[str]] = _aux()
+    keyword_kinds: dict[str, list[tuple[str, str]]] = _aux()  # keyword → [(type, strength)]
 
     @classmethod
     def load(cls, folder: Path = VOCAB_DIR) -> Vocabulary:
@@ -89,6 +95,13 @@ class Vocabulary:
         for kind in (k for k in ev.data if k not in EVENT_TYPES):
             ev.fail(f"未知的活动类型 / unknown event type {kind!r}", kind)
         keywords = {kind: ev.lists(kind, ("strong", "weak", "exclude")) for kind in ev.data}
+        # One pass over a text finds every keyword of every type (see facets._event_evidence):
+        # word → [(type, "strong" / "weak" / "exclude")], a word may serve several types.
+        kinds: dict[str, list[tuple[str, str]]] = {}
+        for kind, lists in keywords.items():
+            for strength, words in lists.items():
+                for word in words:
+                    kinds.setdefault(word, []).append((kind, strength))
 
         patterns = {
             "role": _alternation(v for role in ROLES for v in verbs[role]),
@@ -97,13 +110,18 @@ class Vocabulary:
             "keep": _alternation(names["keep_words"]),
             "stop": _alternation([*names["stop_words"], *names["stop_chars"]]),
             "place": _alternation(places),
+            "ignore": _alternation(rules["ignore"]),
+            # Keywords and exclude phrases in two passes, so that both of 结对帮扶 (excluded)
+            # and 帮扶 (a keyword) are found.
+            "keyword": _alternation(w for w, ks in kinds.items() if _kept(ks)),
+            "exclude": _alternation(w for w, ks in kinds.items() if not _kept(ks)),
             # 在昌平区…举行, 来到北京市朝阳区温榆河, 位于北京市昌平区的…: a place where something is.
             "venue": re.compile(
                 f"(?:{_alternation(rules['venue']).pattern})(?:北京市|北京|本市)?"
                 f"(?P<place>{_alternation(places).pattern})"
             ),
         }
-        return cls(fingerprint(folder), verbs, names, places, rules, keywords, patterns)
+        return cls(fingerprint(folder), verbs, names, places, rules, keywords, patterns, kinds)
 
 
 _NAME_KEYS = ("suffixes", "known", "generic", "generic_heads", "generic_starts", "non_names",
