@@ -306,7 +306,7 @@ _EVENT_CUES = re.compile(
 # 在…发布会上表示: the briefing is where the news came from, not the event it reports.
 _BRIEFING = re.compile(
     r"(?:发布会|记者会|见面会|吹风会|新闻茶座)上?[，,]?[^。]{0,40}?"
-    r"(?:表示|说|介绍|指出|透露|称|强调|回应|答记者问)|例行记者会"
+    r"(?:表示|说|介绍|指出|透露|称|强调|回应|回答|答记者问)|例行记者会"
 )
 
 

@@ -531,7 +531,7 @@ def test_dev_set_accuracy_floor(vocab):
     rows = bench.attach(bench.load_rows(), only_local=True)  # seed + shared pages: no unpacking
     assert len(rows) == 206
     scores, _ = bench.score(rows, bench.current())
-    floors = {"organizer": 0.95, "district": 0.97, "event_type": 0.88}
+    floors = {"organizer": 0.94, "district": 0.98, "event_type": 0.90}
     for name, floor in floors.items():
         s = scores[name]
         assert s.right / s.n >= floor, (name, s)
