@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 
 from searchsvc import bulletin
+from searchsvc.facets_report import EVENT, report_kind, reports_event  # noqa: F401
 from searchsvc.facets_vocab import (  # noqa: F401  (re-exported: the facets interface)
     DISTRICTS,
     EVENT_TYPES,
@@ -297,18 +298,6 @@ def _parent_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------
 # Event types
 
-# Signs that the article reports an event at all (a policy, a statistic, a statement or a
-# comment has none). Without one and without a hosting body, no type is given.
-_EVENT_CUES = re.compile(
-    r"举行|举办|召开|主办|承办|开展[^，。]{0,12}活动|活动|会见|会谈|考察|调研|参观|走进|来到|观礼|"
-    r"开幕|闭幕|仪式|颁奖|表彰|座谈|慰问|看望|宣讲|培训|比赛|竞赛|演出|展览|展会|发起|植树|义诊"
-)
-# 在…发布会上表示: the briefing is where the news came from, not the event it reports.
-_BRIEFING = re.compile(
-    r"(?:发布会|记者会|见面会|吹风会|新闻茶座)上?[，,]?[^。]{0,40}?"
-    r"(?:表示|说|介绍|指出|透露|称|强调|回应|回答|答记者问)|例行记者会"
-)
-
 
 def event_types(text: str, vocab: Vocabulary) -> tuple[str, ...]:
     """Event types whose strong keywords occur in text; if none does, those with weak ones
@@ -333,11 +322,6 @@ def _event_evidence(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
                 found[strength].setdefault(kind, m.group())
     chosen = found["strong"] or found["weak"]
     return sorted(chosen.items(), key=lambda item: EVENT_TYPES.index(item[0]))
-
-
-def reports_event(text: str) -> bool:
-    """Does this headline + lead report an event, rather than a briefing's statements?"""
-    return bool(_EVENT_CUES.search(text)) and not _BRIEFING.search(text)
 
 
 def lead(article: bulletin.Article) -> str:
@@ -367,8 +351,10 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     for text in (t for t in texts if vocab.patterns["role"].search(t)):
         for role, names in roles(text, vocab, evidence).items():
             found[role].extend(names)
-    briefing = bool(_BRIEFING.search(head))
-    if not found["organizer"] and not briefing:
+    # A policy, an appointment, a statement, a future event…: no subject of 举办/开展 is its host.
+    kind = report_kind(article.title, first)
+    briefing = kind == "briefing"
+    if not found["organizer"] and kind in (EVENT, "none"):
         for text in (article.title, first):
             found["organizer"] += organizers(text, vocab, evidence)
     organizer, host, co = (tuple(_unique(found[role])) for role in ROLES)
@@ -385,8 +371,8 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     district = tuple(_unique(d for d, _ in places))
     evidence += [("district", d, phrase) for d, phrase in places]
 
-    kinds = _event_evidence(head, vocab) if (organizer or host or reports_event(head)) else []
-    if briefing and not (organizer or host):
+    kinds = _event_evidence(head, vocab) if kind == EVENT or organizer or host else []
+    if kind not in (EVENT, "none") and not (organizer or host):
         kinds = []
     if not kinds and (organizer or host or co):
         kinds = [(OTHER, "")]  # an event, just not of a kind the taxonomy names
