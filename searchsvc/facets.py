@@ -218,12 +218,44 @@ def roles(text: str, vocab: Vocabulary, evidence: Evidence | None = None) -> dic
     return {role: _unique(n for n, _ in pairs) for role, pairs in by_role.items()}
 
 
-def organizers(text: str, vocab: Vocabulary, evidence: Evidence | None = None) -> list[str]:
-    """Subjects of 举办 / 开展 / 组织 in text: 恒丰银行北京分行工会举办读书分享活动."""
+def organizers(
+    text: str, vocab: Vocabulary, evidence: Evidence | None = None, held: bool = False
+) -> list[str]:
+    """Subjects of 举办 / 开展 / 组织 in text: 恒丰银行北京分行工会举办读书分享活动. With held (the
+    article reports an event held, see facets_report), also of 举行 / 启动 / 组建 / 开设, verbs
+    that policies and statements use as often as event reports."""
     found = _verb_subjects(text, vocab.patterns["event"], vocab)
+    if held:
+        found += _verb_subjects(text, vocab.patterns["held"], vocab)
+        found += _region_subjects(text, vocab)
     if evidence is not None:
         evidence += [("organizer", n, c) for _, n, c in found]
     return _unique(name for _, name, _ in found)
+
+
+# 北京市组织百姓宣讲团 → 北京市: a city or province acting as a body (FACETS-GUIDE.md), but not
+# 北京市持续开展…, a standing campaign rather than the event reported.
+_REGION_BODY = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:市|省|自治区)")
+_ONGOING = re.compile(r"持续|不断|长期|坚持|一直|常态化|多年来|以来")
+
+
+def is_region(name: str, vocab: Vocabulary) -> bool:
+    """A city's or province's name (北京市, 湖北省), not a generic one (全市, 各省)."""
+    return bool(_REGION_BODY.fullmatch(name)) and not (
+        name.startswith(vocab.names["generic_starts"]) or name[:-1] in vocab.names["generic_heads"]
+    )
+
+
+def _region_subjects(text: str, vocab: Vocabulary) -> list[tuple[str, str, str]]:
+    """(verb, region, phrase) where a city or province is the subject of a hosting verb."""
+    found = []
+    for pattern in (vocab.patterns["event"], vocab.patterns["held"]):
+        for m in pattern.finditer(text):
+            name = subject_before(text, m.start(), vocab)
+            phrase = _CLAUSE.split(text[: m.start()])[-1] + m.group()
+            if is_region(name, vocab) and not _ONGOING.search(phrase):
+                found.append((m.group(), name, phrase[phrase.find(name) :]))
+    return found
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -356,7 +388,7 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     briefing = kind == "briefing"
     if not found["organizer"] and kind in (EVENT, "none"):
         for text in (article.title, first):
-            found["organizer"] += organizers(text, vocab, evidence)
+            found["organizer"] += organizers(text, vocab, evidence, held=kind == EVENT)
     organizer, host, co = (tuple(_unique(found[role])) for role in ROLES)
 
     places = [(d, name) for name in organizer for d, _ in _places([name], vocab)]

@@ -71,7 +71,9 @@ class Vocabulary:
         """Read and check the three vocabulary files; raises VocabError naming file and line."""
         org = TomlFile(Path(folder) / "organizers.toml")
         org.only(None, ("verbs", "names"))
-        verbs = org.lists("verbs", (*ROLES, "event", "not_verb"), required=(*ROLES, "event"))
+        verbs = org.lists(
+            "verbs", (*ROLES, "event", "held", "not_verb"), required=(*ROLES, "event")
+        )
         # Longest first, so that 总工会 is peeled off before 工会, 将于 before 将.
         lists = org.lists("names", _NAME_KEYS, required=("suffixes",))
         names = {k: tuple(sorted(v, key=len, reverse=True)) for k, v in lists.items()}
@@ -106,6 +108,7 @@ class Vocabulary:
         patterns = {
             "role": _alternation(v for role in ROLES for v in verbs[role]),
             "event": _alternation(verbs["event"]),
+            "held": _alternation(verbs["held"]),
             "not_verb": _alternation(verbs["not_verb"]),
             "keep": _alternation(names["keep_words"]),
             "stop": _alternation([*names["stop_words"], *names["stop_chars"]]),
