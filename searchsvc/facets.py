@@ -192,7 +192,12 @@ def _verb_subjects(
     if not (verbs := list(pattern.finditer(text))):
         return []
     # 主办方, 组织部, 工会组织的关怀: the verb's characters used as (part of) a noun.
-    nouns = [m.span() for m in vocab.patterns["not_verb"].finditer(text)]
+    # But 由中宣部和国家民委等单位联合组织的报告会: after 由 the attributive 组织的 is the verb.
+    nouns = [
+        m.span()
+        for m in vocab.patterns["not_verb"].finditer(text)
+        if not (m.group().endswith("的") and "由" in _CLAUSE.split(text[: m.start()])[-1])
+    ]
     verbs = [m for m in verbs if not any(a <= m.start() < b for a, b in nouns)]
     found = []
     for m in verbs:

@@ -210,6 +210,15 @@ def test_organizers_a_city_acting_as_a_body(vocab):
     assert facets.organizers(text, vocab, held=True) == []
 
 
+def test_organizers_after_you_zuzhi_de_is_a_verb(vocab):
+    text = (
+        "由中宣部和国家民委等单位联合组织的全国民族团结进步模范事迹报告会今天在北京人民大会堂举行。"
+    )
+    assert facets.organizers(text, vocab) == ["中宣部", "国家民委"]
+    # Without 由, 组织的 stays a noun: 工会组织的关怀.
+    assert facets.organizers("更让大家感受到了工会组织的关怀。", vocab) == []
+
+
 def test_organizers_adverbs_between_subject_and_verb(vocab):
     text = "中共中央对外联络部同亚洲政党国际会议常委会秘书处联合举办的“亚洲政党共抗疫情网络专题会”30日开幕。"
     assert facets.organizers(text, vocab) == ["中共中央对外联络部", "亚洲政党国际会议常委会秘书处"]
@@ -330,6 +339,20 @@ def test_event_types_multi_label_and_none(vocab):
     )
     assert facets.event_types(text, vocab) == ()
     assert facets.districts([text], vocab) == ("顺义区",)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("韩正30日在北京通过视频方式会晤来华访问的土库曼斯坦副总理兼外长梅列多夫。", "座谈会议"),
+        ("来自俄罗斯和乌克兰的代表团开始在白俄罗斯举行谈判。", "座谈会议"),
+        ("纪录电影《厉害了，我的国》，今天在北京举行首映式。", "文体活动"),
+        ("2013年“中央电视台雕塑大赛”今天在北京正式启动。", "文体活动"),
+        ("纪念中国人民志愿军抗美援朝出国作战70周年大会23日上午在北京人民大会堂隆重举行。", "其他"),
+    ],
+)
+def test_event_types_meetings_premieres_memorials(vocab, text, kind):
+    assert facets.event_types(text, vocab) == (kind,)
 
 
 def test_event_type_other_only_with_an_organizer(vocab):
