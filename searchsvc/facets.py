@@ -273,7 +273,12 @@ def _unique(items: Iterable[str]) -> list[str]:
 _REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|盟)$")
 # 将在昌平区举办 / 计划在…: a future event's venue is not where this one took place.
 _FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
+_YU_WORDS = set("对关由至属等善终基鉴乐忙急")  # …于 that is not 在 (位于 is)
 _INSPECTION = re.compile("考察|调研|视察|参观|走访")
+# 各地多措并举… / 北京、浙江、陕西、福建采取多种方式…: a roundup of several places' items.
+_ROUNDUP = re.compile(r"各地|多地|各省|各地区|北京、")
+# 东城区夕照寺西里发生的火灾: a district named where something happened, without 在.
+_HAPPENED = re.compile(r"[^，。；]{0,10}?发生")
 _VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
 
 
@@ -318,7 +323,31 @@ def venues(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
         before = text[: m.start("place")]
         if is_foreign(before, vocab) or _FUTURE.search(text[: m.start()]):
             continue
+        if m.group().startswith("于") and text[m.start() - 1 : m.start()] in _YU_WORDS:
+            continue  # 对于北京东城区的干部来说: 对于 / 关于 / 由于 name no venue
         found.append((vocab.places[m.group("place")], m.group()))
+    return found
+
+
+def _roundup_places(
+    article: bulletin.Article, head: str, vocab: Vocabulary
+) -> list[tuple[str, str]]:
+    """A roundup with one Beijing item: the district its venue names (在丰台区马家堡社区的接种点),
+    when one district only is named so (FACETS-GUIDE.md); a district in passing (an office's
+    name, a policy's subject) does not count, nor do two districts."""
+    if not _ROUNDUP.search(head):
+        return []
+    found = [v for p in article.paragraphs[1:] for v in venues(p.text, vocab)]
+    return found[:1] if len({d for d, _ in found}) == 1 else []
+
+
+def _happened_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """东城区夕照寺西里发生的火灾 → 东城区: where the lead says something happened."""
+    found = []
+    for district, name in _places([text], vocab):
+        at = text.find(name)
+        if m := _HAPPENED.match(text, at + len(name)):
+            found.append((district, text[at : m.end()]))
     return found
 
 
@@ -405,6 +434,8 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
         for p in article.paragraphs[1:] if _INSPECTION.search(head) else ():
             if _VISIT.search(p.text):
                 places += [(d, w) for d, w in venues(p.text, vocab) if _VISIT.match(w)]
+    if not places and not briefing:
+        places = _roundup_places(article, head, vocab) or _happened_places(first, vocab)
     district = tuple(_unique(d for d, _ in places))
     evidence += [("district", d, phrase) for d, phrase in places]
 

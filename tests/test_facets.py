@@ -434,6 +434,33 @@ def test_district_not_from_an_awardee_or_a_policy(vocab):
     assert got.district == () and got.event_type == ("座谈会议",)
 
 
+def test_district_of_a_roundups_one_beijing_item(vocab):
+    def article(title: str, *paras: str) -> bulletin.Article:
+        ps = [bulletin.Paragraph(i + 1, t) for i, t in enumerate(paras)]
+        return bulletin.Article("x-1", 1, title, None, "x.md", ps)
+
+    lead = "《进一步优化落实新冠肺炎疫情防控措施》新10条颁布以来，各地坚持应接尽接原则，积极稳妥推进老年人接种疫苗工作。"
+    item = "目前，北京启用的259个疫苗接种点都可以为60岁及以上老年人提供接种服务。在丰台区马家堡社区的固定接种点位，除了开通老年人绿色通道，最近还采取了延长接种时间等措施。"
+    got = facets.extract(article("各地积极稳妥推进老年人新冠病毒疫苗接种", lead, item), vocab)
+    assert got.district == ("丰台区",)
+    # 对于北京东城区的干部来说: 对于 is no venue.
+    passing = "对于北京东城区的干部来说，国庆庆祝活动是一次最好的主题教育实践。"
+    assert (
+        facets.extract(article("让爱国主义凝聚起一往无前的力量", lead, passing), vocab).district
+        == ()
+    )
+
+
+def test_district_where_the_lead_says_it_happened(vocab):
+    lead = (
+        "昨天，北京消防通报，2015年12月31日，东城区夕照寺西里发生的火灾是由一平房堆放的大量可燃"
+        "回收废品起火，引燃相邻一栋三层筒子楼所致。"
+    )
+    a = bulletin.Article("x-1", 1, "北京消防通报：夕照寺火灾由平房废品引起", None, "x.md",
+                         [bulletin.Paragraph(1, lead)])  # fmt: skip
+    assert facets.extract(a, vocab).district == ("东城区",)
+
+
 def test_briefing_statements_are_not_an_event(vocab):
     text = (
         "北京市经信局：北京“健康宝”从未采集个人位置信息\n北京市经济和信息化局副局长潘锋在30日召开的"
