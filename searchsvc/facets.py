@@ -241,6 +241,7 @@ def organizers(
 # 北京市组织百姓宣讲团 → 北京市: a city or province acting as a body (FACETS-GUIDE.md), but not
 # 北京市持续开展…, a standing campaign rather than the event reported.
 _REGION_BODY = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:市|省|自治区)")
+_REGION_NEAR = re.compile("市|省|自治区")
 _ONGOING = re.compile(r"持续|不断|长期|坚持|一直|常态化|多年来|以来")
 
 
@@ -256,6 +257,8 @@ def _region_subjects(text: str, vocab: Vocabulary) -> list[tuple[str, str, str]]
     found = []
     for pattern in (vocab.patterns["event"], vocab.patterns["held"]):
         for m in pattern.finditer(text):
+            if not _REGION_NEAR.search(text, max(0, m.start() - 14), m.start()):
+                continue  # the cheap test first: no 市/省 just before the verb
             name = subject_before(text, m.start(), vocab)
             phrase = _CLAUSE.split(text[: m.start()])[-1] + m.group()
             if is_region(name, vocab) and not _ONGOING.search(phrase):
