@@ -38,6 +38,8 @@ _HELD = re.compile(
     r"举行|举办|召开|开展|主办|启动|开幕|闭幕|仪式|会见|会谈|会晤|磋商|谈判|考察|调研|慰问|看望|"
     r"出席|参加|走进|来到|颁奖|表彰|植树|首映|视频连线"
 )
+# A verb saying someone held or attended something (not 开幕式, a noun).
+_HOSTED = re.compile("召开|举行|举办|主持|出席|会见|会谈")
 # 将于…举行 / 将在北京举办 / 召开在即 / 再过两天…将…举行: the event is still to come.
 _FUTURE = re.compile(
     r"(?:将|将于|将要|即将|拟|计划|准备|预计)[^，。；]{0,24}?(?:举行|举办|召开|启动|开幕|主办)|"
@@ -79,8 +81,11 @@ def report_kind(title: str, lead: str) -> str:
         return "briefing"
     if _FIGURES.search(opening):
         return "statement"
-    if _FUTURE.search(title) or _FUTURE.search(opening):
-        return "future"  # 首届…博览会10月在京举行 / 博览会将于…在北京举办
+    # 首届…博览会10月在京举行 / 博览会将于…在北京举办; but 主持召开…会议 决定…举行 reports the
+    # meeting held first, the decision on a later one after it.
+    for text in (title, opening):
+        if (m := _FUTURE.search(text)) and not _HOSTED.search(text, 0, m.start()):
+            return "future"
     held_in_title = bool(_HELD.search(title))
     for why, pattern in (
         ("cancelled", _CANCELLED),
