@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/refresh.py
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/facets.py
 
 # The whole archive: latency in-process and over HTTP beside stock Whoosh, recall and MRR.
 # ARCHIVE_DIR holds corpus/ (unpacked archive) and index/ (searchsvc index --full).

@@ -28,8 +28,7 @@ from pathlib import Path
 import rjieba
 from whoosh.analysis import Analyzer, Token, Tokenizer
 
-VOCAB_DIR = Path(__file__).with_name("vocab")
-USERDICT = VOCAB_DIR / "userdict.txt"
+from searchsvc.vocabulary import USERDICT_PATH
 
 # Han ideographs (CJK unified, extension A, compatibility) and the other letters we treat as
 # "Latin-like" runs: any alphanumeric that is not Han.
@@ -120,7 +119,7 @@ _NON_HAN_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
 _JIEBA_HAN = re.compile(r"[\u4E00-\u9FD5]")
 
 
-def jieba_tokenizer(userdict: str = str(USERDICT)) -> rjieba.Jieba:
+def jieba_tokenizer(userdict: str = str(USERDICT_PATH)) -> rjieba.Jieba:
     """A private jieba-rs instance with our user dictionary (the default one is left alone).
 
     jieba-rs (``rjieba``) cuts ~6x faster than jieba and, with the non-Han split below, gives
@@ -152,12 +151,12 @@ def _tokenizer(userdict: str, stamp: tuple[int, int] | None) -> rjieba.Jieba:
         return tk
 
 
-def words(text: str, mode: str = "query", userdict: str = str(USERDICT)) -> list[str]:
+def words(text: str, mode: str = "query", userdict: str = str(USERDICT_PATH)) -> list[str]:
     """Normalised words of ``text`` (no punctuation or spaces); index mode adds sub-words."""
     return [t for t, _pos, _s, _e in word_tokens(normalize(text), mode, userdict)]
 
 
-def word_tokens(norm: str, mode: str, userdict: str = str(USERDICT)):
+def word_tokens(norm: str, mode: str, userdict: str = str(USERDICT_PATH)):
     """``(word, position, start, end)`` over normalised text.
 
     Positions count precise-mode words. In index mode, the dictionary sub-words of a long word are
@@ -234,7 +233,7 @@ class _NormalizedTokenizer(Tokenizer):
 class JiebaTokenizer(_NormalizedTokenizer):
     """jieba words. Picklable: it holds the dictionary path, not the model."""
 
-    def __init__(self, userdict: str = str(USERDICT)):
+    def __init__(self, userdict: str = str(USERDICT_PATH)):
         self.userdict = userdict
 
     def terms(self, norm: str, mode: str):
@@ -253,7 +252,7 @@ class UnitBigramTokenizer(_NormalizedTokenizer):
             pos += 1  # no phrase spans punctuation
 
 
-def word_analyzer(userdict: str = str(USERDICT)) -> Analyzer:
+def word_analyzer(userdict: str = str(USERDICT_PATH)) -> Analyzer:
     return JiebaTokenizer(userdict)
 
 

@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from searchsvc import bulletin, documents, facets, segments, storage
+from searchsvc.vocabulary import VOCAB_DIR
 
 BATCH_BYTES = 10 * 1024 * 1024  # text per segment; ~30k paragraphs, ~600 MB peak in a worker
 POOL_MIN_BYTES = 4 * 1024 * 1024  # below this one process does it: spawning costs ~2 s
@@ -112,7 +113,7 @@ def build(
     todo = batches(files, batch_bytes or BATCH_BYTES)
     workers = workers or WORKERS
     size = sum(_size(p) for p in files.values())
-    folder, vocab_key = str(folder), str(vocab_dir or facets.VOCAB_DIR)
+    folder, vocab_key = str(folder), str(vocab_dir or VOCAB_DIR)
     if workers <= 1 or len(todo) <= 1 or size < POOL_MIN_BYTES:
         for items in todo:
             yield build_batch(folder, items, vocab_key, progress)

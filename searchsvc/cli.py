@@ -74,10 +74,10 @@ def main() -> None:
 )
 @_paths
 def index_cmd(full: bool, lock_timeout: float, corpus: Path | None, index_dir: Path | None) -> None:
-    from searchsvc.facets import VOCAB_DIR, VocabError
     from searchsvc.index import IndexBusy, sync
     from searchsvc.lexicon import Lexicon
     from searchsvc.storage import PointerError
+    from searchsvc.vocabulary import VOCAB_DIR, VocabError
 
     cfg = _config(corpus=corpus, index=index_dir)
     bar = None
@@ -190,15 +190,16 @@ def search(
 @_paths
 def parse(file: Path, as_json: bool, corpus: Path | None, index_dir: Path | None) -> None:
     from searchsvc import bulletin, facets
+    from searchsvc.vocabulary import VOCAB_DIR, VocabError
 
     cfg = _config(corpus=corpus, index=index_dir)
     # Ids come from the path inside the corpus; a file elsewhere is read as if its folder were.
     inside = file.resolve().is_relative_to(cfg.corpus.resolve())
     root = cfg.corpus if inside else file.parent
     try:
-        vocab = facets.Vocabulary.load(cfg.vocab or facets.VOCAB_DIR)
+        vocab = facets.Vocabulary.load(cfg.vocab or VOCAB_DIR)
         doc = bulletin.read(file.resolve(), root.resolve())
-    except facets.VocabError as err:
+    except VocabError as err:
         _fail(str(err), 2)
     except bulletin.BulletinError as err:
         _fail(f"{file}: {err.reason}", 2)
@@ -217,7 +218,10 @@ def parse(file: Path, as_json: bool, corpus: Path | None, index_dir: Path | None
         click.echo(f"  段落 / paragraphs: {len(row['paragraphs'])}")
         for i, (key, label) in enumerate(labels):
             shown = "、".join(row[key]) or ("—" if i < 3 else facets.UNKNOWN)
-            click.echo(f"  {label} / {key}: {shown}")
+            why = "；".join(
+                f"{v}←“{p}”" for v, p in row.get("evidence", {}).get(key, {}).items() if p
+            )
+            click.echo(f"  {label} / {key}: {shown}" + (f"  （依据 / why: {why}）" if why else ""))
 
 
 def _parsed(article, found) -> dict:
@@ -225,7 +229,11 @@ def _parsed(article, found) -> dict:
     from searchsvc.article import ArticleRecord
 
     record = ArticleRecord.of(article, found)
-    return {**record.stored(), "paragraphs": [p.text for p in article.paragraphs]}
+    return {
+        **record.stored(),
+        "paragraphs": [p.text for p in article.paragraphs],
+        "evidence": found.why(),  # {facet: {value: the phrase that gave it}}
+    }
 
 
 @main.command(help="Serve the search UI and JSON API with waitress.")

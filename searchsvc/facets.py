@@ -1,44 +1,27 @@
 """Facets of an article: who organised it, in which Beijing district, what kind of event.
 
 The rules are small pure functions over text, driven by the vocabularies in ``vocab/*.toml`` that
-staff edit without touching code (see DESIGN.md, "Facets"). A vocabulary change takes effect at
-the next reindex: ``Vocabulary.fingerprint`` tells the index that everything must be redone.
+staff edit without touching code (see DESIGN.md, "Facets"; what the right answer is:
+``../shared/FACETS-GUIDE.md``). The vocabularies are read in ``facets_vocab``. Every value comes
+with its evidence, the phrase that gave it, so staff can see why and correct the vocabulary.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from pathlib import Path
-from typing import NoReturn
 
 from searchsvc import bulletin
-
-UNKNOWN = "未注明"  # how an empty facet is shown in listings
-VOCAB_DIR = Path(__file__).parent / "vocab"
-USERDICT = "userdict.txt"
-
-DISTRICTS = (
-    "东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "门头沟区", "房山区", "通州区",
-    "顺义区", "昌平区", "大兴区", "怀柔区", "平谷区", "密云区", "延庆区", "北京经济技术开发区",
-)  # fmt: skip
-OTHER = "其他"
-EVENT_TYPES = ("宣讲报告", "培训", "读书阅读", "志愿服务", "文体活动", "参观交流", "技能竞赛",
-               "慰问帮扶", "座谈会议", "表彰评选", OTHER)  # fmt: skip
-ROLES = ("organizer", "host", "co_organizer")
-
-
-class VocabError(Exception):
-    """A vocabulary file staff cannot have meant. str(e) == f"{path}:{line}: {reason}"."""
-
-    def __init__(self, path: Path | str, line: int | None, reason: str):
-        super().__init__(f"{path}:{line}: {reason}" if line is not None else f"{path}: {reason}")
-        self.path = path
-        self.line = line
-        self.reason = reason
+from searchsvc.facets_report import EVENT, report_kind, reports_event  # noqa: F401
+from searchsvc.facets_vocab import (  # noqa: F401  (re-exported: the facets interface)
+    DISTRICTS,
+    EVENT_TYPES,
+    OTHER,
+    ROLES,
+    UNKNOWN,
+    Vocabulary,
+)
 
 
 @dataclass(frozen=True)
@@ -48,161 +31,23 @@ class Facets:
     co_organizer: tuple[str, ...] = ()  # 协办
     district: tuple[str, ...] = ()
     event_type: tuple[str, ...] = ()
+    # Why: (facet, value, the phrase that gave it). Not a stored facet (not in FIELDS) and not
+    # part of equality: two readings that agree on the values are the same facets.
+    evidence: tuple[tuple[str, str, str], ...] = field(default=(), compare=False, repr=False)
 
     def as_lists(self) -> dict[str, list[str]]:
         """The facet fields as the article record and the JSON faces carry them."""
         return {name: list(getattr(self, name)) for name in FIELDS}
 
-
-FIELDS = tuple(f.name for f in fields(Facets))  # organizer, host, co_organizer, …
-
-
-def _alternation(words: Iterable[str]) -> re.Pattern[str]:
-    """One regex matching any of the words, longest first (so 北京朝阳医院 beats 北京朝阳)."""
-    words = sorted(set(words), key=lambda w: (-len(w), w))
-    return re.compile("|".join(map(re.escape, words)) if words else r"(?!x)x")
-
-
-def _aux():
-    # Two vocabularies are equal when loaded from the same bytes: only the fingerprint takes
-    # part in == and hash, which also keeps the frozen dataclass hashable despite its dicts.
-    return field(compare=False, repr=False, default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    fingerprint: str  # sha256 over every *.toml and userdict.txt in the folder, by name
-    verbs: dict[str, tuple[str, ...]] = _aux()  # organizers.toml [verbs]
-    names: dict[str, tuple[str, ...]] = _aux()  # organizers.toml [names]
-    places: dict[str, str] = _aux()  # district, alias or gazetteer entry → district
-    place_rules: dict[str, tuple[str, ...]] = _aux()  # districts.toml [places]
-    keywords: dict[str, dict[str, tuple[str, ...]]] = _aux()  # type → strong / weak / exclude
-    patterns: dict[str, re.Pattern[str]] = _aux()
-
-    @classmethod
-    def load(cls, folder: Path = VOCAB_DIR) -> Vocabulary:
-        """Read and check the three vocabulary files; raises VocabError naming file and line."""
-        org = TomlFile(Path(folder) / "organizers.toml")
-        org.only(None, ("verbs", "names"))
-        verbs = org.lists("verbs", (*ROLES, "event", "not_verb"), required=(*ROLES, "event"))
-        # Longest first, so that 总工会 is peeled off before 工会, 将于 before 将.
-        lists = org.lists("names", _NAME_KEYS, required=("suffixes",))
-        names = {k: tuple(sorted(v, key=len, reverse=True)) for k, v in lists.items()}
-        if [c for c in names["stop_chars"] if len(c) != 1]:
-            org.fail("stop_chars 只能是单字 / must be single characters", "names", "stop_chars")
-
-        dis = TomlFile(Path(folder) / "districts.toml")
-        rules = dis.lists("places", ("foreign", "home", "ignore"))
-        places = {name: name for name in DISTRICTS}
-        for district in (d for d in dis.data if d != "places"):
-            if district not in DISTRICTS:
-                dis.fail(
-                    f"不是北京的区 / not one of Beijing's 17 districts: {district!r}", district
-                )
-            for key, words in dis.lists(district, ("aliases", "gazetteer")).items():
-                for word in (w for w in words if places.setdefault(w, district) != district):
-                    why = f"一词两区 / {word!r} is in both {places[word]} and {district}"
-                    dis.fail(why, district, key)
-
-        ev = TomlFile(Path(folder) / "event_types.toml")
-        for kind in (k for k in ev.data if k not in EVENT_TYPES):
-            ev.fail(f"未知的活动类型 / unknown event type {kind!r}", kind)
-        keywords = {kind: ev.lists(kind, ("strong", "weak", "exclude")) for kind in ev.data}
-
-        patterns = {
-            "role": _alternation(v for role in ROLES for v in verbs[role]),
-            "event": _alternation(verbs["event"]),
-            "not_verb": _alternation(verbs["not_verb"]),
-            "keep": _alternation(names["keep_words"]),
-            "stop": _alternation([*names["stop_words"], *names["stop_chars"]]),
-            "place": _alternation(places),
-        }
-        return cls(fingerprint(folder), verbs, names, places, rules, keywords, patterns)
-
-
-_NAME_KEYS = ("suffixes", "known", "generic", "generic_heads", "generic_starts", "non_names",
-              "prepositions", "stop_words", "stop_chars", "keep_words", "adverbs", "fillers",
-              "units", "joiners")  # fmt: skip
-
-
-def fingerprint(folder: Path = VOCAB_DIR) -> str:
-    """sha256 over the vocabulary files (every *.toml and userdict.txt), names and bytes."""
-    digest = hashlib.sha256()
-    files = [*Path(folder).glob("*.toml"), Path(folder) / USERDICT]
-    for path in sorted({p for p in files if p.is_file()}, key=lambda p: p.name):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-class TomlFile:
-    """One TOML vocabulary file, read and parsed, that knows where its keys are written."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        try:
-            self.text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise VocabError(path, None, "缺少词表文件 / vocabulary file missing") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise VocabError(
-                path, None, f"无法读取 / cannot read (UTF-8 expected): {err}"
-            ) from None
-        try:
-            self.data = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as err:
-            # tomllib says where only inside its message: "Invalid value (at line 3, column 9)".
-            m = re.search(r"\s*\(at line (\d+), column \d+\)", str(err))
-            line, detail = (int(m.group(1)), str(err).replace(m.group(0), "")) if m else (None, err)
-            raise VocabError(path, line, f"{_MALFORMED}: {detail}") from None
-
-    def line_of(self, table: str | None, key: str | None = None) -> int | None:
-        """Best-effort line of `key = …` in [table], or of the [table] header itself."""
-        lines, start, end = self.text.split("\n"), 0, None
-        if table is not None and key is not None:
-            header = re.compile(rf'\s*\[\s*["\']?{re.escape(table)}["\']?\s*\]\s*(#.*)?$')
-            start = next((i for i, line in enumerate(lines) if header.match(line)), None)
-            if start is None:
-                return None
-            ends = (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("["))
-            end = next(ends, None)
-        name = key if key is not None else table
-        target = re.compile(rf'\s*\[?\s*["\']?{re.escape(str(name))}["\']?\s*[=\]]')
-        return next(
-            (i + 1 for i in range(start, end or len(lines)) if target.match(lines[i])), None
-        )
-
-    def fail(self, reason: str, table: str | None, key: str | None = None) -> NoReturn:
-        raise VocabError(self.path, self.line_of(table, key), f"{_MALFORMED}: {reason}")
-
-    def only(self, table: str | None, known: Iterable[str]) -> dict:
-        """The [table] (None: the whole file), checked to hold no unknown key (a typo)."""
-        section = self.data if table is None else self.data.get(table)
-        if not isinstance(section, dict):
-            self.fail(f"缺少 [{table}] 表 / missing table [{table}]", table)
-        for key in (k for k in section if k not in known):
-            self.fail(f"未知的键 / unknown key {key!r}", table, key)
-        return section
-
-    def lists(
-        self, table: str, keys: Iterable[str], required: Iterable[str] = ()
-    ) -> dict[str, tuple[str, ...]]:
-        """The lists of strings of one [table], each checked: strings, none empty."""
-        section, found = self.only(table, keys), {}
-        for key in keys:
-            value = section.get(key, None if key in required else [])
-            if value is None:
-                self.fail(f"{table}.{key} 缺少 / missing", table, key)
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                self.fail(f"{table}.{key} 应为字符串列表 / must be a list of strings", table, key)
-            if any(not v.strip() for v in value):
-                self.fail(f"{table}.{key} 含空关键词 / contains an empty keyword", table, key)
-            if key in required and not value:
-                self.fail(f"{table}.{key} 不能为空 / must not be empty", table, key)
-            found[key] = tuple(v.strip() for v in value)
+    def why(self) -> dict[str, dict[str, str]]:
+        """{facet: {value: phrase}} — what ``searchsvc parse`` shows beside each value."""
+        found: dict[str, dict[str, str]] = {name: {} for name in FIELDS}
+        for name, value, phrase in self.evidence:
+            found[name].setdefault(value, phrase)
         return found
 
 
-_MALFORMED = "词表格式错误 / malformed vocabulary"
+FIELDS = tuple(f.name for f in fields(Facets) if f.name != "evidence")  # organizer, host, …
 
 # ---------------------------------------------------------------------------------------------
 # Organisations
@@ -334,27 +179,86 @@ def split_orgs(span: str, vocab: Vocabulary) -> list[str]:
     return [n for n in names if n]
 
 
-def _verb_subjects(text: str, pattern: re.Pattern[str], vocab: Vocabulary) -> list[tuple[str, str]]:
-    """(verb, organisation) for every verb use of a pattern's verbs in text."""
+def _verb_subjects(
+    text: str, pattern: re.Pattern[str], vocab: Vocabulary
+) -> list[tuple[str, str, str]]:
+    """(verb, organisation, phrase) for every verb use of a pattern's verbs in text; the
+    phrase is the clause from the subject to the verb (由中国国防邮电工会主办)."""
+    if not (verbs := list(pattern.finditer(text))):
+        return []
     # 主办方, 组织部, 工会组织的关怀: the verb's characters used as (part of) a noun.
-    nouns = [m.span() for m in vocab.patterns["not_verb"].finditer(text)]
-    verbs = [m for m in pattern.finditer(text) if not any(a <= m.start() < b for a, b in nouns)]
-    return [
-        (m.group(), name)
-        for m in verbs
-        for name in split_orgs(subject_before(text, m.start(), vocab), vocab)
+    # But 由中宣部和国家民委等单位联合组织的报告会: after 由 the attributive 组织的 is the verb.
+    nouns = [
+        m.span()
+        for m in vocab.patterns["not_verb"].finditer(text)
+        if not (m.group().endswith("的") and "由" in _CLAUSE.split(text[: m.start()])[-1])
     ]
+    verbs = [m for m in verbs if not any(a <= m.start() < b for a, b in nouns)]
+    found = []
+    for m in verbs:
+        clause = _CLAUSE.split(text[: m.start()])[-1] + m.group()
+        for name in split_orgs(subject_before(text, m.start(), vocab), vocab):
+            found.append(
+                (m.group(), name, clause[clause.find(name) :] if name in clause else clause)
+            )
+    return found
 
 
-def roles(text: str, vocab: Vocabulary) -> dict[str, list[str]]:
+Evidence = list[tuple[str, str, str]]
+
+
+def roles(text: str, vocab: Vocabulary, evidence: Evidence | None = None) -> dict[str, list[str]]:
     """Explicit 由X主办，Y承办，Z协办 statements → {"organizer": [X], "host": [Y], ...}."""
     found = _verb_subjects(text, vocab.patterns["role"], vocab)
-    return {role: _unique(n for v, n in found if v in vocab.verbs[role]) for role in ROLES}
+    if not found:
+        return {role: [] for role in ROLES}
+    by_role = {role: [(n, c) for v, n, c in found if v in vocab.verbs[role]] for role in ROLES}
+    if evidence is not None:
+        evidence += [(role, n, c) for role, pairs in by_role.items() for n, c in pairs]
+    return {role: _unique(n for n, _ in pairs) for role, pairs in by_role.items()}
 
 
-def organizers(text: str, vocab: Vocabulary) -> list[str]:
-    """Subjects of 举办 / 开展 / 组织 in text: 恒丰银行北京分行工会举办读书分享活动."""
-    return _unique(name for _, name in _verb_subjects(text, vocab.patterns["event"], vocab))
+def organizers(
+    text: str, vocab: Vocabulary, evidence: Evidence | None = None, held: bool = False
+) -> list[str]:
+    """Subjects of 举办 / 开展 / 组织 in text: 恒丰银行北京分行工会举办读书分享活动. With held (the
+    article reports an event held, see facets_report), also of 举行 / 启动 / 组建 / 开设, verbs
+    that policies and statements use as often as event reports."""
+    found = _verb_subjects(text, vocab.patterns["event"], vocab)
+    if held:
+        found += _verb_subjects(text, vocab.patterns["held"], vocab)
+        found += _region_subjects(text, vocab)
+    if evidence is not None:
+        evidence += [("organizer", n, c) for _, n, c in found]
+    return _unique(name for _, name, _ in found)
+
+
+# 北京市组织百姓宣讲团 → 北京市: a city or province acting as a body (FACETS-GUIDE.md), but not
+# 北京市持续开展…, a standing campaign rather than the event reported.
+_REGION_BODY = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:市|省|自治区)")
+_REGION_NEAR = re.compile("市|省|自治区")
+_ONGOING = re.compile(r"持续|不断|长期|坚持|一直|常态化|多年来|以来")
+
+
+def is_region(name: str, vocab: Vocabulary) -> bool:
+    """A city's or province's name (北京市, 湖北省), not a generic one (全市, 各省)."""
+    return bool(_REGION_BODY.fullmatch(name)) and not (
+        name.startswith(vocab.names["generic_starts"]) or name[:-1] in vocab.names["generic_heads"]
+    )
+
+
+def _region_subjects(text: str, vocab: Vocabulary) -> list[tuple[str, str, str]]:
+    """(verb, region, phrase) where a city or province is the subject of a hosting verb."""
+    found = []
+    for pattern in (vocab.patterns["event"], vocab.patterns["held"]):
+        for m in pattern.finditer(text):
+            if not _REGION_NEAR.search(text, max(0, m.start() - 14), m.start()):
+                continue  # the cheap test first: no 市/省 just before the verb
+            name = subject_before(text, m.start(), vocab)
+            phrase = _CLAUSE.split(text[: m.start()])[-1] + m.group()
+            if is_region(name, vocab) and not _ONGOING.search(phrase):
+                found.append((m.group(), name, phrase[phrase.find(name) :]))
+    return found
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -362,15 +266,23 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Districts and event types
+# Districts: where the main event took place, as the text states it
 
 _REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|盟)$")
+# 将在昌平区举办 / 计划在…: a future event's venue is not where this one took place.
+_FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
+_YU_WORDS = set("对关由至属等善终基鉴乐忙急")  # …于 that is not 在 (位于 is)
+_INSPECTION = re.compile("考察|调研|视察|参观|走访")
+# 各地多措并举… / 北京、浙江、陕西、福建采取多种方式…: a roundup of several places' items.
+_ROUNDUP = re.compile(r"各地|多地|各省|各地区|北京、")
+# 东城区夕照寺西里发生的火灾: a district named where something happened, without 在.
+_HAPPENED = re.compile(r"[^，。；]{0,10}?发生")
+_VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
 
 
-def _blank(text: str, phrases: Iterable[str]) -> str:
-    for phrase in phrases:
-        text = text.replace(phrase, " " * len(phrase))
-    return text
+def _blank_ignored(text: str, vocab: Vocabulary) -> str:
+    """Blank out the phrases that look like places but are not (昌平线, 北京大学生…)."""
+    return vocab.patterns["ignore"].sub(lambda m: " " * len(m.group()), text)
 
 
 def is_foreign(before: str, vocab: Vocabulary) -> bool:
@@ -385,28 +297,95 @@ def is_foreign(before: str, vocab: Vocabulary) -> bool:
 
 
 def districts(texts: Iterable[str], vocab: Vocabulary) -> tuple[str, ...]:
-    """Beijing districts named in the texts, or implied by a gazetteer organisation or landmark
-    (北京石油化工学院 → 大兴区), first-seen order."""
-    found = []
+    """Beijing districts named in the texts (a district, an alias or a gazetteer place), in
+    first-seen order. For names of bodies (昌平区总工会); for running text see `venues`."""
+    return tuple(_unique(d for d, _ in _places(texts, vocab)))
+
+
+def _places(texts: Iterable[str], vocab: Vocabulary) -> Iterable[tuple[str, str]]:
     for text in texts:
-        text = _blank(text, vocab.place_rules["ignore"])
+        text = _blank_ignored(text, vocab)
         for m in vocab.patterns["place"].finditer(text):
             if not is_foreign(text[: m.start()], vocab):
-                found.append(vocab.places[m.group()])
-    return tuple(_unique(found))
+                yield vocab.places[m.group()], m.group()
+
+
+def venues(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """(district, phrase) for every place the text says something is at: 在昌平区…,
+    来到北京市朝阳区温榆河, 位于北京市昌平区的…; not another city's, not a future event's."""
+    if not vocab.patterns["place"].search(text):
+        return []
+    text = _blank_ignored(text, vocab)
+    found = []
+    for m in vocab.patterns["venue"].finditer(text):
+        before = text[: m.start("place")]
+        if is_foreign(before, vocab) or _FUTURE.search(text[: m.start()]):
+            continue
+        if m.group().startswith("于") and text[m.start() - 1 : m.start()] in _YU_WORDS:
+            continue  # 对于北京东城区的干部来说: 对于 / 关于 / 由于 name no venue
+        found.append((vocab.places[m.group("place")], m.group()))
+    return found
+
+
+def _roundup_places(
+    article: bulletin.Article, head: str, vocab: Vocabulary
+) -> list[tuple[str, str]]:
+    """A roundup with one Beijing item: the district its venue names (在丰台区马家堡社区的接种点),
+    when one district only is named so (FACETS-GUIDE.md); a district in passing (an office's
+    name, a policy's subject) does not count, nor do two districts."""
+    if not _ROUNDUP.search(head):
+        return []
+    found = [v for p in article.paragraphs[1:] for v in venues(p.text, vocab)]
+    return found[:1] if len({d for d, _ in found}) == 1 else []
+
+
+def _happened_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """东城区夕照寺西里发生的火灾 → 东城区: where the lead says something happened."""
+    found = []
+    for district, name in _places([text], vocab):
+        at = text.find(name)
+        if m := _HAPPENED.match(text, at + len(name)):
+            found.append((district, text[at : m.end()]))
+    return found
+
+
+def _parent_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """朝阳区医疗卫生工会下属恒兴肿瘤医院工会开展…: the parent body's district is the event's."""
+    found = []
+    for unit in vocab.names["units"]:
+        for part in text.split(unit)[:-1]:
+            clause = _CLAUSE.split(part)[-1]
+            found += [(d, f"{clause}{unit}") for d, _ in _places([clause], vocab)]
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Event types
 
 
 def event_types(text: str, vocab: Vocabulary) -> tuple[str, ...]:
     """Event types whose strong keywords occur in text; if none does, those with weak ones
     (走进 is a visit, unless the story says what the visitors did there: 宣讲)."""
-    strong, weak = [], []
-    for kind, words in sorted(vocab.keywords.items(), key=lambda item: EVENT_TYPES.index(item[0])):
-        scan = _blank(text, words["exclude"])
-        if any(k in scan for k in words["strong"]):
-            strong.append(kind)
-        elif any(k in scan for k in words["weak"]):
-            weak.append(kind)
-    return tuple(strong or weak)
+    return tuple(kind for kind, _ in _event_evidence(text, vocab))
+
+
+def _event_evidence(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """(type, keyword) for the types whose strong keywords occur in text, else for those with
+    weak ones; a keyword inside one of its type's exclude phrases does not count. One regex
+    pass over the text for all types (extraction runs over the whole archive at index time)."""
+    excluded: dict[str, list[tuple[int, int]]] = {}
+    for m in vocab.patterns["exclude"].finditer(text):
+        for kind, strength in vocab.keyword_kinds[m.group()]:
+            if strength == "exclude":
+                excluded.setdefault(kind, []).append(m.span())
+    found: dict[str, dict[str, str]] = {"strong": {}, "weak": {}}
+    for m in vocab.patterns["keyword"].finditer(text):
+        for kind, strength in vocab.keyword_kinds[m.group()]:
+            spans = excluded.get(kind, ())
+            if strength != "exclude" and not any(a < m.end() and m.start() < b for a, b in spans):
+                found[strength].setdefault(kind, m.group())
+    chosen = found["strong"] or found["weak"]
+    return sorted(chosen.items(), key=lambda item: EVENT_TYPES.index(item[0]))
 
 
 def lead(article: bulletin.Article) -> str:
@@ -419,20 +398,49 @@ def lead(article: bulletin.Article) -> str:
     return next(story, paras[0] if paras else "")
 
 
+# ---------------------------------------------------------------------------------------------
+# One article
+
+
 def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
-    """All facets of one article (see DESIGN.md, "Facets")."""
+    """All facets of one article, each value with its evidence (see FACETS-GUIDE.md)."""
     first = lead(article)
+    head = f"{article.title}\n{first}"
+    evidence: list[tuple[str, str, str]] = []
     found: dict[str, list[str]] = {role: [] for role in ROLES}
     # 由X主办 is explicit wherever it stands; 举办/开展 in later paragraphs is often about plans
     # (工会将进一步开展…), so without a 主办 the subject is taken from headline and lead only.
-    for text in (article.title, *(p.text for p in article.paragraphs)):
-        for role, names in roles(text, vocab).items():
+    # One search skips the many paragraphs without a role verb.
+    texts = (article.title, *(p.text for p in article.paragraphs))
+    for text in (t for t in texts if vocab.patterns["role"].search(t)):
+        for role, names in roles(text, vocab, evidence).items():
             found[role].extend(names)
-    if not found["organizer"]:
-        found["organizer"] = organizers(article.title, vocab) + organizers(first, vocab)
+    # A policy, an appointment, a statement, a future event…: no subject of 举办/开展 is its host.
+    kind = report_kind(article.title, first)
+    briefing = kind == "briefing"
+    if not found["organizer"] and kind in (EVENT, "none"):
+        for text in (article.title, first):
+            found["organizer"] += organizers(text, vocab, evidence, held=kind == EVENT)
     organizer, host, co = (tuple(_unique(found[role])) for role in ROLES)
-    district = districts((article.title, first, *organizer, *host, *co), vocab)
-    kinds = event_types(f"{article.title}\n{first}", vocab)
+
+    places = [(d, name) for name in organizer for d, _ in _places([name], vocab)]
+    places += _parent_places(head, vocab)
+    if not briefing:
+        places += venues(head, vocab)
+        # Later paragraphs only for a visit (考察, 调研) and only its stops (来到/走进/位于), never
+        # 在 (anything): features and reactions name places of other days.
+        for p in article.paragraphs[1:] if _INSPECTION.search(head) else ():
+            if _VISIT.search(p.text):
+                places += [(d, w) for d, w in venues(p.text, vocab) if _VISIT.match(w)]
+    if not places and not briefing:
+        places = _roundup_places(article, head, vocab) or _happened_places(first, vocab)
+    district = tuple(_unique(d for d, _ in places))
+    evidence += [("district", d, phrase) for d, phrase in places]
+
+    kinds = _event_evidence(head, vocab) if kind == EVENT or organizer or host else []
+    if kind not in (EVENT, "none") and not (organizer or host):
+        kinds = []
     if not kinds and (organizer or host or co):
-        kinds = (OTHER,)  # an event, just not of a kind the taxonomy names
-    return Facets(organizer, host, co, district, kinds)
+        kinds = [(OTHER, "")]  # an event, just not of a kind the taxonomy names
+    evidence += [("event_type", kind, phrase) for kind, phrase in kinds]
+    return Facets(organizer, host, co, district, tuple(k for k, _ in kinds), tuple(evidence))

@@ -23,6 +23,7 @@ from whoosh.index import EmptyIndexError
 
 from searchsvc import bulletin, documents, facets, segments, storage
 from searchsvc.storage import IndexBusy, live_dir, read_rejected, write_rejected
+from searchsvc.vocabulary import VOCAB_DIR
 
 # Re-exported: callers know them as index.live_dir, index.IndexBusy, ...
 __all__ = ["IndexBusy", "live_dir", "read_rejected", "write_rejected"]
@@ -138,7 +139,7 @@ def sync(
     seconds. A run killed half-way then leaves the chunks it committed (each complete, with its
     files' manifest entries) and the next run does the rest.
 
-    The vocabularies are read first: a malformed one raises ``facets.VocabError`` before anything
+    The vocabularies are read first: a malformed one raises ``vocabulary.VocabError`` before anything
     is written. Their fingerprint is part of every file's recorded hash, so editing a vocabulary
     re-extracts every bulletin at the next sync.
     """
@@ -146,7 +147,7 @@ def sync(
     corpus, home = Path(corpus), Path(home)
     if not corpus.is_dir():
         raise FileNotFoundError(f"{corpus}: 语料目录不存在 / corpus folder not found")
-    vocab = facets.Vocabulary.load(vocab_dir or facets.VOCAB_DIR)
+    vocab = facets.Vocabulary.load(vocab_dir or VOCAB_DIR)
     budget = storage.Budget(home, lock_timeout, on_wait)
     with storage.writer_lock(home, budget):
         storage.tidy(home)  # what a killed run left: build folders, replaced live folders

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from searchsvc.analysis import normalize
-from searchsvc.facets import VOCAB_DIR, TomlFile, VocabError
+from searchsvc.vocabulary import VOCAB_DIR, TomlFile, VocabError
 
 SYNONYMS = "synonyms.toml"
 STOPWORDS = "stopwords.txt"

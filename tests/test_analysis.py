@@ -59,7 +59,8 @@ def test_gram_positions_leave_a_gap_between_runs():
 
 
 def test_an_edited_user_dictionary_is_used_without_restarting(tmp_path):
-    from searchsvc.analysis import USERDICT, words
+    from searchsvc.analysis import words
+    from searchsvc.vocabulary import USERDICT_PATH as USERDICT
 
     userdict = tmp_path / "userdict.txt"
     userdict.write_text(USERDICT.read_text(encoding="utf-8"), encoding="utf-8")
@@ -75,7 +76,8 @@ def _reference_word_tokens(norm: str, mode: str) -> list[tuple]:
     """What the tokenizer did with Python jieba before the switch to jieba-rs (rjieba)."""
     import jieba
 
-    from searchsvc.analysis import _UNIT_RE, USERDICT
+    from searchsvc.analysis import _UNIT_RE
+    from searchsvc.vocabulary import USERDICT_PATH as USERDICT
 
     tk = _reference_jieba(str(USERDICT))
     out, pos = [], -1
@@ -111,7 +113,8 @@ def test_rjieba_cuts_real_pages_as_jieba_does():
     """jieba-rs replaced jieba for speed; on real pages (the seed and the shared bulletins:
     Han text, the user dictionary's domain words, Latin, digits, hyphens, percentages) every
     token, sub-word and position must be the same in index and query mode."""
-    from searchsvc.analysis import USERDICT, word_tokens
+    from searchsvc.analysis import word_tokens
+    from searchsvc.vocabulary import USERDICT_PATH as USERDICT
 
     from .conftest import SEED, shared_bulletins
 

@@ -74,7 +74,7 @@ def test_parse_prints_articles_and_facets(tmp_path):
     keys = ["id", "title", "date", "reporters", "correspondents", "photographers", "paragraphs",
             "organizer", "host", "co_organizer", "district", "event_type"]  # fmt: skip
     record_keys = [f.name for f in dataclasses.fields(ArticleRecord)]
-    assert [sorted(a) for a in data["articles"]] == [sorted({*keys, *record_keys})] * 6
+    assert [sorted(a) for a in data["articles"]] == [sorted({*keys, *record_keys, "evidence"})] * 6
     assert [len(a["paragraphs"]) for a in data["articles"]] == [5, 5, 3, 1, 3, 4]
     sixth = data["articles"][5]
     assert sixth["organizer"] == ["恒兴肿瘤医院工会"] and sixth["district"] == ["朝阳区"]
@@ -101,7 +101,7 @@ def test_search_with_filters(tmp_path):
 
 
 def test_malformed_vocabulary_stops_index_with_file_and_line(tmp_path):
-    from searchsvc.facets import VOCAB_DIR
+    from searchsvc.vocabulary import VOCAB_DIR
 
     vocab = tmp_path / "vocab"
     shutil.copytree(VOCAB_DIR, vocab)
@@ -193,7 +193,7 @@ def test_serve_watch_picks_up_new_bulletins(tmp_path):
 
 
 def test_malformed_synonyms_stop_index_with_file_and_line(tmp_path):
-    from searchsvc.facets import VOCAB_DIR
+    from searchsvc.vocabulary import VOCAB_DIR
 
     vocab = tmp_path / "vocab"
     shutil.copytree(VOCAB_DIR, vocab)

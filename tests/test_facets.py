@@ -6,10 +6,6 @@ the expected values are what a reader of the sentence would answer.
 
 from __future__ import annotations
 
-import shutil
-import tomllib
-from pathlib import Path
-
 import pytest
 
 from searchsvc import bulletin, facets
@@ -17,12 +13,10 @@ from searchsvc.facets import (
     DISTRICTS,
     EVENT_TYPES,
     UNKNOWN,
-    VOCAB_DIR,
     Facets,
-    VocabError,
     Vocabulary,
 )
-from tests.conftest import ROOT, SEED, shared_bulletins
+from tests.conftest import SEED, shared_bulletins
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +37,14 @@ SEED_FACETS = {
         organizer=("北京市总工会",),
         host=("北京石油化工学院",),
         co_organizer=("北京市总工会女职工部", "北京市总工会宣传部", "北京市教育工会", "劳动午报社"),
-        district=("大兴区",),
+        # FACETS-GUIDE.md: not from where the college sits; the text names no district.
         event_type=("宣讲报告",),
     ),
     2: Facets(
         organizer=("中国国防邮电工会",),
         host=("北京市工业（国防）工会", "北汽福田汽车股份有限公司工会"),
         co_organizer=("中国航天科技集团直属工会",),
-        district=("昌平区",),
+        # FACETS-GUIDE.md: not from where 北汽福田 sits.
         event_type=("参观交流",),
     ),
     3: Facets(organizer=("恒丰银行北京分行工会",), event_type=("读书阅读",)),
@@ -197,6 +191,34 @@ def test_organizers_before_a_date_and_venue(vocab):
     ]  # fmt: skip
 
 
+def test_organizers_of_held_events_only(vocab):
+    # 举行 / 启动 name a host when the article reports an event held (facets_report says so).
+    text = (
+        "今天，民航局在北京举行“6·29”反劫机斗争表彰大会，授予天津航空公司GS7554航班机组荣誉称号。"
+    )
+    assert facets.organizers(text, vocab) == []
+    assert facets.organizers(text, vocab, held=True) == ["民航局"]
+    text = "全国人大常委会22日正式启动工会法执法检查。"
+    assert facets.organizers(text, vocab, held=True) == ["全国人大常委会"]
+
+
+def test_organizers_a_city_acting_as_a_body(vocab):
+    title = "北京市开展第32个爱国卫生月活动 实现灭鼠投药全覆盖"
+    assert facets.organizers(title, vocab, held=True) == ["北京市"]
+    # A standing campaign is not the event reported.
+    text = "党的十八大以来，北京市持续开展“北京榜样”学习宣传活动，推出了一大批榜样人物。"
+    assert facets.organizers(text, vocab, held=True) == []
+
+
+def test_organizers_after_you_zuzhi_de_is_a_verb(vocab):
+    text = (
+        "由中宣部和国家民委等单位联合组织的全国民族团结进步模范事迹报告会今天在北京人民大会堂举行。"
+    )
+    assert facets.organizers(text, vocab) == ["中宣部", "国家民委"]
+    # Without 由, 组织的 stays a noun: 工会组织的关怀.
+    assert facets.organizers("更让大家感受到了工会组织的关怀。", vocab) == []
+
+
 def test_organizers_adverbs_between_subject_and_verb(vocab):
     text = "中共中央对外联络部同亚洲政党国际会议常委会秘书处联合举办的“亚洲政党共抗疫情网络专题会”30日开幕。"
     assert facets.organizers(text, vocab) == ["中共中央对外联络部", "亚洲政党国际会议常委会秘书处"]
@@ -235,9 +257,10 @@ def test_clean_org(vocab, raw, clean):
 
 def test_districts_explicit_and_gazetteer(vocab):
     assert facets.districts(["昌平区总工会举办专职工会社会工作者培训班"], vocab) == ("昌平区",)
-    assert facets.districts(["巾帼劳模工匠走进北京石油化工学院讲述奋斗故事"], vocab) == ("大兴区",)
+    # Where an institution sits is knowledge, not text (FACETS-GUIDE.md).
+    assert facets.districts(["巾帼劳模工匠走进北京石油化工学院讲述奋斗故事"], vocab) == ()
     text = "国防邮电产业“劳模工匠助企行”活动走进北汽福田"
-    assert facets.districts([text], vocab) == ("昌平区",)
+    assert facets.districts([text], vocab) == ()
     text = (
         "由最高人民法院、人民日报、中央电视台等单位共同主办的“谁是最美基层法官”评选活动今天揭晓。"
         "北京市朝阳区人民法院刘黎等10名法官当选“最美基层法官”，另有24名法官获得“最美基层法官”提名。"
@@ -249,7 +272,7 @@ def test_districts_explicit_and_gazetteer(vocab):
         "北京中关村示范区今天启动空间调整计划，从“一区十园”扩大到“一区十六园”。今天率先挂牌的是房山园"
         "北京高端制造业基地，将优先承接中关村的科技成果转化。"
     )
-    assert facets.districts([text], vocab) == ("房山区", "海淀区")
+    assert facets.districts([text], vocab) == ("房山区", "海淀区")  # places named, not venues
 
 
 def test_districts_of_other_cities_are_skipped(vocab):
@@ -271,7 +294,7 @@ def test_districts_risky_short_names_are_not_aliases(vocab):
     text = "第20届北京大学生电影节今天开幕，本届电影节为期一个月，参赛影片达196部，最终有34部影片入围。"
     assert facets.districts([text], vocab) == ()
     text = "成立于2010年的北京大学生物动态光学成像中心，利用最先进的生物成像和基因测序手段"
-    assert facets.districts([text], vocab) == ("海淀区",)
+    assert facets.districts([text], vocab) == ()  # a university is not a district
 
 
 def test_districts_of_the_organizer_names(seed, vocab):
@@ -318,6 +341,20 @@ def test_event_types_multi_label_and_none(vocab):
     assert facets.districts([text], vocab) == ("顺义区",)
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("韩正30日在北京通过视频方式会晤来华访问的土库曼斯坦副总理兼外长梅列多夫。", "座谈会议"),
+        ("来自俄罗斯和乌克兰的代表团开始在白俄罗斯举行谈判。", "座谈会议"),
+        ("纪录电影《厉害了，我的国》，今天在北京举行首映式。", "文体活动"),
+        ("2013年“中央电视台雕塑大赛”今天在北京正式启动。", "文体活动"),
+        ("纪念中国人民志愿军抗美援朝出国作战70周年大会23日上午在北京人民大会堂隆重举行。", "其他"),
+    ],
+)
+def test_event_types_meetings_premieres_memorials(vocab, text, kind):
+    assert facets.event_types(text, vocab) == (kind,)
+
+
 def test_event_type_other_only_with_an_organizer(vocab):
     def article(title: str, text: str) -> bulletin.Article:
         return bulletin.Article("x-1", 1, title, None, "x.md", [bulletin.Paragraph(1, text)])
@@ -350,12 +387,14 @@ def test_shared_pages(vocab):
         got = facets.extract(article, vocab)
         by_title[article.title] = got
         for name in (*got.organizer, *got.host, *got.co_organizer):
+            if facets.is_region(name, vocab):  # a city acting as a body: 北京市开展…
+                continue
             assert facets.is_org(name, vocab), (article.id, name)
             assert name == facets.clean_org(name, vocab), (article.id, name)
         assert set(got.district) <= set(DISTRICTS)
         assert set(got.event_type) <= set(EVENT_TYPES)
         if "其他" in got.event_type:
-            assert got.event_type == ("其他",) and got.organizer
+            assert got.event_type == ("其他",)
     assert by_title["亚洲政党在线交流抗疫合作"].organizer == (
         "中共中央对外联络部", "亚洲政党国际会议常委会秘书处",
     )  # fmt: skip
@@ -364,106 +403,97 @@ def test_shared_pages(vocab):
 
 
 # ---------------------------------------------------------------------------------------------
-# Vocabulary files
+# Venues: the district where the event took place, as the text states it
 
 
-@pytest.fixture
-def vocab_copy(tmp_path) -> Path:
-    folder = tmp_path / "vocab"
-    shutil.copytree(VOCAB_DIR, folder)
-    return folder
+def test_venues_from_real_text(vocab):
+    text = "3月30日，习近平总书记来到北京市昌平区百善镇，同干部群众一起参加义务植树。"
+    assert facets.venues(text, vocab) == [("昌平区", "来到北京市昌平区")]
+    text = "今日(4月1日)9时46分在顺义区双丰街道附近发生1.8级地震。"
+    assert facets.venues(text, vocab) == [("顺义区", "在顺义区")]
+    # Another city's 朝阳区, a subway line, a future event: none is where this one took place.
+    assert facets.venues("赵乐际来到延边州延吉市太兴村、长春市朝阳区二二八社区", vocab) == []
+    assert facets.venues("近日，北京地铁昌平线等线路实施了“超强运行图”。", vocab) == []
+    assert facets.venues("他们将参加今年在东城区举办的纪念抗战胜利70周年主题活动", vocab) == []
 
 
-def _replace(path: Path, old: str, new: str) -> int:
-    """Replace the first line containing old; returns that line's number (1-based)."""
-    lines = path.read_text(encoding="utf-8").split("\n")
-    n = next(i for i, line in enumerate(lines) if old in line)
-    lines[n] = lines[n].replace(old, new)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return n + 1
+def test_district_not_from_an_awardee_or_a_policy(vocab):
+    def article(title: str, *paras: str) -> bulletin.Article:
+        ps = [bulletin.Paragraph(i + 1, t) for i, t in enumerate(paras)]
+        return bulletin.Article("x-1", 1, title, None, "x.md", ps)
+
+    got = facets.extract(
+        article(
+            "十三届全国人大常委会第七次会议在京闭幕",
+            "十三届全国人大常委会第七次会议29日下午在北京人民大会堂闭幕。栗战书委员长主持会议。",
+            "会议表决通过了关于延长授权国务院在北京市大兴区等三十三个试点县（市、区）行政区域"
+            "暂时调整实施有关法律规定期限的决定。",
+        ),
+        vocab,
+    )
+    assert got.district == () and got.event_type == ("座谈会议",)
 
 
-def test_vocab_loads_and_covers_the_taxonomy(vocab):
-    assert set(vocab.keywords) == set(EVENT_TYPES)
-    assert set(vocab.places.values()) == set(DISTRICTS)
-    assert len(vocab.fingerprint) == 64
+def test_district_of_a_roundups_one_beijing_item(vocab):
+    def article(title: str, *paras: str) -> bulletin.Article:
+        ps = [bulletin.Paragraph(i + 1, t) for i, t in enumerate(paras)]
+        return bulletin.Article("x-1", 1, title, None, "x.md", ps)
+
+    lead = "《进一步优化落实新冠肺炎疫情防控措施》新10条颁布以来，各地坚持应接尽接原则，积极稳妥推进老年人接种疫苗工作。"
+    item = "目前，北京启用的259个疫苗接种点都可以为60岁及以上老年人提供接种服务。在丰台区马家堡社区的固定接种点位，除了开通老年人绿色通道，最近还采取了延长接种时间等措施。"
+    got = facets.extract(article("各地积极稳妥推进老年人新冠病毒疫苗接种", lead, item), vocab)
+    assert got.district == ("丰台区",)
+    # 对于北京东城区的干部来说: 对于 is no venue.
+    passing = "对于北京东城区的干部来说，国庆庆祝活动是一次最好的主题教育实践。"
+    assert (
+        facets.extract(article("让爱国主义凝聚起一往无前的力量", lead, passing), vocab).district
+        == ()
+    )
 
 
-def test_vocab_syntax_error_names_file_and_line(vocab_copy):
-    path = vocab_copy / "event_types.toml"
-    line = _replace(path, 'strong = ["读书"', 'strong = ["读书" "阅读"')
-    with pytest.raises(VocabError) as err:
-        Vocabulary.load(vocab_copy)
-    assert err.value.path == path and err.value.line == line
-    assert str(err.value).startswith(f"{path}:{line}: 词表格式错误 / malformed vocabulary")
+def test_district_where_the_lead_says_it_happened(vocab):
+    lead = (
+        "昨天，北京消防通报，2015年12月31日，东城区夕照寺西里发生的火灾是由一平房堆放的大量可燃"
+        "回收废品起火，引燃相邻一栋三层筒子楼所致。"
+    )
+    a = bulletin.Article("x-1", 1, "北京消防通报：夕照寺火灾由平房废品引起", None, "x.md",
+                         [bulletin.Paragraph(1, lead)])  # fmt: skip
+    assert facets.extract(a, vocab).district == ("东城区",)
 
 
-def test_vocab_shape_error_names_file_key_and_reason(vocab_copy):
-    path = vocab_copy / "event_types.toml"
-    text = path.read_text(encoding="utf-8")
-    start = text.index('["宣讲报告"]')
-    end = text.index("]", text.index("strong = [", start)) + 1
-    path.write_text(text[:start] + '["宣讲报告"]\nstrong = "宣讲"' + text[end:], encoding="utf-8")
-    with pytest.raises(VocabError) as err:
-        Vocabulary.load(vocab_copy)
-    assert err.value.path == path
-    assert err.value.line == text[:start].count("\n") + 2
-    assert "宣讲报告.strong" in err.value.reason and "list of strings" in err.value.reason
+def test_briefing_statements_are_not_an_event(vocab):
+    text = (
+        "北京市经信局：北京“健康宝”从未采集个人位置信息\n北京市经济和信息化局副局长潘锋在30日召开的"
+        "北京市新冠肺炎疫情防控工作新闻发布会上表示，目前北京市累计有900多万人使用“健康宝”。"
+    )
+    assert not facets.reports_event(text)
 
 
-@pytest.mark.parametrize(
-    ("file", "old", "new", "reason"),
-    [
-        ("event_types.toml", '["培训"]', '["培训课"]', "unknown event type"),
-        ("districts.toml", '["平谷区"]', '["平谷县"]', "not one of Beijing's 17 districts"),
-        ("organizers.toml", 'host = ["承办"', 'host = ["", "承办"', "empty keyword"),
-        ("districts.toml", 'aliases = ["丰台"]', 'aliases = ["丰台", "海淀"]', "both"),
-        ("organizers.toml", "joiners = [", "joiner = [", "unknown key 'joiner'"),
-    ],
-)
-def test_vocab_shape_errors(vocab_copy, file, old, new, reason):
-    line = _replace(vocab_copy / file, old, new)
-    with pytest.raises(VocabError) as err:
-        Vocabulary.load(vocab_copy)
-    assert err.value.path == vocab_copy / file
-    assert err.value.line == line
-    assert reason in err.value.reason
+def test_evidence_says_why(seed, vocab):
+    got = facets.extract(seed[5], vocab)
+    why = got.why()
+    assert why["organizer"]["恒兴肿瘤医院工会"].endswith("恒兴肿瘤医院工会开展")
+    assert why["district"]["朝阳区"] == "朝阳区医疗卫生工会下属"
+    assert why["event_type"]["志愿服务"] == "志愿服务"
+    assert "evidence" not in facets.FIELDS and "evidence" not in got.as_lists()
+    assert got == Facets(got.organizer, got.host, got.co_organizer, got.district, got.event_type)
 
 
-def test_vocab_missing_file(vocab_copy):
-    (vocab_copy / "districts.toml").unlink()
-    with pytest.raises(VocabError, match="districts.toml: 缺少词表文件") as err:
-        Vocabulary.load(vocab_copy)
-    assert err.value.line is None
+# ---------------------------------------------------------------------------------------------
+# The annotated dev set (tests/data/facets-dev.jsonl): accuracy stays above a floor
 
 
-def test_vocab_error_str():
-    assert str(VocabError("a.toml", 3, "坏 / bad")) == "a.toml:3: 坏 / bad"
-    assert str(VocabError(Path("a.toml"), None, "坏 / bad")) == "a.toml: 坏 / bad"
+def test_dev_set_accuracy_floor(vocab):
+    from bench import facets as bench
 
-
-def test_fingerprint_changes_with_any_vocabulary_file(vocab_copy):
-    before = Vocabulary.load(vocab_copy)
-    assert Vocabulary.load(vocab_copy) == before
-    for name in ("districts.toml", "userdict.txt"):
-        with (vocab_copy / name).open("a", encoding="utf-8") as f:
-            f.write("\n# 新增一行\n" if name.endswith(".toml") else "新词 10 n\n")
-        after = Vocabulary.load(vocab_copy)
-        assert after.fingerprint != before.fingerprint
-        before = after
-
-
-def test_new_vocabulary_words_take_effect(vocab_copy, vocab):
-    # Staff learn from article 6 that the hospital is in 朝阳区 and add it to the gazetteer.
-    text = "恒兴肿瘤医院工会志愿服务送进社区"
-    assert facets.districts([text], vocab) == ()
-    _replace(vocab_copy / "districts.toml", '"三里屯", ', '"恒兴肿瘤医院", "三里屯", ')
-    assert facets.districts([text], Vocabulary.load(vocab_copy)) == ("朝阳区",)
-
-
-def test_vocabulary_ships_with_the_package():
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    patterns = pyproject["tool"]["setuptools"]["package-data"]["searchsvc"]
-    for path in VOCAB_DIR.iterdir():
-        rel = path.relative_to(VOCAB_DIR.parent)
-        assert any(rel.match(p) for p in patterns), rel
+    shared_bulletins()  # skips when ../shared is not here
+    rows = bench.attach(bench.load_rows(), only_local=True)  # seed + shared pages: no unpacking
+    assert len(rows) == 206
+    scores, _ = bench.score(rows, bench.current())
+    floors = {"organizer": 0.96, "district": 0.99, "event_type": 0.93}
+    for name, floor in floors.items():
+        s = scores[name]
+        assert s.right / s.n >= floor, (name, s)
+    for name in ("organizer", "district"):
+        s = scores[name]
+        assert s.given_right / max(s.given, 1) >= 0.9, (name, s)

@@ -6,7 +6,7 @@ import pytest
 
 from searchsvc import bulletin, storage
 from searchsvc.documents import file_digest, schema
-from searchsvc.facets import VOCAB_DIR, Vocabulary
+from searchsvc.facets import Vocabulary
 from searchsvc.index import (
     IndexBusy,
     SyncReport,
@@ -18,6 +18,7 @@ from searchsvc.index import (
     sync,
 )
 from searchsvc.search import Engine, SearchRequest
+from searchsvc.vocabulary import VOCAB_DIR
 
 from .conftest import SEED, shared_bulletins
 

@@ -42,7 +42,7 @@ def test_synonyms_find_each_other_and_are_highlighted(engine):
 
 
 def test_a_synonym_edit_applies_without_reindexing(seed_dirs, tmp_path):
-    from searchsvc.facets import VOCAB_DIR
+    from searchsvc.vocabulary import VOCAB_DIR
 
     vocab = tmp_path / "vocab"
     shutil.copytree(VOCAB_DIR, vocab)

@@ -1,0 +1,335 @@
+"""Facet extraction measured on the annotated dev set (tests/data/facets-dev.jsonl).
+
+    python bench/facets.py [--archive DIR] [--errors N] [--speed-pages N]
+
+Scored as ``../shared/FACETS-GUIDE.md`` says ("How extraction is scored"), on both parts of the
+set (``dev``: tuned on; ``held``: never looked at while tuning):
+- accuracy per facet: organizer and district right when the *sets* are equal (after NFKC and
+  removing spaces; empty = empty), event type right when the sets share a value or both are
+  empty / 其他;
+- for organizer and district also precision (of the articles given a value, how many are right)
+  and how often ``未注明`` was given where the annotation has a value.
+
+Three extractors side by side: searchsvc as it is; the extractor on ``main`` before issue 14
+(read from git at ``BASELINE_COMMIT`` with its own vocabularies); and a naive regex extractor
+(``naive``) kept here so that every run prints a floor. Then extraction speed: ms per 1,000
+articles over a slice of the archive, and projected for the whole archive (70,965 articles).
+
+The article text is read from ``../shared`` (see tests/data/README.md); archive pages are
+unpacked from ``../shared/corpus/news-archive.tar.gz`` into ``--archive`` when missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import random
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from searchsvc import bulletin, facets  # noqa: E402
+
+DEV_SET = ROOT / "tests" / "data" / "facets-dev.jsonl"
+SHARED = ROOT.parent / "shared" / "corpus"
+ARCHIVE_TAR = SHARED / "news-archive.tar.gz"
+ARCHIVE_DIR = Path("/tmp/archive-facets")
+BASELINE_COMMIT = "53f7bdfa038a78aca681debd91b4decf37cf4535"  # main when issue 14 began
+WHOLE_ARCHIVE = 70_965
+SCORED = ("organizer", "district", "event_type")
+
+
+@dataclass
+class Row:
+    """One annotated article: the annotation and the article it was made on."""
+
+    page: str
+    ordinal: int
+    split: str
+    hard: bool
+    want: dict[str, tuple[str, ...]]
+    article: bulletin.Article | None = None
+
+
+def load_rows(path: Path = DEV_SET) -> list[Row]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        want = {name: tuple(d[name]) for name in facets.FIELDS}
+        rows.append(Row(d["page"], d["ordinal"], d["split"], d["hard"], want))
+    return rows
+
+
+def page_path(page: str, archive: Path) -> tuple[Path, Path]:
+    """(file, root) of a dev-set page name; root is what article ids are made relative to."""
+    if page.startswith("seed:"):
+        path = ROOT / "corpus" / page.removeprefix("seed:")
+        return path, path.parent
+    if page.startswith("bulletins/"):
+        return SHARED / page, SHARED / "bulletins"
+    return archive / page, archive
+
+
+def unpack(members: Iterable[str], archive: Path) -> None:
+    """Unpack the archive pages that are not there yet (one pass over the tarball)."""
+    missing = {m for m in members if not (archive / m).is_file()}
+    if not missing:
+        return
+    archive.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(ARCHIVE_TAR) as tar:
+        for member in tar:
+            if member.name in missing:
+                tar.extract(member, archive, filter="data")
+
+
+def attach(rows: list[Row], archive: Path = ARCHIVE_DIR, only_local: bool = False) -> list[Row]:
+    """Read each row's article; with only_local, rows from the archive are dropped."""
+    if only_local:
+        rows = [r for r in rows if not r.page.startswith("archive/")]
+    else:
+        unpack((r.page for r in rows if r.page.startswith("archive/")), archive)
+    pages: dict[str, dict[int, bulletin.Article]] = {}
+    for row in rows:
+        if row.page not in pages:
+            path, root = page_path(row.page, archive)
+            pages[row.page] = {a.ordinal: a for a in bulletin.read(path, root).articles}
+        row.article = pages[row.page][row.ordinal]
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring, as FACETS-GUIDE.md says
+
+
+def _norm(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(re.sub(r"\s+", "", unicodedata.normalize("NFKC", v)) for v in values)
+
+
+def right(name: str, got: Iterable[str], want: Iterable[str]) -> bool:
+    got, want = _norm(got), _norm(want)
+    if name == "event_type":
+        none = frozenset({facets.OTHER})
+        return bool(got & want) or (got <= none and want <= none)
+    return got == want
+
+
+@dataclass
+class Score:
+    n: int = 0
+    right: int = 0
+    given: int = 0  # articles given a value
+    given_right: int = 0
+    annotated: int = 0  # articles whose annotation has a value
+    unknown_missed: int = 0  # …of those, given 未注明
+
+    def add(self, ok: bool, got: tuple[str, ...], want: tuple[str, ...]) -> None:
+        self.n += 1
+        self.right += ok
+        if got:
+            self.given += 1
+            self.given_right += ok
+        if want:
+            self.annotated += 1
+            self.unknown_missed += not got
+
+    @staticmethod
+    def pct(a: int, b: int) -> str:
+        return f"{100 * a / b:5.1f}%" if b else "    —"
+
+    def line(self, with_precision: bool) -> str:
+        text = f"{self.pct(self.right, self.n)} ({self.right}/{self.n})"
+        if with_precision:
+            text += (
+                f"  precision {self.pct(self.given_right, self.given)} ({self.given_right}/"
+                f"{self.given})  未注明 where annotated {self.pct(self.unknown_missed, self.annotated)}"
+                f" ({self.unknown_missed}/{self.annotated})"
+            )
+        return text
+
+
+Extractor = Callable[[bulletin.Article], dict[str, tuple[str, ...]]]
+
+
+def score(rows: list[Row], extract: Extractor) -> tuple[dict[str, Score], list[tuple]]:
+    scores, errors = {name: Score() for name in SCORED}, []
+    for row in rows:
+        got = extract(row.article)
+        for name in SCORED:
+            ok = right(name, got[name], row.want[name])
+            scores[name].add(ok, tuple(got[name]), row.want[name])
+            if not ok:
+                errors.append((name, row, tuple(got[name])))
+    return scores, errors
+
+
+# ---------------------------------------------------------------------------------------------
+# The three extractors
+
+
+def current() -> Extractor:
+    vocab = facets.Vocabulary.load()
+
+    def run(article: bulletin.Article) -> dict[str, tuple[str, ...]]:
+        found = facets.extract(article, vocab)
+        return {name: getattr(found, name) for name in facets.FIELDS}
+
+    return run
+
+
+def baseline(commit: str = BASELINE_COMMIT) -> Extractor | None:
+    """The extractor at `commit`, with that commit's vocabularies (None if git can't say)."""
+    folder = Path(tempfile.mkdtemp(prefix="facets-baseline-"))
+    try:
+        source = _git_show(commit, "searchsvc/facets.py")
+        for name in ("districts.toml", "organizers.toml", "event_types.toml", "userdict.txt"):
+            (folder / name).write_text(_git_show(commit, f"searchsvc/vocab/{name}"), "utf-8")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    (folder / "facets_baseline.py").write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("facets_baseline", folder / "facets_baseline.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    vocab = module.Vocabulary.load(folder)
+
+    def run(article: bulletin.Article) -> dict[str, tuple[str, ...]]:
+        found = module.extract(article, vocab)
+        return {name: getattr(found, name) for name in facets.FIELDS}
+
+    return run
+
+
+def _git_show(commit: str, path: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{commit}:{path}"],
+        capture_output=True, text=True, check=True, encoding="utf-8",
+    ).stdout  # fmt: skip
+
+
+_NAIVE_ORG = re.compile(
+    r"([\u4e00-\u9fff（）()]{2,20}?(?:总工会|工会|协会|委员会|公司|学院|大学|局|部|中心|集团))"
+    r"(?:联合|共同)?(?:主办|举办)"
+)
+_NAIVE_TYPES = {
+    "宣讲报告": ("宣讲", "报告会", "讲座"),
+    "培训": ("培训",),
+    "读书阅读": ("读书", "阅读"),
+    "志愿服务": ("志愿",),
+    "文体活动": ("演出", "比赛", "运动会", "文艺"),
+    "参观交流": ("参观", "考察"),
+    "技能竞赛": ("竞赛", "大赛"),
+    "慰问帮扶": ("慰问", "帮扶"),
+    "座谈会议": ("座谈", "会议"),
+    "表彰评选": ("表彰", "颁奖"),
+}
+
+
+def naive(article: bulletin.Article) -> dict[str, tuple[str, ...]]:
+    """What a first afternoon of regexes gives: a floor for every run."""
+    text = article.title + "\n" + (article.paragraphs[0].text if article.paragraphs else "")
+    orgs = tuple(dict.fromkeys(m.group(1) for m in _NAIVE_ORG.finditer(text)))
+    found = tuple(d for d in facets.DISTRICTS if d in text)
+    kinds = tuple(k for k, words in _NAIVE_TYPES.items() if any(w in text for w in words))
+    return {"organizer": orgs, "host": (), "co_organizer": (), "district": found,
+            "event_type": kinds}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Speed
+
+
+def speed(archive: Path, pages: int, seed: int = 14, repeat: int = 3) -> tuple[int, float, float]:
+    """(articles, CPU seconds, wall seconds) to extract the facets of a random slice of archive
+    pages, best of `repeat` runs: the machine is shared, so wall time measures the neighbours
+    too; CPU time (process_time) is what the extraction costs."""
+    files = sorted((archive / "archive").rglob("*.md"))
+    if not files:
+        return 0, 0.0
+    chosen = random.Random(seed).sample(files, min(pages, len(files)))
+    articles = [a for f in chosen for a in bulletin.read(f, archive).articles]
+    vocab = facets.Vocabulary.load()
+    cpu = wall = float("inf")
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        for article in articles:
+            facets.extract(article, vocab)
+        cpu = min(cpu, time.process_time() - start_cpu)
+        wall = min(wall, time.perf_counter() - start)
+    return len(articles), cpu, wall
+
+
+def report(name: str, rows: list[Row], extract: Extractor) -> list[tuple]:
+    print(f"  {name}")
+    errors_all = []
+    for part in ("dev", "held"):
+        part_rows = [r for r in rows if r.split == part]
+        scores, errors = score(part_rows, extract)
+        errors_all += errors
+        print(f"    {part:4} ({len(part_rows)} articles)")
+        for facet in SCORED:
+            line = scores[facet].line(with_precision=facet != "event_type")
+            print(f"      {facet:<10} {line}")
+    return errors_all
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--archive", type=Path, default=ARCHIVE_DIR)
+    ap.add_argument("--errors", type=int, default=10, help="show this many errors (dev part)")
+    ap.add_argument("--speed-pages", type=int, default=400)
+    args = ap.parse_args()
+    if not ARCHIVE_TAR.is_file():
+        sys.exit(f"{ARCHIVE_TAR} is not here (the shared corpus): nothing to measure on")
+    if not any(args.archive.glob("archive/*/*/*.md")):
+        print(f"unpacking {ARCHIVE_TAR.name} into {args.archive} …", file=sys.stderr)
+        with tarfile.open(ARCHIVE_TAR) as tar:
+            tar.extractall(args.archive, filter="data")
+    rows = attach(load_rows(), args.archive)
+    print(f"facets on {DEV_SET.relative_to(ROOT)}: {len(rows)} articles, "
+          f"{sum(r.hard for r in rows)} hard")  # fmt: skip
+    errors = report("searchsvc (this tree)", rows, current())
+    if (old := baseline()) is not None:
+        report(f"baseline: main before issue 14 ({BASELINE_COMMIT[:7]})", rows, old)
+    report("baseline: naive regex", rows, naive)
+
+    dev_errors = [e for e in errors if e[1].split == "dev"]
+    kinds = Counter(_kind(facet, got, row.want[facet]) for facet, row, got in dev_errors)
+    print(f"\n  errors on the dev part by kind ({len(dev_errors)}):")
+    for kind, n in kinds.most_common():
+        print(f"    {n:3}  {kind}")
+    for facet, row, got in dev_errors[: args.errors]:
+        print(f"    {facet}: {row.article.id} {row.article.title[:30]}  "
+              f"got {'、'.join(got) or '—'}  want {'、'.join(row.want[facet]) or '—'}")  # fmt: skip
+
+    n, cpu, wall = speed(args.archive, args.speed_pages)
+    if n:
+        for name, seconds in (("CPU", cpu), ("wall", wall)):
+            per_k = 1000 * seconds / n * 1000
+            print(f"  speed ({name}, best of 3): {n} archive articles in {seconds:.2f} s = "
+                  f"{per_k:.0f} ms per 1,000 articles; whole archive ({WHOLE_ARCHIVE:,}) ≈ "
+                  f"{per_k * WHOLE_ARCHIVE / 1e6:.1f} s")  # fmt: skip
+
+
+def _kind(facet: str, got: tuple[str, ...], want: tuple[str, ...]) -> str:
+    if not got:
+        return f"{facet}: 未注明 where annotated"
+    if not want:
+        return f"{facet}: value where the annotation is empty"
+    return f"{facet}: wrong value"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The event-vs-policy guard (facets_report.report_kind) on real headlines and leads.
+
+Each pair below is copied from the seed page, the shared pages or the news archive; the
+expected kind is how FACETS-GUIDE.md reads the article (an event held, or why not).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from searchsvc import bulletin
+from searchsvc.facets import lead
+from searchsvc.facets_report import EVENT, report_kind
+from tests.conftest import SEED
+
+CASES = [
+    # Events held: a hosting verb, a venue, participants.
+    (
+        "全国民族团结进步模范事迹报告会在京举行",
+        "由中宣部和国家民委等单位联合组织的全国民族团结进步模范事迹报告会今天在北京人民大会堂举行。",
+        EVENT,
+    ),
+    (
+        "习近平出席亚太经合组织领导人非正式会议并发表讲话",
+        "国家主席习近平16日晚应邀在北京以视频方式出席亚太经合组织领导人非正式会议并发表讲话。",
+        EVENT,
+    ),
+    (
+        "京津冀协同发展向更高水平迈进",
+        "今天（5月12日），京津冀党政主要领导座谈会在天津举行，三省市围绕共同推进雄安新区高标准"
+        "高质量建设、协同推进京津冀国家技术创新中心提质增效等方面，发布多项政策机制。",
+        EVENT,
+    ),
+    (
+        "百日千万网络招聘北京专场启动 预计提供20余万个岗位",
+        "“职等你来就业同行——百日千万网络招聘专项行动”北京特色专场招聘会今天启动。",
+        EVENT,
+    ),
+    # A rule, an appointment: the session that passed it is not the story.
+    (
+        "地方党委工作条例20年来首次修订 明确常委人数",
+        "中共中央政治局2015年12月14日召开会议，分析研究2016年经济工作，研究部署城市工作，审议通过"
+        "修订版《中国共产党地方委员会工作条例》。",
+        "policy",
+    ),
+    (
+        "王秀芳因年龄原因不再担任安徽省政协副主席",
+        "2月21日上午，安徽省政协十一届四次会议闭幕会在安徽大剧院举行，会议补选徐立全为政协第十一届"
+        "安徽省委员会副主席。",
+        "appointment",
+    ),
+    (
+        "张德江主持召开十二届全国人大常委会第一百零八次委员长会议 决定1月29日至30日举行十二届全国人大"
+        "常委会第三十二次会议",
+        "十二届全国人大常委会第一百零八次委员长会议22日上午在北京人民大会堂举行。",
+        EVENT,
+    ),
+    # Still to come, or called off.
+    (
+        "中非合作论坛第五届部长级会议开幕式将举行",
+        "中非合作论坛第五届部长级会议开幕式，19日上午十点将在北京人民大会堂举行。",
+        "future",
+    ),
+    (
+        "首届中国国际租赁与技术装备博览会10月在京举行",
+        "记者30日从中国工程机械工业协会获悉，首届中国国际租赁与技术装备博览会将于2020年10月21日至"
+        "23日在北京举办。",
+        "future",
+    ),
+    (
+        "清明期间 北京11家市属公园取消各类文化活动",
+        "北京市公园管理中心4月2日透露，清明期间，颐和园、北海公园等11家有限开放的市属公园取消了春季"
+        "赏花、清明传统民俗等各类文化活动。",
+        "cancelled",
+    ),
+    # The briefing is where the news came from.
+    (
+        "国家粮储局：我国已初步建立起符合国情的粮食应急保障体系",
+        "4日，国务院联防联控机制就做好疫情期间粮食供给和保障工作情况举行发布会。会上，国家粮食和物资"
+        "储备局安全仓储与科技司司长王宏表示，我国已经初步建立起符合国情的粮食应急保障体系。",
+        "briefing",
+    ),
+    (
+        "回应举报 红会社监委公布调查结果",
+        "中国红十字会社会监督委员会于今天下午召开新闻发布会，公布了最新调查结果。",
+        "briefing",
+    ),
+    # Statements and figures.
+    (
+        "北京多措并举助力受援地区贫困劳动力就业脱贫",
+        "北京市人力资源和社会保障局今天表示，2019年该局与北京市扶贫支援办共同努力，帮助受援地区建档"
+        "立卡贫困劳动力13.1万人实现就业。2020年，还将通过技能培训、跟踪帮扶等多种形式帮助对口地区。",
+        "statement",
+    ),
+    (
+        "广州30年来近百人因见义勇为牺牲或致残",
+        "广州市见义勇为基金会3日发布的一份调查报告显示，从1990年至2019年30年来，广州共涌现近百名因"
+        "见义勇为而牺牲或重伤致残勇士，其中92户家庭一直是基金会的年度慰问对象。",
+        "statement",
+    ),
+    # A leader's trip.
+    (
+        "李克强离京访问英国和希腊",
+        "国务院总理李克强今天下午乘专机离开北京，赴英国举行中英总理年度会晤，并对英国和希腊进行"
+        "正式访问。",
+        "travel",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "lead_text", "kind"), CASES, ids=[c[0][:12] for c in CASES])
+def test_report_kind(title, lead_text, kind):
+    assert report_kind(title, lead_text) == kind
+
+
+def test_report_kind_seed_articles_are_events():
+    for article in bulletin.read(SEED, SEED.parent).articles:
+        assert report_kind(article.title, lead(article)) == EVENT, article.title
