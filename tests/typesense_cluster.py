@@ -217,6 +217,29 @@ class LocalCluster:
             self.wait_documents(i, collection, expected, timeout)
         return expected
 
+    def alias_target(self, i: int, alias: str) -> str | None:
+        """The collection ``alias`` names on node ``i`` itself (None: none, or no answer)."""
+        request = _request(f"{self.nodes[i].url}/aliases/{alias}", self.api_key)
+        try:
+            with _urlopen(request) as response:
+                return json.load(response)["collection_name"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def wait_synced(self, alias: str, timeout: float = 60) -> int:
+        """Poll until every running node has the leader's alias target and all its documents
+        (followers apply the Raft log on their own time: right after a write, a read that the
+        round-robin sends to a follower may not see it yet). Returns the document count."""
+        leader = self.wait_leader(timeout)
+        target = self.alias_target(leader, alias)
+        for i in self.alive():
+            self._until(
+                lambda i=i: self.alias_target(i, alias) == target,
+                timeout,
+                f"node {i} resolving {alias} to {target}",
+            )
+        return self.wait_replicated(target, timeout)
+
     def _until(self, check, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         while not check():
@@ -253,7 +276,7 @@ def ts_cluster(request, tmp_path_factory) -> LocalCluster:
     return cluster.start()
 
 
-@dataclass
+@dataclass(eq=False)
 class Indexed:
     """The seed and the 20 shared bulletins, synced into ``ts_cluster`` under ``alias``."""
 
@@ -274,7 +297,7 @@ def ts_indexed(ts_cluster, tmp_path_factory) -> Indexed:
     cluster = Cluster(ts_cluster.config)
     report = ts_index.sync(cluster, corpus, alias="archive")
     assert not report.rejected
-    documents = ts_cluster.wait_replicated(report.collection)
+    documents = ts_cluster.wait_synced("archive")
     vocab = facets.Vocabulary.load(facets.VOCAB_DIR)
     articles, records = {}, {}
     for path in sorted(corpus.iterdir()):
