@@ -15,6 +15,7 @@ pytest fixture ``ts_cluster`` (session-wide) registers that as a finalizer.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -38,6 +39,7 @@ from tests.conftest import SEED, shared_bulletins
 API_KEY = "searchsvc-test-key"
 START_TIMEOUT = 60.0  # the first election alone takes ~10 s on a busy 2-core machine
 POLL = 0.1
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def server_binary() -> Path:
@@ -119,7 +121,9 @@ class LocalCluster:
             f"--nodes={self.nodes_file}",
         ]
         out = open(node.log_dir / "stdout.log", "ab")  # noqa: SIM115 — the child owns it
-        node.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+        node.proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
         out.close()
 
     def stop(self) -> None:
@@ -254,6 +258,17 @@ class LocalCluster:
         log = self.nodes[dead[0]].log_dir / "stdout.log"
         tail = log.read_text(errors="replace")[-400:] if log.exists() else ""
         return f"node {dead[0]} exited: {tail!r}"
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGKILL me when the process that started me dies (Linux), so that a test
+    run or bench script killed without running its finalizers leaves no node behind. (It is
+    the starting *thread* that counts: start and restart nodes from the main thread.)"""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass  # not Linux: the finalizer alone stops the nodes
 
 
 def _request(url: str, api_key: str):
