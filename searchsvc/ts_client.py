@@ -25,6 +25,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -36,6 +37,10 @@ from typesense import exceptions as ts_errors
 from searchsvc.ts_config import TypesenseConfig
 
 T = TypeVar("T")
+
+# The 2.x client warns, on every collection it touches, that Typesense v30 renamed the overrides
+# and synonyms APIs. We use neither, and the server is 0.24: the warnings say nothing to us.
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"typesense\.")
 
 # What says "this node, now" rather than "this request": worth trying again elsewhere or later.
 RETRYABLE = (

