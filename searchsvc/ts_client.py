@@ -25,7 +25,6 @@ import json
 import time
 import urllib.error
 import urllib.request
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -37,10 +36,6 @@ from typesense import exceptions as ts_errors
 from searchsvc.ts_config import TypesenseConfig
 
 T = TypeVar("T")
-
-# The 2.x client warns, on every collection it touches, that Typesense v30 renamed the overrides
-# and synonyms APIs. We use neither, and the server is 0.24: the warnings say nothing to us.
-warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"typesense\.")
 
 # What says "this node, now" rather than "this request": worth trying again elsewhere or later.
 RETRYABLE = (
@@ -76,7 +71,10 @@ class Cluster:
         connection_timeout: float = 2.0,
         read_deadline: float = READ_DEADLINE,
         write_deadline: float = WRITE_DEADLINE,
+        http_client: httpx.Client | None = None,
     ):
+        """``http_client``: an httpx client of the caller's (its own timeouts; tests count
+        requests per node with its event hooks)."""
         self.config = config
         self.read_deadline = read_deadline
         self.write_deadline = write_deadline
@@ -89,7 +87,8 @@ class Cluster:
                 "num_retries": 2 * len(config.nodes),
                 "retry_interval_seconds": 0.05,
                 "healthcheck_interval_seconds": 1,  # see the module docstring
-            }
+            },
+            http_client,
         )
 
     # -- retry envelopes

@@ -56,13 +56,12 @@ def _read_loop(config, alias: str, stop: threading.Event, load: Load, offset: in
 
 def _write_loop(config, stop: threading.Event, load: Load) -> None:
     cluster = Cluster(config)
-    docs = cluster.client.collections[SCRATCH["name"]].documents
     k = 0
     while not stop.is_set():
         k += 1
         started = time.monotonic()
-        try:
-            cluster.write(lambda k=k: docs.upsert({"id": str(k), "k": k}))
+        try:  # the indexer's own path: a batched import (action=upsert) via Cluster.write
+            cluster.upsert(SCRATCH["name"], [{"id": str(k), "k": k}, {"id": f"{k}b", "k": k}])
         except Exception as err:  # noqa: BLE001
             load.failed.append(repr(err)[:200])
             continue

@@ -13,6 +13,7 @@ import shutil
 import threading
 from collections import Counter
 
+import httpx
 import pytest
 
 from searchsvc import ts_index
@@ -257,3 +258,14 @@ def test_full_rebuild_swaps_the_alias_atomically_for_readers(ts_indexed, tmp_pat
     assert set(seen) <= {old_total, new_total}, seen  # never a half-built collection
     assert seen[old_total] and seen[new_total]
     assert old.collection not in cluster.collection_names()
+
+
+def test_reads_are_spread_over_every_node(ts_indexed):
+    hits: Counter = Counter()
+    http = httpx.Client(timeout=2, event_hooks={"request": [lambda r: hits.update([r.url.port])]})
+    with http:
+        cluster = Cluster(ts_indexed.cluster.config, http_client=http)
+        for words in [("工会",), ("职工",), ("会",)] * 10:
+            search(cluster, ts_indexed.alias, TsQuery(words=words))
+    assert set(hits) == {n.api_port for n in ts_indexed.local.nodes}
+    assert min(hits.values()) >= 30 // len(hits) - 1  # round-robin: about a third each
