@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -226,22 +227,41 @@ def _read_file(
 
 class _Batch:
     """Documents of many files imported together (a rebuild's collection is not live yet, so
-    one file at a time buys nothing); each file's manifest entry after its documents."""
+    one file at a time buys nothing); each file's manifest entry after its documents.
+
+    A batch is sent from a worker thread while the next one is being cut (jieba is CPU, an
+    import is a wait on the cluster): one batch in flight at a time, so they land in order.
+    """
 
     def __init__(self, cluster: Cluster, target: str):
         self.cluster, self.target = cluster, target
         self.docs: list[dict] = []
         self.files: list[dict] = []
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ts-import")
+        self._sending: Future | None = None
 
     def add(self, rel: str, digest: str, docs: list[dict]) -> None:
         self.docs += docs
         self.files.append({"id": _file_id(rel), "path": rel, "digest": digest})
         if len(self.docs) >= IMPORT_BATCH:
-            self.flush()
+            self._send()
+
+    def _send(self) -> None:
+        if self._sending is not None:
+            self._sending.result()  # raises what the previous batch raised
+        docs, files, self.docs, self.files = self.docs, self.files, [], []
+        self._sending = self._pool.submit(self._import, docs, files)
+
+    def _import(self, docs: list[dict], files: list[dict]) -> None:
+        if docs:
+            self.cluster.upsert(self.target, docs)
+        if files:
+            self.cluster.upsert(self.target + MANIFEST_SUFFIX, files)
 
     def flush(self) -> None:
-        if self.docs:
-            self.cluster.upsert(self.target, self.docs)
-        if self.files:
-            self.cluster.upsert(self.target + MANIFEST_SUFFIX, self.files)
-        self.docs, self.files = [], []
+        """Send what is left and wait for every batch to be in."""
+        try:
+            self._send()
+            self._sending.result()
+        finally:
+            self._pool.shutdown(wait=True)

@@ -126,6 +126,17 @@ def test_sampled_literals_find_exactly_the_paragraphs_that_hold_them(ts_indexed)
         assert not answer.unconfirmed
 
 
+def test_an_excluded_word_drops_the_paragraphs_that_hold_it(ts_indexed):
+    for words, exclude in [(("工会",), ("职工",)), (("北京",), ("北京市",)), (("会",), ("会议",))]:
+        query = TsQuery(words=words, exclude=exclude, per_page=ALL)
+        answer = search(ts_indexed.cluster, ts_indexed.alias, query)
+        keep = truth(ts_indexed, words)
+        drop = truth(ts_indexed, exclude)
+        expected = {a: ns - drop.get(a, set()) for a, ns in keep.items()}
+        expected = {a: ns for a, ns in expected.items() if ns}
+        assert {a.aid: set(a.paragraphs) for a in answer.articles} == expected, (words, exclude)
+
+
 def test_filters_and_facets_agree_with_the_whoosh_counting(ts_indexed):
     words = ("工会",)
     matched = truth(ts_indexed, words)
