@@ -140,6 +140,13 @@ def paragraph_documents(article: bulletin.Article, found: facets.Facets) -> Iter
 # --------------------------------------------------------------------------- query side
 
 
+def quoted(value: str) -> str:
+    """A string value inside ``filter_by``: backticks keep commas, spaces and ``&&`` literal."""
+    if "`" in value:
+        raise ValueError(f"{value!r}: a backtick cannot be quoted in a Typesense filter")
+    return f"`{value}`"
+
+
 def literal_tokens(literal: str) -> list[list[str]]:
     """The ``gram`` tokens that find ``literal``: one token list per unit run of it.
 

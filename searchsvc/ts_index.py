@@ -9,8 +9,10 @@ always swap together.
   a run with nothing new writes nothing. A replaced bulletin's paragraphs are upserted with a
   new ``stamp``, then its paragraphs with an older stamp are deleted: readers never see the
   bulletin missing, only briefly (while the deletion replicates) a paragraph it no longer has.
-* ``sync(full=True)``: build a new physical collection beside the live one, then point the alias
-  at it (one Raft write: readers see the old or the new, never a half-built one) and drop the old.
+* ``sync(full=True)``: build a new physical collection beside the live one, wait until every
+  node has *indexed* all of it (a node applies Raft entries before its indexer has caught up,
+  so the alias alone is not enough: readers saw half-built collections without this wait), then
+  point the alias at it (one Raft write: readers see the old or the new) and drop the old.
 
 Every write is idempotent (upserts by id, deletes by filter) and goes through
 ``Cluster.write``, which retries across a leader change. A file is recorded in the manifest only
@@ -29,7 +31,7 @@ from pathlib import Path
 from searchsvc import bulletin, facets
 from searchsvc.index import Rejected, corpus_files, file_digest
 from searchsvc.ts_client import IMPORT_BATCH, Cluster
-from searchsvc.ts_documents import paragraph_documents, schema
+from searchsvc.ts_documents import paragraph_documents, quoted, schema
 
 MANIFEST_SUFFIX = "__files"
 
@@ -57,13 +59,6 @@ def manifest_schema(name: str) -> dict:
             {"name": "digest", "type": "string", "index": False, "optional": True},
         ],
     }
-
-
-def quoted(value: str) -> str:
-    """A string value inside ``filter_by``: backticks keep commas, spaces and ``&&`` literal."""
-    if "`" in value:
-        raise ValueError(f"{value!r}: a backtick cannot be quoted in a Typesense filter")
-    return f"`{value}`"
 
 
 def _file_id(rel: str) -> str:
@@ -178,6 +173,8 @@ def sync(
         _record(cluster, target, rel, None)
         report.removed.append(rel)
     if target != live:
+        cluster.wait_indexed(target, report.paragraphs)  # see Cluster.wait_indexed
+        cluster.wait_indexed(target + MANIFEST_SUFFIX, len(report.added))
         cluster.point_alias(alias, target)
         drop_others(cluster, alias, target)
     report.collection = target

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from searchsvc.catalog import FACETS
 from searchsvc.ts_client import Cluster
-from searchsvc.ts_documents import FACET_FIELD, literal_tokens
+from searchsvc.ts_documents import FACET_FIELD, literal_tokens, quoted
 
 MAX_GROUP_HITS = 99  # Typesense's cap on group_limit: matched paragraphs counted up to this
 MAX_FACET_VALUES = 10_000  # every value: the caller trims the list (catalog.FACET_LIMIT)
@@ -104,8 +104,8 @@ def filter_by(query: TsQuery, leave_out: str | None = None) -> str:
     for spec in FACETS:
         values = query.selection.get(spec.name, ())
         if values and spec.name != leave_out:
-            quoted = ",".join(f"`{v}`" for v in values)
-            clauses.append(f"{FACET_FIELD[spec.name]}:=[{quoted}]")
+            listed = ",".join(quoted(v) for v in values)
+            clauses.append(f"{FACET_FIELD[spec.name]}:=[{listed}]")
     bounds = date_bounds(query.date_from, query.date_to)
     if bounds:
         clauses.append(f"date_num:>={bounds[0]} && date_num:<={bounds[1]}")

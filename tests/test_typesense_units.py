@@ -106,6 +106,8 @@ def test_filter_leaves_out_one_facet_for_its_own_counts():
     assert "event_type:=[`培训`]" in full
     assert "date_num:>=20160101" in full
     assert "district" not in filter_by(q, leave_out="district")
+    with pytest.raises(ValueError):
+        filter_by(TsQuery(selection={"organizer": ("a`b",)}))
 
 
 def test_seed_documents():
