@@ -143,6 +143,12 @@ class Cluster:
         answer = self.write(lambda: self.client.collections[collection].documents.delete(params))
         return int(answer.get("num_deleted", 0))
 
+    def delete_id(self, collection: str, doc_id: str) -> None:
+        """Delete one document by id (ids must be URL-safe); one already gone is fine."""
+        documents = self.client.collections[collection].documents
+        with contextlib.suppress(ts_errors.ObjectNotFound):
+            self.write(lambda: documents[doc_id].delete())
+
     def upsert(
         self, collection: str, docs: Iterable[dict], batch: int = IMPORT_BATCH
     ) -> ImportResult:

@@ -125,7 +125,7 @@ def delete_bulletin(cluster: Cluster, collection: str, rel: str) -> int:
 def _record(cluster: Cluster, collection: str, rel: str, digest: str | None) -> None:
     manifest = collection + MANIFEST_SUFFIX
     if digest is None:
-        cluster.delete_where(manifest, f"path:={quoted(rel)}")
+        cluster.delete_id(manifest, _file_id(rel))
     else:
         cluster.upsert(manifest, [{"id": _file_id(rel), "path": rel, "digest": digest}])
 
