@@ -37,16 +37,17 @@ def test_seed_articles_are_found_by_organizer_and_district(engine):
     by_org = engine.search(SearchRequest(organizer=("恒丰银行北京分行工会",)))
     assert [r.id for r in by_org.results] == [SEED_IDS[2]]
     by_district = engine.search(SearchRequest(district=("昌平区",), sort="date"))
-    # 昌平区总工会 by name; 北汽福田 through the gazetteer
-    assert [r.id for r in by_district.results] == [SEED_IDS[1], SEED_IDS[4]]
-    assert by_district.results[1].organizer == ["昌平区总工会"]
+    # 昌平区总工会 by name. Article 2 happened at 北汽福田, but the text never says in which
+    # district it stands: FACETS-GUIDE.md gives no district from where an institution sits.
+    assert [r.id for r in by_district.results] == [SEED_IDS[4]]
+    assert by_district.results[0].organizer == ["昌平区总工会"]
     by_type = engine.search(SearchRequest(type=("志愿服务",)))
     assert [r.id for r in by_type.results] == [SEED_IDS[5]]
 
 
 def test_or_within_a_facet_and_across_facets(engine):
     either = engine.search(SearchRequest(district=("昌平区", "朝阳区"), per_page=100))
-    assert sorted(r.id for r in either.results) == [SEED_IDS[1], SEED_IDS[4], SEED_IDS[5]]
+    assert sorted(r.id for r in either.results) == [SEED_IDS[4], SEED_IDS[5]]
     both = engine.search(SearchRequest(district=("昌平区", "朝阳区"), type=("培训",)))
     assert [r.id for r in both.results] == [SEED_IDS[4]]
 
@@ -85,7 +86,7 @@ def test_selection_in_one_facet_leaves_its_own_counts_open(engine):
     assert district["朝阳区"].count == 1
     # … while the other facets count only what is shown.
     types = {v.value: v.count for v in facet(resp, "type").values}
-    assert types == {"培训": 1, "参观交流": 1}
+    assert types == {"培训": 1}
 
 
 def test_empty_query_with_filters_browses_newest_first(mixed_engine):
