@@ -102,6 +102,9 @@ def index_cmd(full: bool, lock_timeout: float, corpus: Path | None, index_dir: P
         # Printed even when piped: a run that sits silent for a minute looks hung.
         click.echo(f"{message} (≤ {lock_timeout:.0f} s)", err=True)
 
+    if cfg.backend.name == "typesense":
+        _index_cluster(cfg, full, progress)
+        return
     try:
         # The query-time vocabularies are not part of the index, but staff edit them alongside
         # the others and this is where they look for errors.
@@ -118,6 +121,32 @@ def index_cmd(full: bool, lock_timeout: float, corpus: Path | None, index_dir: P
     for rejected in report.rejected:
         click.echo(f"拒收 / rejected: {rejected.file}: {rejected.reason}", err=True)
     click.echo(report.summary())
+
+
+def _index_cluster(cfg: Config, full: bool, progress) -> None:
+    """``index`` with ``SEARCHSVC_BACKEND=typesense``: the same manifest sync, into the cluster
+    (``ts_index``: batched upserts retried across a leader change; ``--full`` builds a new
+    collection and swaps the alias)."""
+    from searchsvc import ts_index
+    from searchsvc.ts_client import Cluster, TypesenseUnavailable
+    from searchsvc.vocabulary import VocabError
+
+    try:
+        report = ts_index.sync(
+            Cluster(cfg.backend.typesense), cfg.corpus, vocab_dir=cfg.vocab, full=full,
+            progress=progress,
+        )  # fmt: skip
+    except (FileNotFoundError, VocabError) as err:
+        _fail(str(err), 2)
+    except TypesenseUnavailable as err:
+        _fail(err.message, 1)
+    for rejected in report.rejected:
+        click.echo(f"拒收 / rejected: {rejected.file}: {rejected.reason}", err=True)
+    click.echo(
+        f"{report.collection}: +{len(report.added)} ~{len(report.changed)} "
+        f"-{len(report.removed)} files, {report.articles} articles, {report.paragraphs} "
+        f"paragraphs{' (rebuilt)' if report.rebuilt else ''} in {report.seconds:.1f} s"
+    )
 
 
 def _request_options(fn):
@@ -160,9 +189,10 @@ def search(
             args.add(name, str(v))
     try:
         req = SearchRequest.from_args(args)
-        resp = Engine(cfg.index, time_budget=cfg.query_budget, vocab_dir=cfg.vocab).search(req)
+        engine = Engine(cfg.index, cfg.query_budget, cfg.vocab, backend=cfg.backend)
+        resp = engine.search(req)
     except ApiError as err:
-        _fail(err.message, 2)
+        _fail(err.message, 1 if err.status >= 500 else 2)  # a cluster down is no bad usage
     if as_json:
         click.echo(json.dumps(resp.to_dict(), ensure_ascii=False, indent=1))
         return

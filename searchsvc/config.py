@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from searchsvc.ts_config import TypesenseConfig, TypesenseConfigError
 
 
 class ConfigError(ValueError):
     """A setting that makes no sense; the message names it and says what it must be."""
+
+
+BACKENDS = ("whoosh", "typesense")
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Which engine answers: ``SEARCHSVC_BACKEND`` (``whoosh``, the default, or ``typesense``
+    with ``SEARCHSVC_TYPESENSE_NODES`` and ``SEARCHSVC_TYPESENSE_API_KEY``)."""
+
+    name: str = "whoosh"
+    typesense: TypesenseConfig | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BackendConfig:
+        env = os.environ if env is None else env
+        name = env.get("SEARCHSVC_BACKEND", "").strip().lower() or "whoosh"
+        if name not in BACKENDS:
+            raise ConfigError(
+                f"SEARCHSVC_BACKEND={name[:40]!r}：须为 whoosh 或 typesense / "
+                "SEARCHSVC_BACKEND must be whoosh or typesense"
+            )
+        if name == "whoosh":
+            return cls()
+        try:
+            return cls(name, TypesenseConfig.from_env(env))
+        except TypesenseConfigError as err:
+            raise ConfigError(str(err)) from None
 
 
 @dataclass(frozen=True)
@@ -22,6 +53,7 @@ class Config:
     vocab: Path | None = None  # vocabulary folder; None: the one shipped in searchsvc/vocab
     query_budget: float = 5.0  # seconds a query may take before it is answered with a 503
     match_cache: bool = True  # keep queries' grouped matches for paging and facet clicks
+    backend: BackendConfig = BackendConfig()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
@@ -38,6 +70,7 @@ class Config:
             vocab=Path(env["SEARCHSVC_VOCAB"]) if env.get("SEARCHSVC_VOCAB") else None,
             query_budget=_number(env, "SEARCHSVC_QUERY_BUDGET", "5", float, 0.001, 3600),
             match_cache=env.get("SEARCHSVC_MATCH_CACHE", "1") not in ("0", "false", "no"),
+            backend=BackendConfig.from_env(env),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus", "index", "vocab"):

@@ -20,7 +20,8 @@ from searchsvc import bulletin
 from searchsvc.analysis import words
 from searchsvc.backend import Ask, WhooshBackend
 from searchsvc.cache import LRUCache
-from searchsvc.catalog import FACETS, FacetList, listed
+from searchsvc.catalog import FACETS, Catalog, FacetList, listed
+from searchsvc.config import BackendConfig
 from searchsvc.errors import SearchTimeout
 from searchsvc.health import Health
 from searchsvc.highlight import mark
@@ -58,13 +59,21 @@ class Engine:
         time_budget: float = TIME_BUDGET_SECONDS,
         vocab_dir: Path | None = None,
         cache: bool = True,
+        backend: BackendConfig | None = None,
     ):
-        """``cache=False``: every search runs in full (benchmarks measure that cost)."""
+        """``cache=False``: every search runs in full (benchmarks measure that cost).
+        ``backend``: which engine answers (default: ``SEARCHSVC_BACKEND`` and its settings)."""
         self.index_dir = Path(index_dir)
         self.time_budget = time_budget
         self._lexicon = LexiconCache(vocab_dir)
         self._cache = LRUCache() if cache else LRUCache(max_entries=0)
-        self.backend = WhooshBackend(self.index_dir, self._cache)
+        backend = backend or BackendConfig.from_env()
+        if backend.name == "typesense":
+            from searchsvc.ts_backend import TypesenseBackend
+
+            self.backend = TypesenseBackend(backend.typesense, self._cache)
+        else:
+            self.backend = WhooshBackend(self.index_dir, self._cache)
         words("预热")  # load jieba's model now, not during the first user's query
 
     def close(self) -> None:
@@ -78,9 +87,7 @@ class Engine:
         lexicon = self._lexicon.get()
         tree = parse(req.q, lexicon.synonyms)
         earlier = tuple(t for t in (parse(text, lexicon.synonyms) for text in req.within) if t)
-        self.backend.snapshot().catalog.check_selection(
-            {spec.name: req.selected(spec.name) for spec in FACETS}
-        )
+        self._catalog().check_selection({spec.name: req.selected(spec.name) for spec in FACETS})
         ask = Ask(tree, earlier, typed_strings(req.q), lexicon.stopwords)
         paged = req if limit is None else _first(req, limit)
         found = self.backend.find(paged, ask, deadline)
@@ -105,18 +112,16 @@ class Engine:
     def article(self, aid: str, q: str = "") -> ArticleView:
         if not bulletin.ARTICLE_ID_RE.match(aid):
             raise ArticleNotFound(aid)
-        searcher = self.backend.searcher()
-        catalog = self.backend.snapshot(searcher).catalog
+        catalog = self._catalog()
         meta = catalog.articles.get(aid)
         if meta is None:
             raise ArticleNotFound(aid)
         tree = parse(q, self._lexicon.get().synonyms) if q else None
         needles = [lit.text for lit in literals(tree)]
-        docs = sorted(searcher.documents(aid=aid, kind="para"), key=lambda d: d["n"])
         before, after = catalog.neighbours(aid)
         return ArticleView(
             meta,
-            [mark(d["text"], needles) for d in docs],
+            [mark(text, needles) for text in self._paragraphs(aid)],
             describe(tree),
             prev=_neighbour(catalog, before),
             next=_neighbour(catalog, after),
@@ -124,7 +129,7 @@ class Engine:
 
     def facets(self) -> list[FacetList]:
         """Every facet value in the index with its article count."""
-        catalog = self.backend.snapshot().catalog
+        catalog = self._catalog()
         lists = [
             FacetList(spec.name, spec.label, listed(catalog.values[spec.name], set(), None))
             for spec in FACETS
@@ -132,8 +137,25 @@ class Engine:
         return with_toggles(lists, SearchRequest())
 
     def health(self) -> Health:
+        if not isinstance(self.backend, WhooshBackend):
+            return self.backend.health()
         searcher = self.backend.searcher()
         return Health.read(self.index_dir, searcher, self.backend.snapshot(searcher).size)
+
+    # The article page and the facet listing read the catalogue and the texts, which the seam
+    # (``backend.Backend``) does not name yet: the Whoosh backend's from its snapshot and
+    # searcher, the Typesense backend's from its own methods.
+
+    def _catalog(self) -> Catalog:
+        if isinstance(self.backend, WhooshBackend):
+            return self.backend.snapshot().catalog
+        return self.backend.catalog()
+
+    def _paragraphs(self, aid: str) -> list[str]:
+        if not isinstance(self.backend, WhooshBackend):
+            return self.backend.article_paragraphs(aid)
+        docs = self.backend.searcher().documents(aid=aid, kind="para")
+        return [d["text"] for d in sorted(docs, key=lambda d: d["n"])]
 
 
 def _first(req: SearchRequest, limit: int) -> SearchRequest:

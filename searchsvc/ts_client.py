@@ -33,6 +33,7 @@ import httpx
 import typesense
 from typesense import exceptions as ts_errors
 
+from searchsvc.errors import ApiError
 from searchsvc.ts_config import TypesenseConfig
 
 T = TypeVar("T")
@@ -52,8 +53,13 @@ WRITE_DEADLINE = 30.0  # seconds a write keeps trying: a Raft election here take
 IMPORT_BATCH = 500  # documents per import request
 
 
-class TypesenseUnavailable(RuntimeError):
-    """The cluster did not answer within the deadline (the web face answers 503)."""
+class TypesenseUnavailable(ApiError, RuntimeError):
+    """The cluster did not answer within the deadline: a 503 on the web, exit 1 in the CLI."""
+
+    status = 503
+
+    def __init__(self, message: str):
+        super().__init__("cluster_unavailable", message)
 
 
 @dataclass

@@ -29,9 +29,10 @@ from collections.abc import Iterator
 
 from searchsvc import bulletin, facets
 from searchsvc.analysis import gram_terms, normalize, unit_runs, word_tokens
+from searchsvc.article import ArticleRecord
 from searchsvc.catalog import FACETS
+from searchsvc.documents import byline_names
 from searchsvc.facets import UNKNOWN
-from searchsvc.index import article_meta, byline_names
 
 RUN_END = "$"
 UNDATED = 0  # date_num of an undated article: never inside a date range
@@ -48,11 +49,13 @@ def schema(name: str) -> dict:
     return {
         "name": name,
         "fields": [
-            {"name": "aid", "type": "string", "facet": True},  # group_by needs a facet field
+            # group_by needs a facet field; sortable: the tiebreak of a date sort, as Whoosh's
+            {"name": "aid", "type": "string", "facet": True, "sort": True},
             {"name": "src", "type": "string", "facet": True},  # a bulletin's docs, for deletion
             {"name": "n", "type": "int32"},
             {"name": "head", "type": "bool"},
             {"name": "date_num", "type": "int32"},  # YYYYMMDD; UNDATED for none
+            {"name": "month", "type": "int32", "facet": True},  # YYYYMM: the histogram's facet
             # When the bulletin was (re)indexed: a replaced bulletin's leftovers are older.
             {"name": "stamp", "type": "int64", "optional": True},
             {"name": "gram", "type": "string"},
@@ -81,6 +84,7 @@ def record_fields(record: dict) -> dict:
         "aid": record["id"],
         "src": record["source"],
         "date_num": date_num(record["date"]),
+        "month": date_num(record["date"]) // 100,
         # An unknown facet is the value 未注明, so that it is counted and can be selected.
         **{
             field: list(dict.fromkeys(record.get(field) or ())) or [UNKNOWN]
@@ -114,7 +118,7 @@ def word_list(text: str) -> list[str]:
 
 def paragraph_documents(article: bulletin.Article, found: facets.Facets) -> Iterator[dict]:
     """The Typesense documents of one article: one per paragraph, ids ``<article id>#<n>``."""
-    record = article_meta(article, found)
+    record = ArticleRecord.of(article, found).stored()
     shared = record_fields(record)
     names = byline_names(article)
     # Title and names are the same for every paragraph: cut them once per article.

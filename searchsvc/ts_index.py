@@ -29,9 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from searchsvc import bulletin, facets
-from searchsvc.index import Rejected, corpus_files, file_digest
+from searchsvc.bulletin import corpus_files
+from searchsvc.documents import Rejected, file_digest
 from searchsvc.ts_client import IMPORT_BATCH, Cluster
 from searchsvc.ts_documents import paragraph_documents, quoted, schema
+from searchsvc.vocabulary import VOCAB_DIR
 
 MANIFEST_SUFFIX = "__files"
 
@@ -146,7 +148,7 @@ def sync(
     corpus, alias = Path(corpus), alias or cluster.config.collection
     if not corpus.is_dir():
         raise FileNotFoundError(f"{corpus}: 语料目录不存在 / corpus folder not found")
-    vocab = facets.Vocabulary.load(vocab_dir or facets.VOCAB_DIR)
+    vocab = facets.Vocabulary.load(vocab_dir or VOCAB_DIR)
     files = corpus_files(corpus)
     live = cluster.alias_target(alias)
     report = TsSyncReport(rebuilt=full or live is None)

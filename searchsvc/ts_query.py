@@ -23,11 +23,14 @@ from searchsvc.ts_documents import FACET_FIELD, literal_tokens, quoted
 
 MAX_GROUP_HITS = 99  # Typesense's cap on group_limit: matched paragraphs counted up to this
 MAX_FACET_VALUES = 10_000  # every value: the caller trims the list (catalog.FACET_LIMIT)
+# Date sorts break ties by article id, as the Whoosh backend's (date, id) order does, so that
+# both backends list a date-sorted result in the same order.
 SORT_BY = {
-    "relevance": "_text_match:desc,date_num:desc",
-    "-date": "date_num:desc,_text_match:desc",
-    "date": "date_num:asc,_text_match:desc",
+    "relevance": "_text_match:desc,date_num:desc,aid:desc",
+    "-date": "date_num:desc,aid:desc",
+    "date": "date_num:asc,aid:asc",
 }
+MONTH = "month"  # the histogram's facet (YYYYMM; 0 undated)
 # Nothing that would make Typesense find what the text does not literally hold.
 EXACT = {
     "num_typos": 0,
@@ -67,6 +70,8 @@ class TsAnswer:
     facets: dict[str, Counter]  # facet name → value → article count
     unconfirmed: bool  # a literal spans punctuation: the hits are candidates to confirm
     cut_off: bool = False
+    months: Counter = field(default_factory=Counter)  # YYYYMM → article count (dated ones)
+    unfiltered: int | None = None  # matching articles before filters (asked with ``counted``)
 
 
 def q_string(words: tuple[str, ...], exclude: tuple[str, ...] = ()) -> tuple[str, bool]:
@@ -76,16 +81,16 @@ def q_string(words: tuple[str, ...], exclude: tuple[str, ...] = ()) -> tuple[str
     for literal in words:
         runs = literal_tokens(literal)
         several |= len(runs) > 1
-        parts.extend(_term(tokens) for tokens in runs)
+        parts.extend(phrase_term(tokens) for tokens in runs)
     for literal in exclude:
         runs = literal_tokens(literal)
         if len(runs) != 1:
             raise ValueError(f"{literal!r}: an excluded literal must be one run of text")
-        parts.append("-" + _term(runs[0]))
+        parts.append("-" + phrase_term(runs[0]))
     return (" ".join(parts) if parts else "*"), several
 
 
-def _term(tokens: list[str]) -> str:
+def phrase_term(tokens: list[str]) -> str:
     return tokens[0] if len(tokens) == 1 else '"' + " ".join(tokens) + '"'
 
 
@@ -124,9 +129,9 @@ def _params(query: TsQuery, q: str, filters: str, facet_fields: list[str], main:
         "sort_by": SORT_BY[query.sort],
         "page": query.page if main else 1,
         "per_page": query.per_page if main else 1,
-        "facet_by": ",".join(facet_fields),
-        "max_facet_values": MAX_FACET_VALUES,
     }
+    if facet_fields:
+        params.update(facet_by=",".join(facet_fields), max_facet_values=MAX_FACET_VALUES)
     if filters:
         params["filter_by"] = filters
     if query.budget_ms is not None:
@@ -134,15 +139,23 @@ def _params(query: TsQuery, q: str, filters: str, facet_fields: list[str], main:
     return params
 
 
-def search(cluster: Cluster, collection: str, query: TsQuery) -> TsAnswer:
+def search(cluster: Cluster, collection: str, query: TsQuery, counted: bool = False) -> TsAnswer:
+    """One page of articles, the total, the facet counts and the months, in one multi_search.
+
+    ``counted``: also how many articles match before any filter (relaxation is decided on that
+    number, see ``relax``), when there are filters; without them it is the total.
+    """
     q, several = q_string(query.words, query.exclude)
     selected = [spec.name for spec in FACETS if query.selection.get(spec.name)]
     plain = [FACET_FIELD[spec.name] for spec in FACETS if spec.name not in selected]
-    searches = [_params(query, q, filter_by(query), plain, main=True)]
+    filters = filter_by(query)
+    searches = [_params(query, q, filters, [*plain, MONTH], main=True)]
     searches += [
         _params(query, q, filter_by(query, leave_out=name), [FACET_FIELD[name]], main=False)
         for name in selected
     ]
+    if counted and filters:
+        searches.append(_params(query, q, "", [], main=False))
     results = cluster.multi_search(collection, searches)
     by_field = {}
     for result in results:
@@ -159,10 +172,13 @@ def search(cluster: Cluster, collection: str, query: TsQuery) -> TsAnswer:
         )
         for group in main.get("grouped_hits", ())
     ]
+    months = by_field.get(MONTH, Counter())
     return TsAnswer(
         articles=articles,
         total=main["found"],
         facets={spec.name: by_field.get(spec.field, Counter()) for spec in FACETS},
         unconfirmed=several,
         cut_off=any(r.get("search_cutoff") for r in results),
+        months=Counter({int(m): c for m, c in months.items() if int(m) > 0}),
+        unfiltered=(results[-1]["found"] if filters else main["found"]) if counted else None,
     )

@@ -22,7 +22,7 @@ import pytest
 from searchsvc import ts_index
 from searchsvc.analysis import normalize, unit_runs
 from searchsvc.catalog import FACETS, count_facets, facet_values
-from searchsvc.index import byline_names
+from searchsvc.documents import byline_names
 from searchsvc.ts_client import Cluster
 from searchsvc.ts_query import EXACT, MAX_GROUP_HITS, TsQuery, search
 from tests.conftest import SEED, shared_bulletins
@@ -99,12 +99,10 @@ def test_group_by_makes_typesense_count_groups(ts_indexed):
     def counts(answer):
         return {c["value"]: c["count"] for c in answer["facet_counts"][0]["counts"]}
 
-    by_article = Counter(
-        v for r in ts_indexed.records.values() for v in r["district"] or ["未注明"]
-    )
+    by_article = Counter(v for r in ts_indexed.records.values() for v in r.district or ["未注明"])
     by_paragraph = Counter()
     for aid, article in ts_indexed.articles.items():
-        for value in ts_indexed.records[aid]["district"] or ["未注明"]:
+        for value in ts_indexed.records[aid].district or ["未注明"]:
             by_paragraph[value] += len(article.paragraphs)
     assert counts(grouped) == by_article
     assert counts(plain) == by_paragraph
@@ -180,17 +178,15 @@ def test_dates_and_sorting(ts_indexed):
     query = TsQuery(words=words, date_from="2016", date_to="2016-02", sort="date", per_page=ALL)
     answer = search(ts_indexed.cluster, ts_indexed.alias, query)
     expected = [
-        a
-        for a in matched
-        if records[a]["date"] and "2016-01" <= records[a]["date"][:7] <= "2016-02"
+        a for a in matched if records[a].date and "2016-01" <= records[a].date[:7] <= "2016-02"
     ]
     assert sorted(a.aid for a in answer.articles) == sorted(expected)
-    dates = [records[a.aid]["date"] for a in answer.articles]
+    dates = [records[a.aid].date for a in answer.articles]
     assert dates == sorted(dates)
     newest = search(
         ts_indexed.cluster, ts_indexed.alias, TsQuery(words=words, sort="-date", per_page=ALL)
     )
-    dates = [records[a.aid]["date"] or "" for a in newest.articles]
+    dates = [records[a.aid].date or "" for a in newest.articles]
     assert dates == sorted(dates, reverse=True)
     # Pages of 7 put together are the whole list, in the same order.
     pages = [

@@ -15,6 +15,7 @@ from searchsvc.ts_documents import (
     schema,
 )
 from searchsvc.ts_query import TsQuery, date_bounds, filter_by, q_string
+from searchsvc.vocabulary import VOCAB_DIR
 from tests.conftest import SEED
 
 NODES = "http://127.0.0.1:8108,http://127.0.0.1:8109,http://127.0.0.1:8110"
@@ -111,7 +112,7 @@ def test_filter_leaves_out_one_facet_for_its_own_counts():
 
 
 def test_seed_documents():
-    vocab = facets.Vocabulary.load(facets.VOCAB_DIR)
+    vocab = facets.Vocabulary.load(VOCAB_DIR)
     page = bulletin.read(SEED, SEED.parent)
     article = page.articles[0]
     docs = list(paragraph_documents(article, facets.extract(article, vocab)))

@@ -30,10 +30,11 @@ from pathlib import Path
 import pytest
 
 from searchsvc import bulletin, facets, ts_index
+from searchsvc.article import ArticleRecord
 from searchsvc.bulletin import Article
-from searchsvc.index import article_meta
 from searchsvc.ts_client import Cluster, node_status
 from searchsvc.ts_config import TypesenseConfig
+from searchsvc.vocabulary import VOCAB_DIR
 from tests.conftest import SEED, shared_bulletins
 
 API_KEY = "searchsvc-test-key"
@@ -315,7 +316,7 @@ class Indexed:
     alias: str
     corpus: Path
     articles: dict[str, Article]  # id → parsed article (those with paragraphs: what is indexed)
-    records: dict[str, dict]  # id → the stored record (index.article_meta)
+    records: dict[str, ArticleRecord]  # id → its record (as the index stores it)
     documents: int  # paragraphs in the collection
 
 
@@ -328,11 +329,11 @@ def ts_indexed(ts_cluster, tmp_path_factory) -> Indexed:
     report = ts_index.sync(cluster, corpus, alias="archive")
     assert not report.rejected
     documents = ts_cluster.wait_synced("archive")
-    vocab = facets.Vocabulary.load(facets.VOCAB_DIR)
+    vocab = facets.Vocabulary.load(VOCAB_DIR)
     articles, records = {}, {}
     for path in sorted(corpus.iterdir()):
         for article in bulletin.read(path, corpus).articles:
             if article.paragraphs:
                 articles[article.id] = article
-                records[article.id] = article_meta(article, facets.extract(article, vocab))
+                records[article.id] = ArticleRecord.of(article, facets.extract(article, vocab))
     return Indexed(ts_cluster, cluster, "archive", corpus, articles, records, documents)

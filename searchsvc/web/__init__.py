@@ -33,7 +33,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.jinja_env.globals["article_url"] = article_url
     app.extensions["searchsvc"] = Engine(
         config.index, time_budget=config.query_budget, vocab_dir=config.vocab,
-        cache=config.match_cache,
+        cache=config.match_cache, backend=config.backend,
     )  # fmt: skip
     app.extensions["searchsvc.reindexer"] = Reindexer(config.corpus, config.index, config.vocab)
     for blueprint in (pages.bp, api.bp, admin.bp):

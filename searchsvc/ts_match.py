@@ -1,0 +1,240 @@
+"""The general path: a query tree that one Typesense search cannot answer, evaluated here.
+
+Typesense's ``q`` is an AND of tokens and phrases with exclusions: it has no OR, no field
+restricted to the title or the byline inside one ``gram`` field, no literal across punctuation.
+``TypesenseBackend`` sends such a query (and a relaxed one, and ``within``) here: each literal of
+the tree is asked of the cluster on its own (every paragraph that holds it: the same exact
+``gram`` phrase as the fast path), and the tree is evaluated on paragraph sets the way the Whoosh
+backend evaluates it on posting arrays (``matching``): AND intersects, OR unites, ``-x``
+subtracts, scores add. Candidates are confirmed on the stored text (and the record's title and
+byline names) where the ``gram`` tokens only narrow down: a field-restricted word, a literal
+across punctuation. Relaxation, the zero-result suggestion and ``within`` follow ``relax`` and
+``backend.WhooshBackend._matches`` step by step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from searchsvc import relax
+from searchsvc.analysis import normalize, unit_runs
+from searchsvc.catalog import Catalog
+from searchsvc.matching import Deadline
+from searchsvc.query import And, Lit, Node, Not, Or
+from searchsvc.ts_client import Cluster
+from searchsvc.ts_documents import literal_tokens
+from searchsvc.ts_query import EXACT, phrase_term
+
+PAGE = 250
+Para = tuple[str, int]  # (article id, paragraph number)
+Hits = dict[Para, float]  # paragraph → score (Typesense's text match, summed over literals)
+
+
+@dataclass
+class Group:
+    """One article's paragraph hits for a query."""
+
+    best: float
+    hits: list[tuple[float, int]] = field(default_factory=list)  # (score, n), best first
+    coverage: int = 0  # words of a relaxed query the article holds
+
+
+@dataclass(frozen=True)
+class Matched:
+    groups: dict[str, Group]
+    relaxed: bool = False
+    suggestion: str | None = None
+    exact: dict[str, int] = field(default_factory=dict)  # aid → typed strings it holds
+
+    @property
+    def nbytes(self) -> int:
+        return 200 + sum(120 + 40 * len(g.hits) for g in self.groups.values())
+
+
+class TreeMatcher:
+    def __init__(self, cluster: Cluster, collection: str, catalog: Catalog, deadline: Deadline):
+        self.cluster, self.collection = cluster, collection
+        self.catalog, self.deadline = catalog, deadline
+        self._lits: dict[Lit, Hits] = {}
+
+    # -- one literal, asked of the cluster
+
+    def lit(self, lit: Lit) -> Hits:
+        found = self._lits.get(lit)
+        if found is None:
+            found = self._lits[lit] = self._fetch_lit(lit)
+        return found
+
+    def _fetch_lit(self, lit: Lit) -> Hits:
+        runs = literal_tokens(lit.text)
+        if not runs:
+            return {}
+        # As ``query.needs_check``: the grams only narrow a field-restricted word or a phrase
+        # that is more than one run of units (punctuation, spaces) down to candidates.
+        confirm = lit.field is not None or (lit.phrase and not unit_text(lit.text))
+        q = " ".join(phrase_term(tokens) for tokens in runs)
+        rows = self._fetch(q, with_text=confirm and lit.field is None)
+        if not confirm:
+            return {(aid, n): score for aid, n, score, _ in rows}
+        return {(aid, n): score for aid, n, score, text in rows if self._holds(lit, aid, text)}
+
+    def _holds(self, lit: Lit, aid: str, text: str) -> bool:
+        record = self.catalog.articles.get(aid)
+        if record is None:
+            return False
+        fields = {"title": record.title, "names": " ".join(record.names), "text": text}
+        where = (fields[lit.field],) if lit.field else fields.values()
+        return any(lit.text in normalize(value) for value in where if value)
+
+    def _fetch(self, q: str, with_text: bool) -> list[tuple[str, int, float, str]]:
+        """Every paragraph matching ``q``: (aid, n, text match, text if asked)."""
+        params = {
+            **EXACT,
+            "q": q,
+            "query_by": "gram",
+            "include_fields": "aid,n,text" if with_text else "aid,n",
+            "highlight_fields": "none",
+            "per_page": PAGE,
+        }
+        rows, page = [], 1
+        while True:
+            self.deadline.check()
+            answer = self.cluster.search(self.collection, {**params, "page": page})
+            for hit in answer["hits"]:
+                doc = hit["document"]
+                score = float(hit.get("text_match", 0))
+                rows.append((doc["aid"], doc["n"], score, doc.get("text", "")))
+            self.deadline.spend(len(answer["hits"]) * 10)
+            if page * PAGE >= answer["found"] or not answer["hits"]:
+                return rows
+            page += 1
+
+    # -- the tree
+
+    def node(self, node: Node) -> Hits:
+        if isinstance(node, Lit):
+            return self.lit(node)
+        if isinstance(node, Or):
+            return _union([self.node(n) for n in node.items])
+        if isinstance(node, Not):
+            raise ValueError("a bare exclusion has no hits of its own")
+        positives = [n for n in node.items if not isinstance(n, Not)]
+        # "(-a -b)" inside an OR: every paragraph but those.
+        found = self.node(positives[0]) if positives else self._everything()
+        for n in positives[1:]:
+            if not found:
+                return {}
+            other = self.node(n)
+            found = {p: s + other[p] for p, s in found.items() if p in other}
+        for n in node.items:
+            if isinstance(n, Not) and found:
+                drop = self.node(n.item)
+                found = {p: s for p, s in found.items() if p not in drop}
+        return found
+
+    def _everything(self) -> Hits:
+        return {(aid, n): 0.0 for aid, n, _s, _t in self._fetch("*", with_text=False)}
+
+    def groups(self, tree: Node) -> dict[str, Group]:
+        return grouped(self.node(tree))
+
+    def relaxed(self, tree: Node, stopwords: frozenset[str]) -> dict[str, Group] | None:
+        """Articles holding most of the informative words (``relax``), with ``coverage``."""
+        plan = relax.informative(tree, stopwords)
+        if plan is None:
+            return None
+        kept, exclusions, need = plan
+        per_word = [self.node(n) for n in kept]
+        found = _union(per_word)
+        for n in exclusions:
+            drop = self.node(n.item)
+            found = {p: s for p, s in found.items() if p not in drop}
+        groups = grouped(found)
+        for hits in per_word:
+            for aid in {aid for aid, _n in hits}:
+                if aid in groups:
+                    groups[aid].coverage += 1
+        return {aid: g for aid, g in groups.items() if g.coverage >= need}
+
+    def articles_with(self, text: str) -> set[str]:
+        return {aid for aid, _n in self.lit(Lit(text, phrase=True))}
+
+
+def grouped(hits: Hits) -> dict[str, Group]:
+    groups: dict[str, Group] = {}
+    for (aid, n), score in hits.items():
+        groups.setdefault(aid, Group(score)).hits.append((score, n))
+    for g in groups.values():
+        g.hits.sort(key=lambda h: (-h[0], h[1]))
+        g.best = g.hits[0][0]
+    return groups
+
+
+def _union(parts: list[Hits]) -> Hits:
+    out: Hits = {}
+    for part in parts:
+        for p, s in part.items():
+            out[p] = out.get(p, 0.0) + s
+    return out
+
+
+def match(
+    matcher: TreeMatcher,
+    tree: Node | None,
+    earlier: tuple[Node, ...],
+    exact: tuple[str, ...],
+    stopwords: frozenset[str],
+) -> Matched:
+    """What ``WhooshBackend._matches`` does, on paragraph sets (see the module docstring)."""
+    relaxed, hint = False, None
+    if tree is None:
+        groups = {aid: Group(0.0) for aid in matcher.catalog.articles}
+    else:
+        groups, relaxed = _matching(matcher, tree, stopwords)
+        if not groups:
+            hint = relax.suggestion(tree, lambda t: bool(matcher.groups(t)), lambda _w: None)
+    for i, t in enumerate(earlier):
+        inside, _ = _matching(matcher, t, stopwords)
+        if tree is None and i == 0:
+            groups = inside
+        else:
+            groups = {aid: g for aid, g in groups.items() if aid in inside}
+    counts = {aid: 0 for aid in groups}
+    for text in exact:
+        for aid in matcher.articles_with(text) & counts.keys():
+            counts[aid] += 1
+    return Matched(groups, relaxed, hint, counts)
+
+
+def _matching(matcher: TreeMatcher, tree: Node, stopwords: frozenset[str]):
+    groups = matcher.groups(tree)
+    if len(groups) < relax.RELAX_BELOW:
+        wider = matcher.relaxed(tree, stopwords)
+        if wider is not None and len(wider) > len(groups):
+            return wider, True
+    return groups, False
+
+
+def unit_text(text: str) -> bool:
+    """True when the text is one run of units, nothing before or after it."""
+    runs = unit_runs(text)
+    return len(runs) == 1 and runs[0][0][1] == 0 and runs[0][-1][2] == len(text)
+
+
+def is_simple(tree: Node | None) -> bool:
+    """Whether one Typesense ``q`` says exactly what ``tree`` says: an AND of literals, none
+    restricted to a field or to be confirmed on the text, and exclusions of one run each."""
+    if tree is None:
+        return False
+    items = tree.items if isinstance(tree, And) else (tree,)
+    positives = 0
+    for item in items:
+        lit = item.item if isinstance(item, Not) else item
+        if not isinstance(lit, Lit) or lit.field is not None:
+            return False
+        if lit.phrase and not unit_text(lit.text):
+            return False
+        if isinstance(item, Not) and len(literal_tokens(lit.text)) != 1:
+            return False
+        positives += not isinstance(item, Not)
+    return positives > 0
