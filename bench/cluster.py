@@ -36,8 +36,8 @@ from searchsvc.config import BackendConfig  # noqa: E402
 from searchsvc.index import sync  # noqa: E402
 from searchsvc.records import SearchRequest  # noqa: E402
 from searchsvc.search import Engine  # noqa: E402
-from searchsvc.ts_client import Cluster  # noqa: E402
-from searchsvc.ts_config import TypesenseConfig  # noqa: E402
+from searchsvc.typesense.client import Cluster  # noqa: E402
+from searchsvc.typesense.config import TypesenseConfig  # noqa: E402
 from tests.conftest import SEED, SHARED_BULLETINS  # noqa: E402
 from tests.typesense_cluster import LocalCluster  # noqa: E402
 

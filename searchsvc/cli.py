@@ -125,10 +125,10 @@ def index_cmd(full: bool, lock_timeout: float, corpus: Path | None, index_dir: P
 
 def _index_cluster(cfg: Config, full: bool, progress) -> None:
     """``index`` with ``SEARCHSVC_BACKEND=typesense``: the same manifest sync, into the cluster
-    (``ts_index``: batched upserts retried across a leader change; ``--full`` builds a new
+    (``typesense.index``: batched upserts retried across a leader change; ``--full`` builds a new
     collection and swaps the alias)."""
-    from searchsvc import ts_index
-    from searchsvc.ts_client import Cluster, TypesenseUnavailable
+    from searchsvc.typesense import index as ts_index
+    from searchsvc.typesense.client import Cluster, TypesenseUnavailable
     from searchsvc.vocabulary import VocabError
 
     try:

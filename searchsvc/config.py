@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from searchsvc.ts_config import TypesenseConfig, TypesenseConfigError
+from searchsvc.typesense.config import TypesenseConfig, TypesenseConfigError
 
 
 class ConfigError(ValueError):

@@ -69,7 +69,7 @@ class Engine:
         self._cache = LRUCache() if cache else LRUCache(max_entries=0)
         backend = backend or BackendConfig.from_env()
         if backend.name == "typesense":
-            from searchsvc.ts_backend import TypesenseBackend
+            from searchsvc.typesense.backend import TypesenseBackend
 
             self.backend = TypesenseBackend(backend.typesense, self._cache)
         else:

@@ -16,9 +16,9 @@ from searchsvc.cli import main
 from searchsvc.errors import ApiError
 from searchsvc.matching import Deadline
 from searchsvc.records import SearchRequest
-from searchsvc.ts_backend import TypesenseBackend
-from searchsvc.ts_client import Cluster, TypesenseUnavailable
-from searchsvc.ts_config import TypesenseConfig
+from searchsvc.typesense.backend import TypesenseBackend
+from searchsvc.typesense.client import Cluster, TypesenseUnavailable
+from searchsvc.typesense.config import TypesenseConfig
 from tests.conftest import SEED, shared_bulletins
 
 pytest_plugins = ("tests.typesense_cluster",)

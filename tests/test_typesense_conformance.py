@@ -15,7 +15,7 @@ import pytest
 from searchsvc.config import BackendConfig
 from searchsvc.records import SearchRequest
 from searchsvc.search import Engine
-from searchsvc.ts_config import TypesenseConfig
+from searchsvc.typesense.config import TypesenseConfig
 from tests.test_typesense_index import sampled_literals
 
 pytest_plugins = ("tests.typesense_cluster",)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from searchsvc.ts_client import Cluster
-from searchsvc.ts_query import TsQuery, search
+from searchsvc.typesense.client import Cluster
+from searchsvc.typesense.query import TsQuery, search
 
 pytest_plugins = ("tests.typesense_cluster",)  # its fixtures: ts_cluster, ts_indexed
 pytestmark = pytest.mark.typesense

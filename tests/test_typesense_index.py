@@ -19,12 +19,12 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from searchsvc import ts_index
 from searchsvc.analysis import normalize, unit_runs
 from searchsvc.catalog import FACETS, count_facets, facet_values
 from searchsvc.documents import byline_names
-from searchsvc.ts_client import Cluster
-from searchsvc.ts_query import EXACT, MAX_GROUP_HITS, TsQuery, search
+from searchsvc.typesense import index as ts_index
+from searchsvc.typesense.client import Cluster
+from searchsvc.typesense.query import EXACT, MAX_GROUP_HITS, TsQuery, search
 from tests.conftest import SEED, shared_bulletins
 from tests.typesense_cluster import Indexed
 

@@ -6,15 +6,15 @@ import pytest
 
 from searchsvc import bulletin, facets
 from searchsvc.analysis import normalize
-from searchsvc.ts_config import KEY_VAR, NODES_VAR, TypesenseConfig, TypesenseConfigError
-from searchsvc.ts_documents import (
+from searchsvc.typesense.config import KEY_VAR, NODES_VAR, TypesenseConfig, TypesenseConfigError
+from searchsvc.typesense.documents import (
     date_num,
     gram_tokens,
     literal_tokens,
     paragraph_documents,
     schema,
 )
-from searchsvc.ts_query import TsQuery, date_bounds, filter_by, q_string
+from searchsvc.typesense.query import TsQuery, date_bounds, filter_by, q_string
 from searchsvc.vocabulary import VOCAB_DIR
 from tests.conftest import SEED
 

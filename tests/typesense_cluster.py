@@ -32,8 +32,8 @@ import pytest
 from searchsvc import bulletin, facets, ts_index
 from searchsvc.article import ArticleRecord
 from searchsvc.bulletin import Article
-from searchsvc.ts_client import Cluster, node_status
-from searchsvc.ts_config import TypesenseConfig
+from searchsvc.typesense.client import Cluster, node_status
+from searchsvc.typesense.config import TypesenseConfig
 from searchsvc.vocabulary import VOCAB_DIR
 from tests.conftest import SEED, shared_bulletins
 

@@ -34,7 +34,7 @@ import typesense
 from typesense import exceptions as ts_errors
 
 from searchsvc.errors import ApiError
-from searchsvc.ts_config import TypesenseConfig
+from searchsvc.typesense.config import TypesenseConfig
 
 T = TypeVar("T")
 

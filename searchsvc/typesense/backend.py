@@ -6,16 +6,16 @@ budget, results and snippets either way. Two paths:
 * **One search** (most queries: words and phrases ANDed, ``-word``; no ``within``): the cluster
   answers the page of article groups (``group_by=aid``), the exact total, the facet counts of
   articles (one search per selected facet, leaving its own filter out) and the months of the
-  histogram (a facet), in one ``multi_search`` (``ts_query.search``). Ranking is Typesense's:
+  histogram (a facet), in one ``multi_search`` (``typesense.query.search``). Ranking is Typesense's:
   text match, then date.
 * **Evaluated here** (OR, ``title:``/``记者:``, literals across punctuation, ``within``, and any
   query that finds fewer than ``relax.RELAX_BELOW`` articles with every word and so is relaxed):
-  ``ts_match`` asks the cluster for each literal's paragraphs and evaluates the tree as the
+  ``typesense.match`` asks the cluster for each literal's paragraphs and evaluates the tree as the
   Whoosh backend does; filters, facet counts, histogram, sort and paging are then counted over
   the catalogue's records with the Whoosh backend's own rules (``catalog.count_facets``).
 
 A paragraph ref (what ``paragraph`` takes) is the article's number in the catalogue times
-``REF_STRIDE`` plus the paragraph number; texts come from ``ts_catalog.Texts``, fetched a page at
+``REF_STRIDE`` plus the paragraph number; texts come from ``typesense.catalog.Texts``, fetched a page at
 a time. ``catalog``, ``article_paragraphs`` and ``health`` serve ``Engine.article``, ``facets``
 and ``health``.
 """
@@ -35,12 +35,12 @@ from searchsvc.histogram import histogram, histogram_months
 from searchsvc.matching import Deadline
 from searchsvc.query import And, Lit, Not
 from searchsvc.records import SearchRequest
-from searchsvc.ts_catalog import Loaded, Texts, TsCatalog
-from searchsvc.ts_client import Cluster, TypesenseUnavailable
-from searchsvc.ts_config import TypesenseConfig
-from searchsvc.ts_documents import quoted
-from searchsvc.ts_match import Matched, TreeMatcher, is_simple, match
-from searchsvc.ts_query import EXACT, MAX_GROUP_HITS, TsQuery, date_bounds, q_string, search
+from searchsvc.typesense.catalog import Loaded, Texts, TsCatalog
+from searchsvc.typesense.client import Cluster, TypesenseUnavailable
+from searchsvc.typesense.config import TypesenseConfig
+from searchsvc.typesense.documents import quoted
+from searchsvc.typesense.match import Matched, TreeMatcher, is_simple, match
+from searchsvc.typesense.query import EXACT, MAX_GROUP_HITS, TsQuery, date_bounds, q_string, search
 
 REF_STRIDE = 1 << 16  # paragraphs an article may have
 MAX_PAGE = 250  # Typesense's largest page of groups; longer pages take the evaluated path

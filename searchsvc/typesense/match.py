@@ -21,9 +21,9 @@ from searchsvc.analysis import normalize, unit_runs
 from searchsvc.catalog import Catalog
 from searchsvc.matching import Deadline
 from searchsvc.query import And, Lit, Node, Not, Or
-from searchsvc.ts_client import Cluster
-from searchsvc.ts_documents import literal_tokens
-from searchsvc.ts_query import EXACT, phrase_term
+from searchsvc.typesense.client import Cluster
+from searchsvc.typesense.documents import literal_tokens
+from searchsvc.typesense.query import EXACT, phrase_term
 
 PAGE = 250
 Para = tuple[str, int]  # (article id, paragraph number)

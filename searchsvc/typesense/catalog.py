@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from searchsvc.article import ArticleRecord
 from searchsvc.cache import LRUCache
 from searchsvc.catalog import FACETS, Catalog, facet_values
-from searchsvc.ts_client import Cluster
-from searchsvc.ts_documents import quoted
+from searchsvc.typesense.client import Cluster
+from searchsvc.typesense.documents import quoted
 
 REFRESH_SECONDS = 1.0  # a sync shows in the catalogue at most this much later
 PAGE = 250  # Typesense's largest page

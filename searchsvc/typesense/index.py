@@ -31,8 +31,8 @@ from pathlib import Path
 from searchsvc import bulletin, facets
 from searchsvc.bulletin import corpus_files
 from searchsvc.documents import Rejected, file_digest
-from searchsvc.ts_client import IMPORT_BATCH, Cluster
-from searchsvc.ts_documents import paragraph_documents, quoted, schema
+from searchsvc.typesense.client import IMPORT_BATCH, Cluster
+from searchsvc.typesense.documents import paragraph_documents, quoted, schema
 from searchsvc.vocabulary import VOCAB_DIR
 
 MANIFEST_SUFFIX = "__files"

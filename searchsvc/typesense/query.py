@@ -3,7 +3,7 @@
 The raw materials a search core needs from a backend: the articles that match (in order, with
 the paragraphs that matched), how many there are, and every facet value's article count. The
 query is already parsed (``query.parse``); its literals arrive here as strings. Typesense does
-no analysis of its own: each literal becomes ``gram`` tokens (``ts_documents.literal_tokens``),
+no analysis of its own: each literal becomes ``gram`` tokens (``typesense.documents.literal_tokens``),
 every query option that would bend recall (typos, prefixes, dropped or split tokens) is off.
 
 Facet counts follow ``catalog.count_facets``: OR within a facet, AND across facets, and each
@@ -18,8 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from searchsvc.catalog import FACETS
-from searchsvc.ts_client import Cluster
-from searchsvc.ts_documents import FACET_FIELD, literal_tokens, quoted
+from searchsvc.typesense.client import Cluster
+from searchsvc.typesense.documents import FACET_FIELD, literal_tokens, quoted
 
 MAX_GROUP_HITS = 99  # Typesense's cap on group_limit: matched paragraphs counted up to this
 MAX_FACET_VALUES = 10_000  # every value: the caller trims the list (catalog.FACET_LIMIT)
