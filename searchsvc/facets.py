@@ -59,7 +59,8 @@ _DATE = re.compile(
     r"(?:\d{2,4}年)?(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:\d{1,2}|[一二三四五六七八九十]{1,3})?[日号]?"
     r"(?:[至到—-]\d{1,2}[日号])?|\d{1,2}[日号](?:[至到—-]\d{1,2}[日号])?|\d{4}年(?:以来|初|底)?"
 )  # fmt: skip
-_DATE_TAIL = re.compile(rf"(?:{_DATE.pattern})$")  # 中央军委政治工作部1日至2日在北京召开
+# 中央军委政治工作部1日至2日在北京召开 / 国家林草局今日(4月1日)召开
+_DATE_TAIL = re.compile(rf"(?:{_DATE.pattern}|[（(](?:{_DATE.pattern})[）)])$")
 # "等" ends a list (中宣部、交通部等 / …等20家台湾团体), but it also sits inside names (高等学校).
 _ETC = re.compile(
     r"等(?:(?:\d+|[一二三四五六七八九十百几多数余]+)[家个所名]?[\u4e00-\u9fff]{0,4}?)?"
@@ -107,6 +108,9 @@ def subject_before(text: str, end: int, vocab: Vocabulary) -> str:
     clause = _strip_tail(_CLAUSE.split(text[:end])[-1], vocab)
     if stops := list(vocab.patterns["stop"].finditer(_mask(clause, vocab))):
         stop, after = stops[-1], clause[stops[-1].end() :]
+        # 农业农村部组织湖北省农业农村厅召开: what follows 组织 is its object, not a subject.
+        if stop.group() in vocab.names["causatives"] and after:
+            return ""
         if stop.group() in vocab.names["prepositions"]:
             head = subject_before(clause, stop.start(), vocab)
             after = head if head or not _DATE.match(after) else after
@@ -224,13 +228,29 @@ def organizers(
     """Subjects of 举办 / 开展 / 组织 in text: 恒丰银行北京分行工会举办读书分享活动. With held (the
     article reports an event held, see facets_report), also of 举行 / 启动 / 组建 / 开设, verbs
     that policies and statements use as often as event reports."""
-    found = _verb_subjects(text, vocab.patterns["event"], vocab)
+    found = [
+        f for f in _verb_subjects(text, vocab.patterns["event"], vocab) if not _appeal(f, text)
+    ]
     if held:
         found += _verb_subjects(text, vocab.patterns["held"], vocab)
         found += _region_subjects(text, vocab)
     if evidence is not None:
         evidence += [("organizer", n, c) for _, n, c in found]
     return _unique(name for _, name, _ in found)
+
+
+# 发起“文明祭扫”倡议 calls on people to do something: no event, no host; but 发起…倡议，筹措物资
+# 支持… is an aid initiative (tests/data/README.md), its initiator the organizer.
+_APPEAL = re.compile(r"发起[^，。；]{0,24}?倡议")
+_AID = re.compile(r"帮扶|捐|援助|资助|救助|筹措|物资|慰问")
+
+
+def _appeal(found: tuple[str, str, str], text: str) -> bool:
+    """Is this subject of 发起 the author of an appeal without aid (no organizer)?"""
+    verb, _, phrase = found
+    at = text.find(phrase)
+    sentence = re.split("[。！？]", text[at:], maxsplit=1)[0] if at >= 0 else ""
+    return verb == "发起" and bool(_APPEAL.search(sentence)) and not _AID.search(sentence)
 
 
 # 北京市组织百姓宣讲团 → 北京市: a city or province acting as a body (FACETS-GUIDE.md), but not
@@ -265,6 +285,13 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def _full_forms(names: Iterable[str]) -> list[str]:
+    """伦敦奥运会中国代表团 … 中国代表团: a name printed again without its leading words is
+    the same body, given once in its full form (FACETS-GUIDE.md)."""
+    names = _unique(names)
+    return [n for n in names if not any(o != n and o.endswith(n) for o in names)]
+
+
 # ---------------------------------------------------------------------------------------------
 # Districts: where the main event took place, as the text states it
 
@@ -273,9 +300,14 @@ _REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|�
 _FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
 _YU_WORDS = set("对关由至属等善终基鉴乐忙急")  # …于 that is not 在 (位于 is)
 _INSPECTION = re.compile("考察|调研|视察|参观|走访")
+# 习近平在参加首都义务植树活动时强调: a headline about attending an event, whose venue the
+# next paragraph gives (来到位于北京市朝阳区温榆河的植树点).
+_ATTENDED = re.compile(r"参加[^，。 ]{0,12}活动")
 # 各地多措并举… / 北京、浙江、陕西、福建采取多种方式…: a roundup of several places' items.
 _ROUNDUP = re.compile(r"各地|多地|各省|各地区|北京、")
 # 东城区夕照寺西里发生的火灾: a district named where something happened, without 在.
+# The first sentence of a roundup's paragraph says it is about Beijing (not 北京时间).
+_BEIJING_ITEM = re.compile(r"[^。！？]{0,12}?北京(?!时间)")
 _HAPPENED = re.compile(r"[^，。；]{0,10}?发生")
 _VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
 
@@ -336,6 +368,16 @@ def _roundup_places(
     if not _ROUNDUP.search(head):
         return []
     found = [v for p in article.paragraphs[1:] for v in venues(p.text, vocab)]
+    # The Beijing item often names its district as a sentence's subject, without 在: 在北京，
+    # 顺义区启动… / 北京受灾地区…。门头沟区组织…; not 平谷区的降雪量, not 截至目前，朝阳区已…
+    for p in article.paragraphs[1:]:
+        if _BEIJING_ITEM.match(p.text):
+            text = _blank_ignored(p.text, vocab)
+            for m in re.finditer(
+                rf"(?:^|。|在?北京市?，)({vocab.patterns['place'].pattern})", text
+            ):
+                if not text.startswith("的", m.end()):
+                    found.append((vocab.places[m.group(1)], m.group()))
     return found[:1] if len({d for d, _ in found}) == 1 else []
 
 
@@ -421,7 +463,7 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     if not found["organizer"] and kind in (EVENT, "none"):
         for text in (article.title, first):
             found["organizer"] += organizers(text, vocab, evidence, held=kind == EVENT)
-    organizer, host, co = (tuple(_unique(found[role])) for role in ROLES)
+    organizer, host, co = (tuple(_full_forms(found[role])) for role in ROLES)
 
     places = [(d, name) for name in organizer for d, _ in _places([name], vocab)]
     places += _parent_places(head, vocab)
@@ -429,7 +471,8 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
         places += venues(head, vocab)
         # Later paragraphs only for a visit (考察, 调研) and only its stops (来到/走进/位于), never
         # 在 (anything): features and reactions name places of other days.
-        for p in article.paragraphs[1:] if _INSPECTION.search(head) else ():
+        visit = _INSPECTION.search(head) or _ATTENDED.search(article.title)
+        for p in article.paragraphs[1:] if visit and kind != "statement" else ():
             if _VISIT.search(p.text):
                 places += [(d, w) for d, w in venues(p.text, vocab) if _VISIT.match(w)]
     if not places and not briefing:

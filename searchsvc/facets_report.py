@@ -58,6 +58,8 @@ _POLICY = re.compile(
 )
 # Appointments and dismissals: the 就任大会 or the session that voted is not the story.
 _APPOINTMENT = re.compile(r"不再担任|任命|免去|出任|接替|辞去|卸任|履新|当选为")
+# 引起强烈共鸣 / 引发热烈反响 / 积极评价: reactions to a speech or a congress, not the event.
+_REACTION = re.compile(r"共鸣|反响|积极评价|高度评价|热议")
 # A leader leaving or coming back: the trip, not an event held.
 _TRAVEL = re.compile(r"离京|回到北京|回京|抵京")
 # Statements and figures: 表示 / 指出 / 发布声明称 / 报告显示 / 通报.
@@ -79,7 +81,7 @@ def report_kind(title: str, lead: str) -> str:
     opening = re.split("[。！？]", lead, maxsplit=1)[0]
     if _BRIEFING.search(head) or _BRIEFING_OPENING.search(opening):
         return "briefing"
-    if _FIGURES.search(opening):
+    if _FIGURES.search(opening) or _REACTION.search(head):
         return "statement"
     # 首届…博览会10月在京举行 / 博览会将于…在北京举办; but 主持召开…会议 决定…举行 reports the
     # meeting held first, the decision on a later one after it.

@@ -116,4 +116,4 @@ class Vocabulary:
 
 _NAME_KEYS = ("suffixes", "known", "generic", "generic_heads", "generic_starts", "non_names",
               "prepositions", "stop_words", "stop_chars", "keep_words", "adverbs", "fillers",
-              "units", "joiners")  # fmt: skip
+              "units", "joiners", "causatives")  # fmt: skip

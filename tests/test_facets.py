@@ -490,10 +490,10 @@ def test_dev_set_accuracy_floor(vocab):
     rows = bench.attach(bench.load_rows(), only_local=True)  # seed + shared pages: no unpacking
     assert len(rows) == 206
     scores, _ = bench.score(rows, bench.current())
-    floors = {"organizer": 0.96, "district": 0.99, "event_type": 0.93}
+    floors = {"organizer": 0.97, "district": 0.99, "event_type": 0.95}
     for name, floor in floors.items():
         s = scores[name]
         assert s.right / s.n >= floor, (name, s)
     for name in ("organizer", "district"):
         s = scores[name]
-        assert s.given_right / max(s.given, 1) >= 0.9, (name, s)
+        assert s.given_right / max(s.given, 1) >= 0.95, (name, s)
