@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import shutil
 from pathlib import Path
 
 import pytest
@@ -45,9 +47,22 @@ def engine(seed_dirs) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def mixed_dirs(tmp_path_factory) -> tuple[Path, Path]:
-    """The seed plus the 20 shared pages, indexed once: (corpus, index)."""
-    return indexed_corpus(tmp_path_factory.mktemp("mixed"), [SEED, *shared_bulletins()])
+def mixed_dirs(tmp_path_factory, worker_id) -> tuple[Path, Path]:
+    """The seed plus the 20 shared pages, indexed once for the whole run — with ``-n 2`` the
+    workers share it (the first builds it under a lock; every test only reads it)."""
+    pages = [SEED, *shared_bulletins()]
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent  # the folder every worker's base temp lives in
+    base = root / "mixed-shared"
+    with open(root / "mixed-shared.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (base / "built").exists():
+            shutil.rmtree(base, ignore_errors=True)
+            base.mkdir()
+            indexed_corpus(base, pages)
+            (base / "built").touch()
+    return base / "corpus", base / "index"
 
 
 @pytest.fixture(scope="session")
