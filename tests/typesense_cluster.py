@@ -29,9 +29,10 @@ from pathlib import Path
 
 import pytest
 
-from searchsvc import bulletin, facets, ts_index
+from searchsvc import bulletin, facets
 from searchsvc.article import ArticleRecord
 from searchsvc.bulletin import Article
+from searchsvc.typesense import index as ts_index
 from searchsvc.typesense.client import Cluster, node_status
 from searchsvc.typesense.config import TypesenseConfig
 from searchsvc.vocabulary import VOCAB_DIR
