@@ -30,12 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from searchsvc import bulletin, ts_index  # noqa: E402
+from searchsvc import bulletin  # noqa: E402
 from searchsvc.analysis import normalize, unit_runs  # noqa: E402
 from searchsvc.config import BackendConfig  # noqa: E402
 from searchsvc.index import sync  # noqa: E402
 from searchsvc.records import SearchRequest  # noqa: E402
 from searchsvc.search import Engine  # noqa: E402
+from searchsvc.typesense import index as ts_index  # noqa: E402
 from searchsvc.typesense.client import Cluster  # noqa: E402
 from searchsvc.typesense.config import TypesenseConfig  # noqa: E402
 from tests.conftest import SEED, SHARED_BULLETINS  # noqa: E402
