@@ -221,6 +221,19 @@ class Cluster:
                     )
                 time.sleep(0.05)
 
+    def wait_alias(self, alias: str, collection: str, timeout: float = WRITE_DEADLINE) -> None:
+        """Poll every node until each that answers has ``alias`` naming ``collection`` (a
+        follower applies the alias a moment after the leader; the next sync may read it)."""
+        deadline = time.monotonic() + timeout
+        for url in self.config.nodes:
+            while node_alias(url, self.config.api_key, alias) not in (collection, None):
+                if time.monotonic() > deadline:
+                    raise TypesenseUnavailable(
+                        f"{url} 在 {timeout:g} 秒内未更新别名 {alias} / {url} did not point "
+                        f"{alias} at {collection} within {timeout:g} s"
+                    )
+                time.sleep(0.05)
+
     # -- the nodes themselves (health and status pages; not retried, per node on purpose)
 
     def node_status(self, url: str, timeout: float = 1.0) -> NodeStatus:
@@ -259,6 +272,21 @@ def node_documents(url: str, api_key: str, collection: str, timeout: float = 1.0
             return int(json.load(response)["num_documents"])
     except urllib.error.HTTPError as err:
         return 0 if err.code == 404 else None
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def node_alias(url: str, api_key: str, alias: str, timeout: float = 1.0) -> str | None:
+    """The collection node ``url`` itself says ``alias`` names ("" when it has no such alias
+    yet), None when it does not answer."""
+    request = urllib.request.Request(
+        f"{url}/aliases/{alias}", headers={"X-TYPESENSE-API-KEY": api_key}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return str(json.load(response)["collection_name"])
+    except urllib.error.HTTPError as err:
+        return "" if err.code == 404 else None
     except (OSError, ValueError, KeyError):
         return None
 

@@ -179,6 +179,11 @@ def sync(
         cluster.wait_indexed(target + MANIFEST_SUFFIX, len(report.added))
         cluster.point_alias(alias, target)
         drop_others(cluster, alias, target)
+    elif report.added or report.changed or report.removed:
+        # The next run plans from whichever node it reads: every node must hold this manifest.
+        kept = len(set(indexed) | set(report.added)) - len(report.removed)
+        cluster.wait_indexed(target + MANIFEST_SUFFIX, kept)
+    cluster.wait_alias(alias, target)  # … and name the same collection
     report.collection = target
     report.seconds = time.perf_counter() - started
     return report
