@@ -11,6 +11,9 @@ Two analyzers feed the index:
   word positions; the last unit of a run also gets ``unit + "$"``. A string that occurs literally in
   the text is then a phrase of its unit bigrams (or, for a single unit, a prefix), whatever jieba
   made of it.
+* ``unit_analyzer()`` — the units themselves, one term each (positions are not kept: phrases are
+  matched on the bigrams). A single character is then one posting list, not a prefix of
+  thousands of bigrams.
 
 Both work on ``normalize(text)``: NFKC (full-width Latin, digits and punctuation → half-width) and
 lower case. The stored text keeps what the page said; ``normalize_map`` maps positions back so that
@@ -47,7 +50,8 @@ def _fold(ch: str) -> str:
 
 def normalize(text: str) -> str:
     """The form every index term and every literal comparison is made in."""
-    return normalize_map(text)[0]
+    fast = unicodedata.normalize("NFKC", text).lower()
+    return fast if len(fast) == len(text) else normalize_map(text)[0]
 
 
 def normalize_map(text: str) -> tuple[str, list[int]]:
@@ -200,7 +204,7 @@ def _cut(tk, norm: str):
 # --------------------------------------------------------------------------- Whoosh pieces
 
 
-class _NormalizedTokenizer(Tokenizer):
+class NormalizedTokenizer(Tokenizer):
     """A Whoosh tokenizer over ``normalize(value)`` whose chars map back to the printed text.
 
     Subclasses yield ``(term, position, start, end)`` with offsets into the normalised text.
@@ -230,7 +234,7 @@ class _NormalizedTokenizer(Tokenizer):
             yield t
 
 
-class JiebaTokenizer(_NormalizedTokenizer):
+class JiebaTokenizer(NormalizedTokenizer):
     """jieba words. Picklable: it holds the dictionary path, not the model."""
 
     def __init__(self, userdict: str = str(USERDICT_PATH)):
@@ -240,7 +244,7 @@ class JiebaTokenizer(_NormalizedTokenizer):
         return word_tokens(norm, mode, self.userdict)
 
 
-class UnitBigramTokenizer(_NormalizedTokenizer):
+class UnitBigramTokenizer(NormalizedTokenizer):
     """Unit bigrams (see the module docstring); a gap in positions between runs."""
 
     def terms(self, norm: str, mode: str):
@@ -252,9 +256,21 @@ class UnitBigramTokenizer(_NormalizedTokenizer):
             pos += 1  # no phrase spans punctuation
 
 
+class UnitTokenizer(NormalizedTokenizer):
+    """One term per unit (see ``units``), numbered in order."""
+
+    def terms(self, norm: str, mode: str):
+        for pos, (unit, start, end) in enumerate(units(norm)):
+            yield unit, pos, start, end
+
+
 def word_analyzer(userdict: str = str(USERDICT_PATH)) -> Analyzer:
     return JiebaTokenizer(userdict)
 
 
 def gram_analyzer() -> Analyzer:
     return UnitBigramTokenizer()
+
+
+def unit_analyzer() -> Analyzer:
+    return UnitTokenizer()
