@@ -26,6 +26,7 @@ import re
 import threading
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import rjieba
@@ -37,6 +38,7 @@ from searchsvc.vocabulary import USERDICT_PATH
 # "Latin-like" runs: any alphanumeric that is not Han.
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _UNIT_RE = re.compile(rf"[{_HAN}]|[^\W_{_HAN}]+")
+_RUN_RE = re.compile(rf"(?:[{_HAN}]|[^\W_{_HAN}]+)+")  # a maximal run of touching units
 _HAN_RE = re.compile(rf"[{_HAN}]")
 RUN_END = "$"
 
@@ -213,6 +215,11 @@ class NormalizedTokenizer(Tokenizer):
     def terms(self, norm: str, mode: str):
         raise NotImplementedError
 
+    def index_terms(self, norm: str) -> list[tuple[str, int]]:
+        """``(term, position)`` of ``terms(norm, "index")`` — what the bulk writer indexes;
+        subclasses make it faster where offsets cost."""
+        return [(t, pos) for t, pos, _s, _e in self.terms(norm, "index")]
+
     def __eq__(self, other):
         return type(other) is type(self) and other.__dict__ == self.__dict__
 
@@ -255,6 +262,17 @@ class UnitBigramTokenizer(NormalizedTokenizer):
                 pos += 1
             pos += 1  # no phrase spans punctuation
 
+    def index_terms(self, norm: str) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        pos = 0
+        for run in _RUN_RE.findall(norm):
+            us = _UNIT_RE.findall(run)
+            grams = [a + b for a, b in pairwise(us)]
+            grams.append(us[-1] + RUN_END)
+            out += zip(grams, range(pos, pos + len(grams)), strict=True)
+            pos += len(grams) + 1
+        return out
+
 
 class UnitTokenizer(NormalizedTokenizer):
     """One term per unit (see ``units``), numbered in order."""
@@ -262,6 +280,10 @@ class UnitTokenizer(NormalizedTokenizer):
     def terms(self, norm: str, mode: str):
         for pos, (unit, start, end) in enumerate(units(norm)):
             yield unit, pos, start, end
+
+    def index_terms(self, norm: str) -> list[tuple[str, int]]:
+        units_ = _UNIT_RE.findall(norm)
+        return list(zip(units_, range(len(units_)), strict=True))
 
 
 def word_analyzer(userdict: str = str(USERDICT_PATH)) -> Analyzer:

@@ -32,6 +32,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_uint
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from searchsvc import termfiles
@@ -59,17 +60,18 @@ class _PrivateTempStorage(FileStorage):
 
 
 class _MemoryPool:
-    """Stands in for Whoosh's ``PostingPool``: ``add`` gets the same tuples, keeps them by field
-    and term. Documents are added in order, so each term's postings are in document order."""
+    """Stands in for Whoosh's ``PostingPool``: ``add`` gets the same tuples and keeps them by
+    field (``termfiles.FieldPostings``). Documents are added in order, so each term's postings
+    are in document order."""
 
     def __init__(self):
-        self.fields: defaultdict[str, defaultdict[bytes, list]] = defaultdict(
-            lambda: defaultdict(list)
+        self.fields: defaultdict[str, termfiles.FieldPostings] = defaultdict(
+            termfiles.FieldPostings
         )
 
     def add(self, item) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
-        self.fields[fieldname][tbytes].append((docnum, weight, vbytes))
+        self.fields[fieldname].add(tbytes, docnum, weight, vbytes)
 
     def cleanup(self) -> None:
         self.fields.clear()
@@ -187,16 +189,9 @@ class SegmentBuilder(SegmentWriter):
             items = field_items(field, value)
             if field.format.fixed_value_size() is not None:  # values never pickled one by one
                 self._last_items[name] = (value, items)
-        terms = self.pool.fields[name]
-        length = 0
-        for tbytes, freq, weight, vbytes in items:
-            length += freq
-            postings = terms.get(tbytes)
-            if postings is None:
-                terms[tbytes] = [(docnum, weight, vbytes)]
-            else:
-                postings.append((docnum, weight, vbytes))
-        return length if field.scorable else 0
+        terms, freqs, weights, values = items
+        self.pool.fields[name].add_doc(docnum, terms, weights, values)
+        return sum(freqs) if field.scorable else 0
 
     def _write_postings(self, pdr) -> None:
         fw = self.fieldwriter
@@ -205,14 +200,14 @@ class SegmentBuilder(SegmentWriter):
             fieldobj = self.schema[fieldname]
             if fieldobj.scorable:
                 # What FieldWriter.add_postings looks up once per posting: the stored (byte-
-                # quantised) field length, here once per document.
+                # quantised) field length, here once per document, as its byte.
                 dfl = pdr.doc_field_length
-                lengths = [dfl(d, fieldname) for d in range(doccount)]
+                lbytes = [length_to_byte(dfl(d, fieldname)) for d in range(doccount)]
             else:
-                lengths = None
-            terms = self.pool.fields.pop(fieldname)
-            termfiles.write_field(fw, fieldname, fieldobj, terms, lengths, self.compress_min)
-            del terms
+                lbytes = None
+            postings = self.pool.fields.pop(fieldname)
+            termfiles.write_field(fw, fieldname, fieldobj, postings, lbytes, self.compress_min)
+            del postings
 
 
 _POS_HEAD = b"\x00\x00\x00\x01\x80\x02]q\x00"  # pack_uint(1) + pickle protocol 2, a list
@@ -233,10 +228,10 @@ def encode_positions(poses: list[int]) -> bytes:
     return pack_uint(len(poses)) + dumps(deltas, 2)
 
 
-def field_items(field, value) -> list:
-    """``field.index(value)`` — ``(btext, freq, weight, vbytes)`` per distinct term — computed
-    straight from our tokenizers' ``(term, position, start, end)`` for the formats we use;
-    anything else goes through Whoosh."""
+def field_items(field, value) -> tuple[list, list, list, list]:
+    """``field.index(value)`` as four lists — terms, frequencies, weights, values, one entry per
+    distinct term — computed straight from our tokenizers' ``(term, position)`` for the formats
+    we use (terms as str); anything else goes through Whoosh (terms as bytes)."""
     fmt, ana = field.format, field.analyzer
     kind = type(fmt)
     if not (isinstance(ana, NormalizedTokenizer) and isinstance(value, str)) or kind not in (
@@ -244,24 +239,34 @@ def field_items(field, value) -> list:
         Frequency,
         Existence,
     ):
-        return list(field.index(value))
+        rows = list(field.index(value))
+        return tuple(map(list, zip(*rows, strict=True))) if rows else ([], [], [], [])
     fb = fmt.field_boost
-    toks = ana.terms(normalize(value), "index")
+    toks = ana.index_terms(normalize(value))
     if kind is Existence:
-        return [(t.encode(), 1, fb, b"") for t in {tok[0] for tok in toks}]
+        terms = list({tok[0] for tok in toks})
+        n = len(terms)
+        return terms, [1] * n, [fb] * n, [b""] * n
     if kind is Frequency:
-        freqs: dict[str, int] = {}
+        counts: dict[str, int] = {}
         for tok in toks:
-            freqs[tok[0]] = freqs.get(tok[0], 0) + 1
-        return [(t.encode(), f, f * fb, pack_uint(f)) for t, f in freqs.items()]
+            counts[tok[0]] = counts.get(tok[0], 0) + 1
+        freqs = list(counts.values())
+        return list(counts), freqs, [f * fb for f in freqs], [pack_uint(f) for f in freqs]
     poses: dict[str, list[int]] = {}
-    for term, pos, _start, _end in toks:
+    for term, pos in toks:
         got = poses.get(term)
         if got is None:
             poses[term] = [pos]
         else:
             got.append(pos)
-    return [(t.encode(), len(p), len(p) * fb, encode_positions(p)) for t, p in poses.items()]
+    plists = list(poses.values())
+    freqs = [len(p) for p in plists]
+    values = [
+        _POS_HEAD + _ONE_POS[p[0]] if len(p) == 1 and p[0] < 4096 else encode_positions(p)
+        for p in plists
+    ]
+    return list(poses), freqs, [f * fb for f in freqs], values
 
 
 # --------------------------------------------------------------------------- merge policy

@@ -24,16 +24,18 @@ from __future__ import annotations
 import struct
 import zlib
 from array import array
+from bisect import bisect_right
 from hashlib import md5
-from itertools import pairwise
+from itertools import accumulate, islice, pairwise, repeat
 from pickle import dumps
 
+import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.util.numeric import length_to_byte
 
 # Blocks whose pickled data is smaller than this are stored uncompressed: zlib's per-call setup
 # costs more than it saves on a few postings (most terms have one or two).
 COMPRESS_MIN = 256
+FLUSH_TERMS = 20_000  # terms encoded between two writes (a field's bytes are not all held)
 
 _BLOCK_LEN = struct.Struct("!i")
 _TERM_KEY = struct.Struct("!H")
@@ -48,73 +50,148 @@ def _hash(key: bytes) -> int:
     return int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
 
 
-def encode_term(postings: list, lengths, fixedsize, level: int, limit: int, compress_min: int):
-    """One term's postings (``(docnum, weight, vbytes)`` in document order) as the bytes of its
-    blocks, and its ``W3TermInfo`` fields ``(weight, df, minlength, maxlength, maxweight, minid,
-    maxid)``. ``lengths[docnum]`` is the document's stored field length (None: not scorable)."""
+class FieldPostings:
+    """One field's postings for a segment, gathered in memory in document order: flat arrays
+    (term number, document, weight, end of the value in one byte buffer) — ~16 bytes a posting
+    plus its value, where a tuple per posting took ~170."""
+
+    __slots__ = ("terms", "tids", "docs", "weights", "ends", "values")
+
+    def __init__(self):
+        self.terms: dict[bytes, int] = {}
+        self.tids = array("I")
+        self.docs = array("I")
+        self.weights = array("f")  # the block buffer keeps weights as float32 anyway
+        self.ends = array("I")
+        self.values = bytearray()
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def add(self, btext, docnum: int, weight: float, vbytes: bytes) -> None:
+        """One posting; ``btext`` as bytes or str (encoded once per term when written)."""
+        self.add_doc(docnum, [btext], [weight], [vbytes or b""])  # add_reader passes None
+
+    def add_doc(self, docnum: int, terms: list, weights: list, values: list) -> None:
+        """One document's postings in this field: a distinct term each."""
+        ids = self.terms
+        self.tids.extend([ids.setdefault(t, len(ids)) for t in terms])
+        self.docs.extend(repeat(docnum, len(terms)))
+        self.weights.extend(weights)
+        self.ends.extend(islice(accumulate(map(len, values), initial=len(self.values)), 1, None))
+        self.values += b"".join(values)
+
+    def by_term(self, chunk: int = 1 << 17):
+        """``(btext, docnums, weights, values)`` per term in byte order (lists, each in
+        document order; ``values`` are new bytes objects)."""
+        if not self.terms:
+            return
+        # Keys are str (our analyzers) or bytes (Whoosh's); a term given both ways is one term.
+        encoded = [t if isinstance(t, bytes) else t.encode() for t in self.terms]
+        names = sorted(set(encoded))
+        position = {t: i for i, t in enumerate(names)}
+        rank = np.array([position[t] for t in encoded], np.uint32)
+        keys = rank[np.frombuffer(self.tids, np.uint32)]
+        order = np.argsort(keys, kind="stable")  # a term's postings stay in document order
+        starts = np.searchsorted(keys[order], np.arange(len(names) + 1)).tolist()
+        docs = np.frombuffer(self.docs, np.uint32)
+        weights = np.frombuffer(self.weights, np.float32)
+        ends = np.frombuffer(self.ends, np.uint32)
+        begins = np.concatenate(([0], ends[:-1])).astype(np.uint32)
+        buf = bytes(self.values)
+        self.values = bytearray()
+        i, lo = 0, 0
+        while i < len(names):
+            # Convert the sorted postings to lists a chunk of whole terms at a time.
+            j = max(i + 1, bisect_right(starts, lo + chunk, i) - 1)
+            hi = starts[j]
+            sel = order[lo:hi]
+            d, w = docs[sel].tolist(), weights[sel].tolist()
+            v = [buf[x:y] for x, y in zip(begins[sel].tolist(), ends[sel].tolist(), strict=True)]
+            for k in range(i, j):
+                a, b = starts[k] - lo, starts[k + 1] - lo
+                yield names[k], d[a:b], w[a:b], v[a:b]
+            i, lo = j, hi
+
+
+def encode_term(ids: list, ws: list, vals: list, lbytes, fixedsize, level, limit, compress_min):
+    """One term's postings (document numbers, weights, values, in document order) as the bytes
+    of its blocks, and its ``W3TermInfo`` fields ``(weight, df, min length byte, max length
+    byte, max weight, min id, max id)``. ``lbytes[docnum]`` is the document's length byte in
+    this field (None: the field is not scorable); lengths and their bytes order alike, so the
+    minimum and maximum are taken on bytes."""
+    n = len(ids)
+    if n <= limit:  # most terms: one block
+        blob, weight, minb, maxb, maxw = _block(
+            ids, ws, vals, lbytes, fixedsize, level, compress_min, True
+        )
+        return WHOOSH3_HEADER_MAGIC + blob, (weight, n, minb, maxb, maxw, ids[0], ids[-1])
     out = [WHOOSH3_HEADER_MAGIC]
     total_w = 0.0
     minlen, maxlen, maxw = None, 0, 0
-    n = len(postings)
-    last_id = 0
     for start in range(0, n, limit):
-        block = postings[start : start + limit]
-        ids = [p[0] for p in block]
-        weights = array("f", [p[1] for p in block])
-        deltas = [ids[0]]  # delta_encode starts from 0 in every block
-        deltas += [b - a for a, b in pairwise(ids)]
-        last_id = ids[-1]
-        bmaxw = max(0, max(p[1] for p in block))
-        if lengths is None:
-            bmin, bmax = None, 0
-        else:
-            ls = [x for x in map(lengths.__getitem__, ids) if x]
-            bmin, bmax = (min(ls), max(ls)) if ls else (None, 0)
-        w0 = weights[0]
-        if w0 == 1.0 and weights.count(1.0) == len(weights):
-            mw = None
-        elif weights.count(w0) == len(weights):
-            mw = w0
-        else:
-            mw = tuple(weights)
-        if fixedsize is None:
-            mv = tuple(v for _d, _w, v in block if v)
-        elif fixedsize == 0:
-            mv = None
-        else:
-            mv = b"".join([p[2] for p in block])
-        data = dumps((tuple(deltas), mw, mv), 2)
-        comp = level if len(data) >= compress_min else 0
-        if comp:
-            data = zlib.compress(data, comp)
-        info = dumps(
-            (len(ids), ids[-1], bmaxw, comp, length_to_byte(bmin), length_to_byte(bmax)), 2
-        )
-        size = len(info) + len(data)
-        out.append(_BLOCK_LEN.pack(-size if start + limit >= n else size))
-        out.append(info)
-        out.append(data)
+        end = start + limit
+        blob, weight, bmin, bmax, bmaxw = _block(
+            ids[start:end], ws[start:end], vals[start:end], lbytes, fixedsize, level,
+            compress_min, end >= n,
+        )  # fmt: skip
+        out.append(blob)
         # W3TermInfo.add_block, block by block
-        total_w += sum(weights)
+        total_w += weight
         if minlen is None:
             minlen = bmin
         elif bmin is not None:
             minlen = min(minlen, bmin)
         maxlen = max(maxlen, bmax)
         maxw = max(maxw, bmaxw)
-    stats = (total_w, n, minlen, maxlen, maxw, postings[0][0], last_id)
-    return b"".join(out), stats
+    return b"".join(out), (total_w, n, minlen, maxlen, maxw, ids[0], ids[-1])
+
+
+def _block(ids, ws, vals, lbytes, fixedsize, level: int, compress_min: int, last: bool):
+    """``W3PostingsWriter._write_block`` of these postings: its bytes, and the block's weight
+    sum, min and max length bytes and max weight (what ``W3TermInfo.add_block`` adds up)."""
+    n = len(ids)
+    if n == 1:
+        deltas = (ids[0],)
+    else:
+        deltas = [ids[0]]  # delta_encode starts from 0 in every block
+        deltas += [b - a for a, b in pairwise(ids)]
+        deltas = tuple(deltas)
+    if ws.count(1.0) == n:
+        mw, weight, maxw = None, float(n), 1.0
+    else:
+        weight = sum(ws)
+        maxw = max(0, max(ws))
+        mw = ws[0] if ws.count(ws[0]) == n else tuple(ws)
+    if lbytes is None:
+        minb, maxb = None, 0
+    else:
+        bs = [b for b in map(lbytes.__getitem__, ids) if b]
+        minb, maxb = (min(bs), max(bs)) if bs else (None, 0)
+    if fixedsize is None:
+        mv = tuple([v for v in vals if v])
+    elif fixedsize == 0:
+        mv = None
+    else:
+        mv = b"".join(vals)
+    data = dumps((deltas, mw, mv), 2)
+    comp = level if len(data) >= compress_min else 0
+    if comp:
+        data = zlib.compress(data, comp)
+    info = dumps((n, ids[-1], maxw, comp, minb or 0, maxb), 2)
+    size = len(info) + len(data)
+    return _BLOCK_LEN.pack(-size if last else size) + info + data, weight, minb, maxb, maxw
 
 
 def terminfo_bytes(stats, offset: int, length: int) -> bytes:
     """``W3TermInfo.to_bytes`` of a term written at ``offset`` (not inlined)."""
-    weight, df, minlen, maxlen, maxw, minid, maxid = stats
+    weight, df, minb, maxb, maxw, minid, maxid = stats
     return _TERMINFO.pack(
         False,
         weight,
         df,
-        0 if minlen is None else length_to_byte(minlen),
-        length_to_byte(maxlen),
+        minb or 0,
+        maxb,
         maxw,
         _NO_ID if minid is None else minid,
         _NO_ID if maxid is None else maxid,
@@ -125,11 +202,11 @@ def write_field(
     fieldwriter,
     fieldname: str,
     fieldobj,
-    terms: dict,
-    lengths,
+    postings: FieldPostings,
+    lbytes,
     compress_min: int = COMPRESS_MIN,
 ) -> None:
-    """All of one field's terms (``btext → postings``) through an open ``W3FieldWriter``: its
+    """All of one field's postings (``lbytes`` as for ``encode_term``) through an open ``W3FieldWriter``: its
     postings file and term table, as ``start_field``/``start_term``/``add``/``finish_term``
     would leave them."""
     fieldwriter.start_field(fieldname, fieldobj)
@@ -150,8 +227,8 @@ def write_field(
     posts, rows = [], []
     buckets, index = tindex.buckets, tindex.index
     key = b""
-    for btext in sorted(terms):
-        blob, stats = encode_term(terms[btext], lengths, fixedsize, level, limit, compress_min)
+    for btext, ids, ws, vals in postings.by_term():
+        blob, stats = encode_term(ids, ws, vals, lbytes, fixedsize, level, limit, compress_min)
         posts.append(blob)
         key = prefix + btext
         value = terminfo_bytes(stats, offset, len(blob))
@@ -164,6 +241,10 @@ def write_field(
         rows.append(key)
         rows.append(value)
         row_pos += 8 + len(key) + len(value)
+        if len(posts) >= FLUSH_TERMS:
+            postfile.write(b"".join(posts))
+            tfile.write(b"".join(rows))
+            posts, rows = [], []
     postfile.write(b"".join(posts))
     tfile.write(b"".join(rows))
     if key:
