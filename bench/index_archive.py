@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -38,16 +37,25 @@ def dir_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
-def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """Run ``cmd``; wall seconds, peak RSS (MB) of its largest process, stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+# Runs a command and reports what its own process tree used: a fresh wrapper's RUSAGE_CHILDREN
+# covers only that command (ours' one would also hold every earlier command's peak).
+_USAGE = (
+    "import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr); sys.exit(rc)"
+)
+
+
+def timed(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Run ``cmd``; wall seconds, peak RSS (MB) of its largest process, CPU seconds of all its
+    processes, stdout."""
     started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", _USAGE, *cmd], capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode:
         sys.exit(f"{cmd[:3]} failed: {done.stderr[-2000:]}")
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    return seconds, peak, done.stdout
+    peak_kb, cpu = done.stderr.strip().splitlines()[-1].split()
+    return seconds, int(peak_kb) / 1024, float(cpu), done.stdout
 
 
 STOCK = """
@@ -60,10 +68,10 @@ print(n)
 """
 
 
-def stock(corpus: Path, out: Path) -> tuple[float, float, int]:
+def stock(corpus: Path, out: Path) -> tuple[float, float, float, int]:
     code = STOCK.format(bench=str(ROOT / "bench"), corpus=str(corpus), out=str(out))
-    seconds, peak, stdout = timed([sys.executable, "-c", code])
-    return seconds, peak, int(stdout.strip().splitlines()[-1])
+    seconds, peak, cpu, stdout = timed([sys.executable, "-c", code])
+    return seconds, peak, cpu, int(stdout.strip().splitlines()[-1])
 
 
 def sample(corpus: Path, dest: Path, pages: int) -> None:
@@ -181,22 +189,25 @@ def main() -> None:
             tar.extractall(work, filter="data")
         corpus = work / "archive"
         print(f"nproc {os.cpu_count()}; archive {sum(1 for _ in corpus.rglob('*.md'))} pages")
-        ours_s, ours_rss, out = timed([str(BIN / "searchsvc"), "index", "--full", "--corpus",
+        ours_s, ours_rss, ours_cpu, out = timed([str(BIN / "searchsvc"), "index", "--full", "--corpus",
                                        str(corpus), "--index", str(work / "ours")])  # fmt: skip
         paras = int(out.split("篇文章，")[1].split("段")[0])
         stock_corpus = corpus
         if args.stock_pages:
             stock_corpus = work / "stock-sample"
             sample(corpus, stock_corpus, args.stock_pages)
-        base_s, base_rss, base_paras = stock(stock_corpus, work / "stock")
+        base_s, base_rss, base_cpu, base_paras = stock(stock_corpus, work / "stock")
         label = "stock (ChineseAnalyzer)" + (
             f", {args.stock_pages} pages" if args.stock_pages else ""
         )
-        print(f"{'':34}{'seconds':>9}{'para/s':>9}{'MB':>8}{'peak RSS MB':>13}")
+        print(f"{'':34}{'seconds':>9}{'para/s':>9}{'MB':>8}{'peak RSS MB':>13}"
+              f"{'CPU s':>9}{'CPU ms/para':>13}")  # fmt: skip
         print(f"{label:34}{base_s:9.1f}{base_paras / base_s:9.0f}{dir_mb(work / 'stock'):8.0f}"
-              f"{base_rss:13.0f}")  # fmt: skip
+              f"{base_rss:13.0f}{base_cpu:9.0f}{1000 * base_cpu / base_paras:13.2f}")  # fmt: skip
         print(f"{'searchsvc index --full':34}{ours_s:9.1f}{paras / ours_s:9.0f}"
-              f"{dir_mb(work / 'ours'):8.0f}{ours_rss:13.0f}")  # fmt: skip
+              f"{dir_mb(work / 'ours'):8.0f}{ours_rss:13.0f}{ours_cpu:9.0f}"
+              f"{1000 * ours_cpu / paras:13.2f}")  # fmt: skip
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} (other jobs share the cores)")
         print(
             f"speed ratio ours / stock (paragraphs/s): {(paras / ours_s) / (base_paras / base_s):.2f}x"
             + ("  (stock on a sample: --stock-pages)" if args.stock_pages else "")

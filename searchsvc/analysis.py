@@ -11,6 +11,9 @@ Two analyzers feed the index:
   word positions; the last unit of a run also gets ``unit + "$"``. A string that occurs literally in
   the text is then a phrase of its unit bigrams (or, for a single unit, a prefix), whatever jieba
   made of it.
+* ``unit_analyzer()`` — the units themselves, one term each (positions are not kept: phrases are
+  matched on the bigrams). A single character is then one posting list, not a prefix of
+  thousands of bigrams.
 
 Both work on ``normalize(text)``: NFKC (full-width Latin, digits and punctuation → half-width) and
 lower case. The stored text keeps what the page said; ``normalize_map`` maps positions back so that
@@ -23,6 +26,7 @@ import re
 import threading
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import rjieba
@@ -34,6 +38,7 @@ from searchsvc.vocabulary import USERDICT_PATH
 # "Latin-like" runs: any alphanumeric that is not Han.
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _UNIT_RE = re.compile(rf"[{_HAN}]|[^\W_{_HAN}]+")
+_RUN_RE = re.compile(rf"(?:[{_HAN}]|[^\W_{_HAN}]+)+")  # a maximal run of touching units
 _HAN_RE = re.compile(rf"[{_HAN}]")
 RUN_END = "$"
 
@@ -47,7 +52,8 @@ def _fold(ch: str) -> str:
 
 def normalize(text: str) -> str:
     """The form every index term and every literal comparison is made in."""
-    return normalize_map(text)[0]
+    fast = unicodedata.normalize("NFKC", text).lower()
+    return fast if len(fast) == len(text) else normalize_map(text)[0]
 
 
 def normalize_map(text: str) -> tuple[str, list[int]]:
@@ -200,7 +206,7 @@ def _cut(tk, norm: str):
 # --------------------------------------------------------------------------- Whoosh pieces
 
 
-class _NormalizedTokenizer(Tokenizer):
+class NormalizedTokenizer(Tokenizer):
     """A Whoosh tokenizer over ``normalize(value)`` whose chars map back to the printed text.
 
     Subclasses yield ``(term, position, start, end)`` with offsets into the normalised text.
@@ -208,6 +214,11 @@ class _NormalizedTokenizer(Tokenizer):
 
     def terms(self, norm: str, mode: str):
         raise NotImplementedError
+
+    def index_terms(self, norm: str) -> list[tuple[str, int]]:
+        """``(term, position)`` of ``terms(norm, "index")`` — what the bulk writer indexes;
+        subclasses make it faster where offsets cost."""
+        return [(t, pos) for t, pos, _s, _e in self.terms(norm, "index")]
 
     def __eq__(self, other):
         return type(other) is type(self) and other.__dict__ == self.__dict__
@@ -230,7 +241,7 @@ class _NormalizedTokenizer(Tokenizer):
             yield t
 
 
-class JiebaTokenizer(_NormalizedTokenizer):
+class JiebaTokenizer(NormalizedTokenizer):
     """jieba words. Picklable: it holds the dictionary path, not the model."""
 
     def __init__(self, userdict: str = str(USERDICT_PATH)):
@@ -240,7 +251,7 @@ class JiebaTokenizer(_NormalizedTokenizer):
         return word_tokens(norm, mode, self.userdict)
 
 
-class UnitBigramTokenizer(_NormalizedTokenizer):
+class UnitBigramTokenizer(NormalizedTokenizer):
     """Unit bigrams (see the module docstring); a gap in positions between runs."""
 
     def terms(self, norm: str, mode: str):
@@ -251,6 +262,29 @@ class UnitBigramTokenizer(_NormalizedTokenizer):
                 pos += 1
             pos += 1  # no phrase spans punctuation
 
+    def index_terms(self, norm: str) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        pos = 0
+        for run in _RUN_RE.findall(norm):
+            us = _UNIT_RE.findall(run)
+            grams = [a + b for a, b in pairwise(us)]
+            grams.append(us[-1] + RUN_END)
+            out += zip(grams, range(pos, pos + len(grams)), strict=True)
+            pos += len(grams) + 1
+        return out
+
+
+class UnitTokenizer(NormalizedTokenizer):
+    """One term per unit (see ``units``), numbered in order."""
+
+    def terms(self, norm: str, mode: str):
+        for pos, (unit, start, end) in enumerate(units(norm)):
+            yield unit, pos, start, end
+
+    def index_terms(self, norm: str) -> list[tuple[str, int]]:
+        units_ = _UNIT_RE.findall(norm)
+        return list(zip(units_, range(len(units_)), strict=True))
+
 
 def word_analyzer(userdict: str = str(USERDICT_PATH)) -> Analyzer:
     return JiebaTokenizer(userdict)
@@ -258,3 +292,7 @@ def word_analyzer(userdict: str = str(USERDICT_PATH)) -> Analyzer:
 
 def gram_analyzer() -> Analyzer:
     return UnitBigramTokenizer()
+
+
+def unit_analyzer() -> Analyzer:
+    return UnitTokenizer()

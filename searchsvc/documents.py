@@ -5,6 +5,17 @@ so that every paragraph hit can be filtered and grouped on its own. The article'
 (``ArticleRecord``) is stored once, on its first paragraph (``head``). One more document per
 bulletin file (``kind=file``) records the file's content hash — the manifest. Both writers (the
 one-document path in ``index`` and the bulk segment builder in ``bulk``) write exactly these.
+
+The searchable fields of a paragraph:
+
+* ``text`` — the body as jieba words, with positions (phrases of words); stored.
+* ``title``, ``names`` — the article's title (boosted) and bylines as jieba words, frequencies only.
+* ``gram`` — the recall device: title, body and bylines as unit bigrams with positions. A literal
+  string is a phrase of its bigrams.
+* ``unit`` — the same text as one term per unit (a Han character, or a run of Latin letters and
+  digits), Existence format: no positions, no frequencies, no lengths — the cheapest list there
+  is. A query part of one unit (``坚`` from a string cut at a random place) is one posting list
+  here instead of every ``gram`` bigram that starts with it; phrases stay on ``gram``.
 """
 
 from __future__ import annotations
@@ -15,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, FieldType, Schema
+from whoosh.formats import Existence
 
 from searchsvc import bulletin, facets
-from searchsvc.analysis import gram_analyzer, word_analyzer
+from searchsvc.analysis import gram_analyzer, unit_analyzer, word_analyzer
 from searchsvc.article import ArticleRecord
 
 TITLE_BOOST = 2.0
@@ -37,6 +49,7 @@ def schema() -> Schema:
         title=TEXT(analyzer=word_analyzer(), phrase=False, field_boost=TITLE_BOOST),
         names=TEXT(analyzer=word_analyzer(), phrase=False),
         gram=TEXT(analyzer=gram_analyzer(), phrase=True),
+        unit=FieldType(Existence(), unit_analyzer(), scorable=False),
         meta=STORED(),
         filehash=STORED(),
     )
@@ -62,6 +75,7 @@ def paragraph_docs(article: bulletin.Article, found: facets.Facets) -> Iterator[
             # phrase can match across the seams.
             "gram": "\n".join((article.title, para.text, names)),
         }
+        doc["unit"] = doc["gram"]  # the same text, one term per unit
         if para.n == 1:
             doc["head"] = "1"
             doc["meta"] = ArticleRecord.of(article, found).stored()

@@ -1,32 +1,42 @@
 """Whole Whoosh segments written at once, and the merge policy that keeps their number bounded.
 
 Whoosh's ``SegmentWriter`` sends every posting through a posting pool (an external sort that
-pickles runs to disk) and, at commit, looks up the document's field length once per posting. For
-a batch of thousands of paragraphs that is most of the indexing time. ``SegmentBuilder`` is a
-``SegmentWriter`` whose pool is a plain dict in memory — field → term → postings, already in
-document order — and which writes each term's postings a block at a time through Whoosh's own
-field writer and postings writer (``W3FieldWriter``, ``W3PostingsWriter._write_block``). Stored
-fields, field lengths and columns go through Whoosh's own ``add_document`` and per-document
-writer unchanged. The result is a standard Whoosh segment: the caller puts it in a TOC and
-commits the normal way (TOC write + rename).
+pickles runs to disk) and, at commit, looks up the document's field length once per posting; its
+``add_document`` makes each field's postings through Token objects and ``Format.word_values``.
+For a batch of thousands of paragraphs that is most of the indexing time. ``SegmentBuilder`` is
+a ``SegmentWriter`` whose pool is a plain dict in memory — field → term → postings, already in
+document order. Its ``add_document`` makes our analyzers' postings straight from the tokenizer's
+``(term, position, start, end)`` (``field_items``; the values are ``Positions``/``Frequency``
+encodings built as Whoosh builds them) and hands stored fields, field lengths and columns to
+Whoosh's own per-document writer unchanged. At ``finish`` each field's terms are written at once
+in the whoosh3 format by ``termfiles``. The result is a standard Whoosh segment: the caller puts
+it in a TOC and commits the normal way (TOC write + rename).
 
 It leans on writer internals of whoosh-reloaded 2.7.5 (pinned in pyproject.toml): the attribute
-names ``SegmentWriter.add_document`` uses, the postings writer's block buffer (``_ids``,
-``_weights``, ``_values``, ``_minlength``, ``_maxlength``, ``_maxweight``) and ``_write_block``.
-``tests/test_segments.py`` checks each of them and that a built segment equals, term for term
-and byte for byte, the one ``add_document`` + ``commit`` writes.
+names ``SegmentWriter.add_document`` uses, the field writer's files and term table
+(``_postfile``, ``_tindex``, ``_fieldmap``, ``_postwriter``) and the codec's block format.
+``tests/test_segments.py`` checks each of them, that a built segment equals, term for term, the
+one ``add_document`` + ``commit`` writes, and that with every block compressed its files are
+Whoosh's bytes exactly.
 """
 
 from __future__ import annotations
 
 import math
-from array import array
 from collections import defaultdict
+from itertools import pairwise
+from pickle import dumps
 
 from whoosh.codec import default_codec
 from whoosh.filedb.filestore import FileStorage
+from whoosh.formats import Existence, Frequency, Positions
 from whoosh.reading import SegmentReader
+from whoosh.system import pack_uint
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
+
+from searchsvc import termfiles
+from searchsvc.analysis import NormalizedTokenizer, normalize
 
 BLOCK_LIMIT_DEFAULT = 128
 # A segment holding at least this many documents was written by a bulk run; the merge policy
@@ -50,17 +60,18 @@ class _PrivateTempStorage(FileStorage):
 
 
 class _MemoryPool:
-    """Stands in for Whoosh's ``PostingPool``: ``add`` gets the same tuples, keeps them by field
-    and term. Documents are added in order, so each term's postings are in document order."""
+    """Stands in for Whoosh's ``PostingPool``: ``add`` gets the same tuples and keeps them by
+    field (``termfiles.FieldPostings``). Documents are added in order, so each term's postings
+    are in document order."""
 
     def __init__(self):
-        self.fields: defaultdict[str, defaultdict[bytes, list]] = defaultdict(
-            lambda: defaultdict(list)
+        self.fields: defaultdict[str, termfiles.FieldPostings] = defaultdict(
+            termfiles.FieldPostings
         )
 
     def add(self, item) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
-        self.fields[fieldname][tbytes].append((docnum, weight, vbytes))
+        self.fields[fieldname].add(tbytes, docnum, weight, vbytes)
 
     def cleanup(self) -> None:
         self.fields.clear()
@@ -74,7 +85,15 @@ class SegmentBuilder(SegmentWriter):
     and commits. ``cancel()`` removes what was written.
     """
 
-    def __init__(self, folder, schema, indexname: str, codec=None, compound: bool = True):
+    def __init__(
+        self,
+        folder,
+        schema,
+        indexname: str,
+        codec=None,
+        compound: bool = True,
+        compress_min: int = termfiles.COMPRESS_MIN,
+    ):
         # Not SegmentWriter.__init__: that locks the index, reads its TOC and opens a pool on
         # disk. These are the attributes its other methods use.
         self.writelock = None
@@ -92,6 +111,8 @@ class SegmentBuilder(SegmentWriter):
         self.is_closed = False
         self._added = False
         self.pool = _MemoryPool()
+        self.compress_min = compress_min
+        self._last_items: dict[str, tuple] = {}
         self.perdocwriter = self.codec.per_document_writer(self.storage, self.newsegment)
         self.fieldwriter = self.codec.field_writer(self.storage, self.newsegment)
         self.merge, self.optimize, self.mergetype = True, False, None
@@ -131,49 +152,121 @@ class SegmentBuilder(SegmentWriter):
             self.storage.delete_file(name)
         self.is_closed = True
 
+    def add_document(self, **fields) -> None:
+        """``SegmentWriter.add_document``, with our analyzers' postings made by ``field_items``
+        (no Token objects, no per-posting ``word_values``) and put straight into the pool."""
+        if any(name.startswith("_") for name in fields):  # boosts, custom stored values
+            return super().add_document(**fields)
+        self._check_state()
+        schema, docnum, perdoc = self.schema, self.docnum, self.perdocwriter
+        names = sorted(fields)
+        self._check_fields(schema, names)
+        perdoc.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                field = schema[name]
+                length = self._index(name, field, value, docnum) if field.indexed else 0
+                perdoc.add_field(name, field, value if field.stored else None, length)
+                column = field.column_type
+                if column:
+                    perdoc.add_column_value(name, column, field.to_column_value(value))
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _index(self, name: str, field, value, docnum: int) -> int:
+        """Add one field's postings to the pool; its length (0 if not scorable)."""
+        last = self._last_items.get(name)
+        if last is not None and last[0] == value:
+            items = last[1]  # an article's title and bylines, once per paragraph
+        else:
+            items = field_items(field, value)
+            if field.format.fixed_value_size() is not None:  # values never pickled one by one
+                self._last_items[name] = (value, items)
+        terms, freqs, weights, values = items
+        self.pool.fields[name].add_doc(docnum, terms, weights, values)
+        return sum(freqs) if field.scorable else 0
+
     def _write_postings(self, pdr) -> None:
         fw = self.fieldwriter
         doccount = self.docnum
         for fieldname in sorted(self.pool.fields):
             fieldobj = self.schema[fieldname]
-            terms = self.pool.fields[fieldname]
             if fieldobj.scorable:
                 # What FieldWriter.add_postings looks up once per posting: the stored (byte-
-                # quantised) field length, here once per document.
+                # quantised) field length, here once per document, as its byte.
                 dfl = pdr.doc_field_length
-                lengths = [dfl(d, fieldname) for d in range(doccount)]
+                lbytes = [length_to_byte(dfl(d, fieldname)) for d in range(doccount)]
             else:
-                lengths = None
-            fw.start_field(fieldname, fieldobj)
-            for btext in sorted(terms):
-                write_term(fw, btext, terms[btext], lengths)
-            fw.finish_field()
+                lbytes = None
+            postings = self.pool.fields.pop(fieldname)
+            termfiles.write_field(fw, fieldname, fieldobj, postings, lbytes, self.compress_min)
+            del postings
 
 
-def write_term(fieldwriter, btext: bytes, postings: list, lengths: list[int] | None) -> None:
-    """One term's postings (``(docnum, weight, vbytes)`` in document order) as whole blocks:
-    what ``W3PostingsWriter.add_posting`` would buffer, filled at once and written by its own
-    ``_write_block``."""
-    fieldwriter.start_term(btext)
-    pw = fieldwriter._postwriter
-    if pw._inlinelimit > 1:  # the inline path (broken in 2.7.5 anyway) is not written here
-        raise NotImplementedError("inlinelimit > 1")
-    limit = pw._blocklimit
-    n = len(postings)
-    for start in range(0, n, limit):
-        block = postings[start : start + limit]
-        docs, weights, values = zip(*block, strict=True)
-        pw._ids = array("I", docs)
-        pw._weights = array("f", weights)
-        pw._values = [v for v in values if v]  # add_posting keeps only non-empty values
-        if lengths is None:
-            pw._minlength, pw._maxlength = None, 0
+_POS_HEAD = b"\x00\x00\x00\x01\x80\x02]q\x00"  # pack_uint(1) + pickle protocol 2, a list
+# The rest of ``Positions.encode([p])`` for a single position p: the pickled int and APPEND.
+_ONE_POS = [b"K" + bytes((p,)) + b"a." for p in range(256)] + [
+    b"M" + p.to_bytes(2, "little") + b"a." for p in range(256, 4096)
+]
+
+
+def encode_positions(poses: list[int]) -> bytes:
+    """``formats.Positions.encode``: ``pack_uint(len) + pickle(deltas, 2)`` — built by hand for
+    the common single position (a new bytes object each time, as Whoosh makes them: the block
+    pickle must not find the same object twice)."""
+    if len(poses) == 1 and poses[0] < 4096:
+        return _POS_HEAD + _ONE_POS[poses[0]]
+    deltas = [poses[0]]
+    deltas += [b - a for a, b in pairwise(poses)]
+    return pack_uint(len(poses)) + dumps(deltas, 2)
+
+
+def field_items(field, value) -> tuple[list, list, list, list]:
+    """``field.index(value)`` as four lists — terms, frequencies, weights, values, one entry per
+    distinct term — computed straight from our tokenizers' ``(term, position)`` for the formats
+    we use (terms as str); anything else goes through Whoosh (terms as bytes)."""
+    fmt, ana = field.format, field.analyzer
+    kind = type(fmt)
+    if not (isinstance(ana, NormalizedTokenizer) and isinstance(value, str)) or kind not in (
+        Positions,
+        Frequency,
+        Existence,
+    ):
+        rows = list(field.index(value))
+        return tuple(map(list, zip(*rows, strict=True))) if rows else ([], [], [], [])
+    fb = fmt.field_boost
+    toks = ana.index_terms(normalize(value))
+    if kind is Existence:
+        terms = list({tok[0] for tok in toks})
+        n = len(terms)
+        return terms, [1] * n, [fb] * n, [b""] * n
+    if kind is Frequency:
+        counts: dict[str, int] = {}
+        for tok in toks:
+            counts[tok[0]] = counts.get(tok[0], 0) + 1
+        freqs = list(counts.values())
+        return list(counts), freqs, [f * fb for f in freqs], [pack_uint(f) for f in freqs]
+    poses: dict[str, list[int]] = {}
+    for term, pos in toks:
+        got = poses.get(term)
+        if got is None:
+            poses[term] = [pos]
         else:
-            ls = [x for x in (lengths[d] for d in docs) if x]
-            pw._minlength, pw._maxlength = (min(ls), max(ls)) if ls else (None, 0)
-        pw._maxweight = max(0, max(weights))
-        pw._write_block(last=start + limit >= n)
-    fieldwriter.finish_term()
+            got.append(pos)
+    plists = list(poses.values())
+    freqs = [len(p) for p in plists]
+    values = [
+        _POS_HEAD + _ONE_POS[p[0]] if len(p) == 1 and p[0] < 4096 else encode_positions(p)
+        for p in plists
+    ]
+    return list(poses), freqs, [f * fb for f in freqs], values
 
 
 # --------------------------------------------------------------------------- merge policy

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
+from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.index import TOC
 from whoosh.writing import SegmentWriter
 
@@ -87,12 +88,22 @@ def test_whoosh_internals_the_builder_leans_on():
     for name in ("add_document", "add_reader", "_assemble_segment", "get_segment",
                  "per_document_reader", "_check_state", "_setup_doc_offsets"):  # fmt: skip
         assert callable(getattr(SegmentWriter, name)), name
-    assert callable(W3PostingsWriter._write_block) and callable(W3FieldWriter.start_term)
+    assert callable(W3FieldWriter.start_field) and callable(W3FieldWriter.finish_field)
     pw = W3PostingsWriter(None, blocklimit=128)
-    pw._new_block()
-    for attr in ("_ids", "_weights", "_values", "_minlength", "_maxlength", "_maxweight"):
+    for attr in ("_blocklimit", "_compression", "_inlinelimit"):
         assert hasattr(pw, attr), attr
     assert pw._inlinelimit == 1
+    assert W3TermInfo._struct.format == "!BfIBBfII"
+    from whoosh.codec import default_codec
+    from whoosh.filedb.filestore import RamStorage
+
+    codec = default_codec()
+    fw = codec.field_writer(RamStorage(), codec.new_segment(None, "X"))
+    assert isinstance(fw._tindex, OrderedHashWriter) and isinstance(fw._fieldmap, dict)
+    for attr in ("buckets", "index", "lastkey", "dbfile"):
+        assert hasattr(fw._tindex, attr), attr
+    assert fw._postfile.tell() == 0
+    fw.close()
 
 
 def test_one_bulk_segment_equals_the_stock_segment(tmp_path, docs, stock):
@@ -107,6 +118,32 @@ def test_one_bulk_segment_equals_the_stock_segment(tmp_path, docs, stock):
             ]
         assert postings(a) == postings(b)
         assert list(a.column_reader("aid")) == list(b.column_reader("aid"))
+
+
+def test_the_term_files_are_whooshs_own_bytes(tmp_path, docs):
+    """With every block compressed (``compress_min=0``) the postings and term table are the
+    bytes Whoosh's own writer puts down; by default only tiny blocks differ (uncompressed)."""
+    ix = storage.create_empty(tmp_path / "stock", documents.schema())
+    writer = ix.writer(compound=False)
+    for fields in docs[:600]:
+        writer.add_document(**fields)
+    writer.commit(merge=False)
+    storage.create_empty(tmp_path / "bulk", documents.schema())
+    builder = segments.SegmentBuilder(
+        tmp_path / "bulk", ix.schema, storage.WHOOSH_NAME, compound=False, compress_min=0
+    )
+    for fields in docs[:600]:
+        builder.add_document(**fields)
+    builder.finish()
+    for ext in (".trm", ".pst", ".col"):
+        stock_files = sorted(
+            p.name.split(".", 1)[1] for p in (tmp_path / "stock").glob("MAIN_*" + ext)
+        )
+        assert stock_files, ext
+        for name in stock_files:
+            (a,) = (tmp_path / "stock").glob(f"MAIN_*.{name}")
+            (b,) = (tmp_path / "bulk").glob(f"MAIN_*.{name}")
+            assert a.read_bytes() == b.read_bytes(), name
 
 
 QUERIES = ["劳模工匠", "北京市总工会", "职工", '"劳动模范"', "疫情防控 工会", "习近平", "培训"]
