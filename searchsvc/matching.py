@@ -15,6 +15,7 @@ bounded number of sub-queries. All of it spends the same ``Deadline``.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -82,21 +83,28 @@ def minus(a: Hits, b: Hits) -> Hits:
 
 
 class SegmentEval:
-    """Evaluates tree nodes on one segment (its docnums local to it)."""
+    """Evaluates tree nodes on one segment (its docnums local to it). Every read of Whoosh's
+    files is made under ``reading`` (the searcher is shared by the server's threads); a
+    literal is read once per request, however often the tree (and its relaxation) asks."""
 
-    def __init__(self, searcher, sub, lengths: postings.FieldLengths, deadline: Deadline):
+    def __init__(self, searcher, sub, lengths: postings.FieldLengths, deadline: Deadline,
+                 reading=None, units: postings.UnitPostings | None = None):  # fmt: skip
         self.top, self.sub, self.reader = searcher, sub, sub.reader()
         self.lengths, self.deadline = lengths, deadline
+        self.reading = reading if reading is not None else threading.RLock()
+        self.units = units if units is not None else postings.UnitPostings()
+        self._lits: dict[Lit, Hits] = {}
 
     def term(self, fieldname: str, text: str) -> Hits:
-        docs, weights = postings.term_postings(self.reader, fieldname, text)
-        if not len(docs):
-            return NO_HITS
+        with self.reading:
+            docs, weights = postings.term_postings(self.reader, fieldname, text)
+            if not len(docs):
+                return NO_HITS
+            lengths = self.lengths.get(self.reader, fieldname)
+            idf = self.top.idf(fieldname, text)
+            avgfl = self.top.avg_field_length(fieldname) or 1
         self.deadline.spend(len(docs))
-        lengths = self.lengths.get(self.reader, fieldname)[docs]
-        idf = self.top.idf(fieldname, text)
-        avgfl = self.top.avg_field_length(fieldname) or 1
-        return docs, postings.bm25(weights, lengths, idf, avgfl)
+        return docs, postings.bm25(weights, lengths[docs], idf, avgfl)
 
     def phrase(self, grams: list[str]) -> Hits:
         terms = [self.term("gram", g) for g in grams]
@@ -106,29 +114,28 @@ class SegmentEval:
             if not len(found[0]):
                 return NO_HITS
         # The candidates hold every bigram; Whoosh's span matcher checks their positions.
-        m = wq.Phrase("gram", grams).matcher(self.sub)
-        exact = np.fromiter(m.all_ids(), dtype=np.int32) if m.is_active() else postings.EMPTY_DOCS
+        with self.reading:
+            m = wq.Phrase("gram", grams).matcher(self.sub)
+            exact = (
+                np.fromiter(m.all_ids(), dtype=np.int32) if m.is_active() else postings.EMPTY_DOCS
+            )
         self.deadline.spend(len(found[0]) * 4)
         keep = np.isin(found[0], exact, assume_unique=True)
         return found[0][keep], found[1][keep]
 
-    def prefix(self, unit: str) -> Hits:
-        """Paragraphs with a bigram starting with ``unit`` (Whoosh's ``Prefix``: score 1)."""
-        parts = []
-        for term in self.reader.expand_prefix("gram", unit):
-            docs, _ = postings.term_postings(self.reader, "gram", term.decode("utf-8"))
-            self.deadline.spend(len(docs) + 200)
-            parts.append(docs)
-        if not parts:
-            return NO_HITS
-        docs = np.unique(np.concatenate(parts)).astype(np.int32)
+    def unit(self, unit: str) -> Hits:
+        """Paragraphs holding one unit (score 1, as Whoosh's ``Prefix`` on the bigrams): the
+        ``unit`` field's posting list, or the bigrams it begins (see ``postings.UnitPostings``)."""
+        with self.reading:
+            docs = self.units.get(self.reader, unit, self.deadline.spend)
         return docs, np.ones(len(docs))
 
     def grams(self, text: str) -> Hits:
         found: Hits | None = None
-        for run in unit_runs(text):
+        # Single units last: the longest posting lists, skipped once the rest match nothing.
+        for run in sorted(unit_runs(text), key=lambda r: len(r) == 1):
             if len(run) == 1:
-                part = self.prefix(run[0][0])
+                part = self.unit(run[0][0])
             else:
                 grams = gram_terms(run)[:-1]
                 part = self.term("gram", grams[0]) if len(grams) == 1 else self.phrase(grams)
@@ -138,6 +145,12 @@ class SegmentEval:
         return found if found is not None else NO_HITS
 
     def lit(self, lit: Lit) -> Hits:
+        found = self._lits.get(lit)
+        if found is None:
+            found = self._lits[lit] = self._lit(lit)
+        return found
+
+    def _lit(self, lit: Lit) -> Hits:
         recall = self.grams(lit.text)
         if lit.phrase or lit.field is not None:
             return recall
@@ -154,7 +167,11 @@ class SegmentEval:
             return union([self.node(n) for n in node.items])
         if isinstance(node, Not):
             raise ValueError("a bare exclusion has no hits of its own")
-        positives = [n for n in node.items if not isinstance(n, Not)]
+        # Single characters last (the longest posting lists): an AND that is already empty
+        # (a question's words rarely all meet) never reads them.
+        positives = sorted(
+            (n for n in node.items if not isinstance(n, Not)), key=lambda n: _cost_rank(n)
+        )
         if not positives:
             raise ValueError("an AND of exclusions only")
         found = self.node(positives[0])
@@ -166,6 +183,12 @@ class SegmentEval:
             if isinstance(n, Not) and len(found[0]):
                 found = minus(found, self.node(n.item))
         return found
+
+
+def _cost_rank(node: Node) -> int:
+    """0 for most nodes; 1 for a single unit (a character: thousands of bigrams or postings)."""
+    return int(isinstance(node, Lit) and len(unit_runs(node.text)) == 1
+               and len(unit_runs(node.text)[0]) == 1)  # fmt: skip
 
 
 @dataclass
@@ -236,10 +259,16 @@ class Groups:
 class Matcher:
     """Finds a tree's paragraph hits over every segment of one snapshot's searcher."""
 
-    def __init__(self, searcher, snapshot: Snapshot, lengths, deadline: Deadline):
+    def __init__(self, searcher, snapshot: Snapshot, lengths, deadline: Deadline,
+                 reading=None, units: postings.UnitPostings | None = None):  # fmt: skip
         self.searcher, self.snapshot, self.deadline = searcher, snapshot, deadline
+        self.reading = reading if reading is not None else threading.RLock()
+        units = units if units is not None else postings.UnitPostings()
         subs = searcher.subsearchers or [(searcher, 0)]
-        self.segments = [(SegmentEval(searcher, s, lengths, deadline), base) for s, base in subs]
+        self.segments = [
+            (SegmentEval(searcher, s, lengths, deadline, self.reading, units), base)
+            for s, base in subs
+        ]
 
     def hits(self, tree: Node) -> Hits:
         """Global docnums (live paragraphs only) and scores; candidates confirmed on the text."""
@@ -266,9 +295,13 @@ class Matcher:
         fields = {
             "title": normalize(record.title),
             "names": normalize(" ".join(record.names)),
-            "text": normalize(self.searcher.stored_fields(docnum)["text"]),
+            "text": normalize(self._stored_text(docnum)),
         }
         return matches(tree, fields)
+
+    def _stored_text(self, docnum: int) -> str:
+        with self.reading:
+            return self.searcher.stored_fields(docnum)["text"]
 
     def groups(self, tree: Node) -> Groups:
         return Groups.of(self.hits(tree), self.snapshot.doc_article)

@@ -15,6 +15,9 @@ This leans on whoosh-reloaded 2.7.5's codec internals (``W3LeafMatcher._data``/`
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 from whoosh.codec import whoosh3
 from whoosh.scoring import BM25F
@@ -84,6 +87,73 @@ class FieldLengths:
 
     def keep_only(self, segment_ids: set[str]) -> None:
         self._cache = {k: v for k, v in self._cache.items() if k[0] in segment_ids}
+
+
+UNIT_FIELD = "unit"  # one term per unit (Han character, Latin/digit run), no positions
+UNIT_MEMO_BYTES = 32 * 1024 * 1024
+
+
+class UnitPostings:
+    """Per segment: the paragraphs holding one unit (a Han character or a Latin/digit run).
+
+    A segment with the ``unit`` field answers with one posting list. A segment written before
+    it has only the unit bigrams, so the unit is every bigram it begins (Whoosh's ``Prefix``):
+    thousands of terms for a common character, seconds on the whole archive. That answer is
+    derived data of a segment that never changes, so it is kept (by segment id and unit, at
+    most ``UNIT_MEMO_BYTES``, least recently used out) — the stand-in for the field until the
+    index is rebuilt with it.
+    """
+
+    def __init__(self, max_bytes: int = UNIT_MEMO_BYTES):
+        self.max_bytes = max_bytes
+        self._memo: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._bytes = 0
+        self._has_field: dict[str, bool] = {}
+        self._lock = threading.Lock()
+
+    def has_field(self, reader) -> bool:
+        """Whether this segment was written with the ``unit`` field (the schema alone does not
+        say: segments written before the field was added hold none of its terms)."""
+        sid = reader.segment().segment_id()
+        found = self._has_field.get(sid)
+        if found is None:
+            found = UNIT_FIELD in reader.schema and any(True for _ in reader.lexicon(UNIT_FIELD))
+            self._has_field[sid] = found
+        return found
+
+    def get(self, reader, unit: str, spend) -> np.ndarray:
+        """Sorted docnums (deleted ones included) of the paragraphs holding ``unit``; ``spend``
+        is the deadline's, called with the work done. The caller holds the reading lock."""
+        if self.has_field(reader):
+            docs, _ = term_postings(reader, UNIT_FIELD, unit)
+            spend(len(docs))
+            return docs
+        key = (reader.segment().segment_id(), unit)
+        with self._lock:
+            found = self._memo.get(key)
+            if found is not None:
+                self._memo.move_to_end(key)
+                return found
+        parts = []
+        for term in reader.expand_prefix("gram", unit):
+            docs, _ = term_postings(reader, "gram", term.decode("utf-8"))
+            spend(len(docs) + 200)
+            parts.append(docs)
+        found = np.unique(np.concatenate(parts)).astype(np.int32) if parts else EMPTY_DOCS
+        self._keep(key, found)
+        return found
+
+    def _keep(self, key: tuple[str, str], docs: np.ndarray) -> None:
+        if docs.nbytes > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._memo:
+                return
+            self._memo[key] = docs
+            self._bytes += docs.nbytes
+            while self._bytes > self.max_bytes:
+                _, dropped = self._memo.popitem(last=False)
+                self._bytes -= dropped.nbytes
 
 
 def _lengths(reader, field: str) -> np.ndarray:

@@ -112,7 +112,8 @@ class Engine:
             raise ArticleNotFound(aid)
         tree = parse(q, self._lexicon.get().synonyms) if q else None
         needles = [lit.text for lit in literals(tree)]
-        docs = sorted(searcher.documents(aid=aid, kind="para"), key=lambda d: d["n"])
+        with self.backend.reading:  # the searcher is shared by every thread (see backend)
+            docs = sorted(searcher.documents(aid=aid, kind="para"), key=lambda d: d["n"])
         before, after = catalog.neighbours(aid)
         return ArticleView(
             meta,
@@ -133,7 +134,9 @@ class Engine:
 
     def health(self) -> Health:
         searcher = self.backend.searcher()
-        return Health.read(self.index_dir, searcher, self.backend.snapshot(searcher).size)
+        size = self.backend.snapshot(searcher).size
+        with self.backend.reading:
+            return Health.read(self.index_dir, searcher, size)
 
 
 def _first(req: SearchRequest, limit: int) -> SearchRequest:

@@ -12,7 +12,7 @@ from whoosh import query as wq
 
 from searchsvc import ranking
 from searchsvc.matching import Deadline, Matcher
-from searchsvc.postings import FieldLengths
+from searchsvc.postings import FieldLengths, UnitPostings
 from searchsvc.query import parse, to_whoosh
 from searchsvc.search import SearchRequest
 
@@ -93,3 +93,57 @@ def test_relevance_order_is_the_reference_order(mixed_engine):
         order, _ = ranking.order(ref, snap.catalog, "relevance", tree, searcher)
         got = mixed_engine.search(SearchRequest(q=q, per_page=100))
         assert [r.id for r in got.results] == order[:100], q
+
+
+def _unit_index(path, batches):
+    """An index with the ``unit`` field beside the bigrams, one segment per batch of
+    ``(gram text, unit text or None)``."""
+    from whoosh import index as whoosh_index
+    from whoosh.fields import KEYWORD, TEXT, Schema
+
+    from searchsvc.analysis import gram_analyzer
+
+    ix = whoosh_index.create_in(
+        path, Schema(gram=TEXT(analyzer=gram_analyzer(), phrase=True), unit=KEYWORD())
+    )
+    for batch in batches:
+        w = ix.writer()
+        for gram, unit in batch:
+            w.add_document(gram=gram, **({"unit": unit} if unit else {}))
+        w.commit(merge=False)
+    return ix
+
+
+def test_a_single_unit_is_one_posting_list_when_the_segment_has_the_unit_field(tmp_path):
+    # The unit field deliberately lacks 工 on the third paragraph: it proves which field is read.
+    ix = _unit_index(tmp_path, [[("工会活动", "工 会 活 动"), ("会议", "会 议"), ("工人", "人")]])
+    with ix.searcher() as s:
+        units = UnitPostings()
+        (reader, _), *_ = s.reader().leaf_readers()
+        assert units.has_field(reader)
+        assert units.get(reader, "工", lambda n: None).tolist() == [0]
+        assert units.get(reader, "会", lambda n: None).tolist() == [0, 1]
+
+
+def test_a_segment_written_before_the_unit_field_falls_back_to_the_bigrams(tmp_path):
+    old = [("工会活动", None), ("会议", None), ("工人", None)]
+    ix = _unit_index(tmp_path, [old, [("工程", "工 程")]])
+    with ix.searcher() as s:
+        units = UnitPostings(max_bytes=2)  # too small to keep anything: every call reads
+        (before, _), (after, _) = s.reader().leaf_readers()
+        assert not units.has_field(before) and units.has_field(after)
+        work = []
+        assert units.get(before, "工", work.append).tolist() == [0, 2]  # 工会…, 工人
+        assert units.get(before, "动", work.append).tolist() == [0]  # a run's end: "动$"
+        assert units.get(after, "工", work.append).tolist() == [0]
+        assert work and not units._memo
+
+
+def test_the_fallback_is_kept_per_segment_within_its_bound(tmp_path):
+    ix = _unit_index(tmp_path, [[("工会活动", None), ("会议", None)]])
+    with ix.searcher() as s:
+        units = UnitPostings()
+        (reader, _), *_ = s.reader().leaf_readers()
+        first = units.get(reader, "会", lambda n: None)
+        assert units.get(reader, "会", lambda n: 1 / 0) is first  # no reading the second time
+        assert units._bytes == first.nbytes
