@@ -23,13 +23,14 @@ import numpy as np
 from whoosh import query as wq
 
 from searchsvc import postings, relax
-from searchsvc.analysis import gram_terms, normalize, unit_runs
+from searchsvc.analysis import gram_terms, has_han, normalize, unit_runs, units
 from searchsvc.errors import SearchTimeout
 from searchsvc.query import Lit, Node, Not, Or, matches, needs_check
 from searchsvc.snapshot import Snapshot
 
 CHECK_EVERY = 20_000  # units of work (postings, stored reads × 50) between two looks at the clock
 EXACT_CHECK_MAX = 2_000  # candidate paragraphs read to confirm a typed string with punctuation
+CANDIDATES_READ = 300  # at most this many candidates: a single unit is looked for in their text
 
 
 class Deadline:
@@ -88,8 +89,10 @@ class SegmentEval:
     literal is read once per request, however often the tree (and its relaxation) asks."""
 
     def __init__(self, searcher, sub, lengths: postings.FieldLengths, deadline: Deadline,
-                 reading=None, units: postings.UnitPostings | None = None):  # fmt: skip
+                 reading=None, units: postings.UnitPostings | None = None,
+                 snapshot: Snapshot | None = None, base: int = 0):  # fmt: skip
         self.top, self.sub, self.reader = searcher, sub, sub.reader()
+        self.snapshot, self.base = snapshot, base  # for the fields of a candidate paragraph
         self.lengths, self.deadline = lengths, deadline
         self.reading = reading if reading is not None else threading.RLock()
         self.units = units if units is not None else postings.UnitPostings()
@@ -130,16 +133,76 @@ class SegmentEval:
             docs = self.units.get(self.reader, unit, self.deadline.spend)
         return docs, np.ones(len(docs))
 
+    def term_within(self, fieldname: str, text: str, docs: np.ndarray) -> Hits:
+        """``term`` restricted to ``docs`` (sorted): only the blocks holding them are read."""
+        with self.reading:
+            m = postings.raw_matcher(self.reader, fieldname, text)
+            if m is None:
+                return NO_HITS
+            found, weights = [], []
+            for d in docs.tolist():
+                if m.is_active() and m.id() < d:
+                    m.skip_to(d)
+                if not m.is_active():
+                    break
+                if m.id() == d:
+                    found.append(d)
+                    weights.append(m.weight())
+            if not found:
+                return NO_HITS
+            lengths = self.lengths.get(self.reader, fieldname)
+            idf = self.top.idf(fieldname, text)
+            avgfl = self.top.avg_field_length(fieldname) or 1
+        docs = np.asarray(found, dtype=np.int32)
+        self.deadline.spend(len(docs) * 50)
+        return docs, postings.bm25(np.asarray(weights), lengths[docs], idf, avgfl)
+
+    def holding(self, unit: str, docs: np.ndarray) -> np.ndarray:
+        """A mask over the candidate paragraphs ``docs``: those whose recall field (title, body,
+        byline names) holds ``unit`` — what ``unit()`` answers, read from the stored text."""
+        exact = self.units.has_field(self.reader)
+        snap, out = self.snapshot, np.zeros(len(docs), dtype=bool)
+        for i, d in enumerate(docs.tolist()):
+            art = snap.doc_article[self.base + d]
+            if art < 0:
+                continue  # not a live paragraph: dropped later anyway
+            with self.reading:
+                stored = self.reader.stored_fields(d).get("text", "")
+            record = snap.articles[art]
+            text = "\n".join((record.title, stored, " ".join(record.names)))
+            out[i] = _holds(normalize(text), unit, exact)
+        self.deadline.spend(len(docs) * 50)
+        return out
+
+    def few(self, found: Hits) -> bool:
+        """Whether ``found`` is few enough to look for a single unit in its paragraphs' text."""
+        return self.snapshot is not None and len(found[0]) <= CANDIDATES_READ
+
+    def lit_within(self, lit: Lit, docs: np.ndarray) -> Hits:
+        """A single-unit literal's hits among the candidates ``docs``: the same paragraphs and
+        scores ``lit()`` gives them, without reading the unit's thousands of postings."""
+        mask = self.holding(lit.text, docs)
+        recall = (docs[mask], np.ones(int(mask.sum())))
+        if lit.phrase or lit.field is not None:
+            return recall
+        words = [self.term_within(f, lit.text, docs) for f in ("text", "title", "names")]
+        return union([*words, recall])
+
     def grams(self, text: str) -> Hits:
         found: Hits | None = None
         # Single units last: the longest posting lists, skipped once the rest match nothing.
         for run in sorted(unit_runs(text), key=lambda r: len(r) == 1):
-            if len(run) == 1:
-                part = self.unit(run[0][0])
+            if len(run) == 1 and found is not None and self.few(found):
+                keep = self.holding(run[0][0], found[0])
+                found = found[0][keep], found[1][keep] + 1.0  # a unit's recall scores 1
             else:
-                grams = gram_terms(run)[:-1]
-                part = self.term("gram", grams[0]) if len(grams) == 1 else self.phrase(grams)
-            found = part if found is None else intersect(found, part)
+                if len(run) == 1:
+                    part = self.unit(run[0][0])
+                else:
+                    grams = gram_terms(run)[:-1]
+                    one = len(grams) == 1
+                    part = self.term("gram", grams[0]) if one else self.phrase(grams)
+                found = part if found is None else intersect(found, part)
             if not len(found[0]):
                 return NO_HITS
         return found if found is not None else NO_HITS
@@ -178,11 +241,22 @@ class SegmentEval:
         for n in positives[1:]:
             if not len(found[0]):
                 return NO_HITS
-            found = intersect(found, self.node(n))
+            if _cost_rank(n) and self.few(found):
+                found = intersect(found, self.lit_within(n, found[0]))
+            else:
+                found = intersect(found, self.node(n))
         for n in node.items:
             if isinstance(n, Not) and len(found[0]):
                 found = minus(found, self.node(n.item))
         return found
+
+
+def _holds(norm: str, unit: str, exact: bool) -> bool:
+    """Whether normalised text holds ``unit`` as the index finds it: a unit equal to it (the
+    ``unit`` field), or one beginning with it (a prefix of the bigrams: ``2025`` finds 20250)."""
+    if len(unit) == 1 and has_han(unit):
+        return unit in norm  # a Han character is a unit of its own
+    return any(u == unit or (not exact and u.startswith(unit)) for u, _, _ in units(norm))
 
 
 def _cost_rank(node: Node) -> int:
@@ -266,7 +340,7 @@ class Matcher:
         units = units if units is not None else postings.UnitPostings()
         subs = searcher.subsearchers or [(searcher, 0)]
         self.segments = [
-            (SegmentEval(searcher, s, lengths, deadline, self.reading, units), base)
+            (SegmentEval(searcher, s, lengths, deadline, self.reading, units, snapshot, base), base)
             for s, base in subs
         ]
 

@@ -13,7 +13,7 @@ from whoosh import query as wq
 from searchsvc import ranking
 from searchsvc.matching import Deadline, Matcher
 from searchsvc.postings import FieldLengths, UnitPostings
-from searchsvc.query import parse, to_whoosh
+from searchsvc.query import needs_check, parse, to_whoosh
 from searchsvc.search import SearchRequest
 
 QUERIES = [
@@ -29,6 +29,10 @@ QUERIES = [
     "疫情防控",
     "title:工会",
     "中国 发展",
+    "大家要清醒",  # jieba: 大家 要 清醒 — a single character ANDed with candidates
+    "发展同各国的关",
+    "工会 的 北京",
+    '"的发展。中"',  # a phrase ending in a unit of its own
 ]
 
 
@@ -46,7 +50,7 @@ def test_hits_and_scores_are_whooshs(mixed_engine, q):
     tree = parse(q)
     docs, scores = Matcher(searcher, snap, FieldLengths(), Deadline(60)).hits(tree)
     stock = _stock(searcher, tree)
-    if q.startswith("title:"):
+    if needs_check(tree):
         # Whoosh answers candidates; the core confirms them on the text (fewer, never more).
         assert set(docs.tolist()) <= set(stock)
         return
@@ -147,3 +151,23 @@ def test_the_fallback_is_kept_per_segment_within_its_bound(tmp_path):
         first = units.get(reader, "会", lambda n: None)
         assert units.get(reader, "会", lambda n: 1 / 0) is first  # no reading the second time
         assert units._bytes == first.nbytes
+
+
+@pytest.mark.parametrize(
+    "q", ["大家要清醒", "发展同各国的关", "工会 的 北京", '"的发展。中"', "职工 a", "2025 年"]
+)
+def test_a_single_unit_among_few_candidates_is_found_in_their_text(mixed_engine, monkeypatch, q):
+    """Looking a character up in the candidates' text gives what its postings give."""
+    from searchsvc import matching
+
+    backend = mixed_engine.backend
+    searcher = backend.searcher()
+    snap = backend.snapshot(searcher)
+
+    def hits(read: int):
+        monkeypatch.setattr(matching, "CANDIDATES_READ", read)
+        return Matcher(searcher, snap, FieldLengths(), Deadline(60)).hits(parse(q))
+
+    (docs, scores), (read_docs, read_scores) = hits(0), hits(10**6)
+    assert read_docs.tolist() == docs.tolist()
+    assert read_scores == pytest.approx(scores, rel=1e-12)
