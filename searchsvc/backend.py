@@ -31,7 +31,7 @@ from searchsvc.cache import LRUCache
 from searchsvc.catalog import FACET_LIMIT, FACETS, FacetList, listed
 from searchsvc.histogram import histogram_months
 from searchsvc.matching import Deadline, Groups, Matcher
-from searchsvc.postings import FieldLengths, UnitPostings
+from searchsvc.postings import FieldLengths, ReadStorage, UnitPostings
 from searchsvc.query import Node
 from searchsvc.records import Bar, SearchRequest
 from searchsvc.snapshot import Snapshot, SnapshotCache
@@ -105,6 +105,7 @@ class WhooshBackend:
         self._open_lock = threading.Lock()
         self.reading = threading.RLock()
         self._searcher = None
+        self._request = threading.local()  # the searcher of the thread's current request
         self._snapshots = SnapshotCache()
         self._lengths = FieldLengths()
         self._units = UnitPostings()
@@ -145,6 +146,7 @@ class WhooshBackend:
 
     def find(self, req: SearchRequest, ask: Ask, deadline: Deadline) -> Found:
         searcher = self.searcher()
+        self._request.searcher = searcher  # the paragraphs of its hits are read from this one
         snap = self.snapshot(searcher)
         found = self._matches(ask, searcher, snap, deadline)
         groups = found.groups
@@ -173,13 +175,17 @@ class WhooshBackend:
             suggestion=found.suggestion,
         )
 
+    def _searcher_of_request(self):
+        """The searcher the thread's last ``find`` used: its docnums are this generation's."""
+        return getattr(self._request, "searcher", None) or self.searcher()
+
     def paragraph(self, ref: int) -> str:
-        searcher = self.searcher()
+        searcher = self._searcher_of_request()
         with self.reading:
             return searcher.stored_fields(ref).get("text", "")
 
     def head_paragraph(self, aid: str) -> str | None:
-        searcher = self.searcher()
+        searcher = self._searcher_of_request()
         with self.reading:
             docnum = searcher.document_number(pid=f"{aid}#1")
             return None if docnum is None else searcher.stored_fields(docnum)["text"]
@@ -219,7 +225,8 @@ class WhooshBackend:
 
 
 def _open(home: Path):
-    """The index, its compound segment files read with ``seek``/``read`` rather than mapped.
+    """The index, its segment files read with ``pread`` rather than mapped
+    (``postings.ReadStorage``).
 
     Mapped, Whoosh wraps each part of a compound file in a ``BytesIO``, which copies it: the
     searcher of a 139 MB slice held 250 MB, the whole archive's would hold its 1.7 GB. Read
@@ -227,7 +234,7 @@ def _open(home: Path):
     the server's memory) keeps the hot blocks.
     """
     ix = index_mod.open_index(home)
-    ix.storage.supports_mmap = False
+    ix.storage = ReadStorage(ix.storage.folder, supports_mmap=False, readonly=True)
     return ix
 
 
