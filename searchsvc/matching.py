@@ -30,6 +30,10 @@ from searchsvc.snapshot import Snapshot
 CHECK_EVERY = 20_000  # units of work (postings, stored reads × 50) between two looks at the clock
 EXACT_CHECK_MAX = 2_000  # candidate paragraphs read to confirm a typed string with punctuation
 CANDIDATES_READ = 300  # at most this many candidates: a single unit is looked for in their text
+# … or this many, when the segment has no ``unit`` field and the unit was not expanded yet: its
+# bigram expansion costs ~0.3 ms a term, thousands of terms for a common character.
+CANDIDATES_READ_NO_UNIT = 6_000
+SKIP_TO_MAX = 64  # candidates looked up in a posting list one by one; more: the list is read
 
 
 class Deadline:
@@ -96,6 +100,7 @@ class SegmentEval:
         self.reading = reading if reading is not None else threading.RLock()
         self.units = units if units is not None else postings.UnitPostings()
         self._lits: dict[Lit, Hits] = {}
+        self._texts: dict[int, str | None] = {}
 
     def term(self, fieldname: str, text: str) -> Hits:
         with self.reading:
@@ -156,7 +161,12 @@ class SegmentEval:
         return docs, np.ones(len(docs))
 
     def term_within(self, fieldname: str, text: str, docs: np.ndarray) -> Hits:
-        """``term`` restricted to ``docs`` (sorted): only the blocks holding them are read."""
+        """``term`` restricted to ``docs`` (sorted): for a few, only the blocks holding them are
+        read (``skip_to`` scans a block in Python); for more, the whole list, on arrays."""
+        if len(docs) > SKIP_TO_MAX:
+            found = self.term(fieldname, text)
+            keep = np.isin(found[0], docs, assume_unique=True)
+            return found[0][keep], found[1][keep]
         with self.reading:
             m = postings.raw_matcher(self.reader, fieldname, text)
             if m is None:
@@ -179,36 +189,55 @@ class SegmentEval:
         self.deadline.spend(len(docs) * 50)
         return docs, postings.bm25(np.asarray(weights), lengths[docs], idf, avgfl)
 
-    def holding(self, unit: str, docs: np.ndarray) -> np.ndarray:
+    def holding(self, unit: str, docs: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
         """A mask over the candidate paragraphs ``docs``: those whose recall field (title, body,
-        byline names) holds ``unit`` — what ``unit()`` answers, read from the stored text."""
+        byline names) holds ``unit`` — what ``unit()`` answers, read from the stored text, except
+        for the ``known`` ones (the unit is a word term of theirs)."""
         exact = self.units.has_field(self.reader)
-        snap, out = self.snapshot, np.zeros(len(docs), dtype=bool)
-        for i, d in enumerate(docs.tolist()):
-            art = snap.doc_article[self.base + d]
-            if art < 0:
-                continue  # not a live paragraph: dropped later anyway
-            with self.reading:
-                stored = self.reader.stored_fields(d).get("text", "")
-            record = snap.articles[art]
-            text = "\n".join((record.title, stored, " ".join(record.names)))
-            out[i] = _holds(normalize(text), unit, exact)
-        self.deadline.spend(len(docs) * 50)
+        out = np.zeros(len(docs), dtype=bool)
+        if known is not None and len(known):
+            out = np.isin(docs, known, assume_unique=True)
+        self.deadline.spend(int((~out).sum()) * 50)
+        for i in np.flatnonzero(~out).tolist():
+            text = self._recall_text(int(docs[i]))
+            out[i] = text is not None and _holds(text, unit, exact)
         return out
 
-    def few(self, found: Hits) -> bool:
-        """Whether ``found`` is few enough to look for a single unit in its paragraphs' text."""
-        return self.snapshot is not None and len(found[0]) <= CANDIDATES_READ
+    def _recall_text(self, docnum: int) -> str | None:
+        """The normalised title, body and names of a live paragraph (None: not one), read once
+        per request."""
+        found = self._texts.get(docnum, "")
+        if found != "":
+            return found
+        art = self.snapshot.doc_article[self.base + docnum]
+        if art < 0:
+            found = None  # not a live paragraph: dropped later anyway
+        else:
+            with self.reading:
+                stored = self.reader.stored_fields(docnum).get("text", "")
+            record = self.snapshot.articles[art]
+            found = normalize("\n".join((record.title, stored, " ".join(record.names))))
+        self._texts[docnum] = found
+        return found
+
+    def few(self, found: Hits, unit: str) -> bool:
+        """Whether ``found`` is few enough to look for ``unit`` in its paragraphs' text rather
+        than read the unit's postings."""
+        if self.snapshot is None:
+            return False
+        cheap = self.units.has_field(self.reader) or self.units.known(self.reader, unit)
+        return len(found[0]) <= (CANDIDATES_READ if cheap else CANDIDATES_READ_NO_UNIT)
 
     def lit_within(self, lit: Lit, docs: np.ndarray) -> Hits:
         """A single-unit literal's hits among the candidates ``docs``: the same paragraphs and
         scores ``lit()`` gives them, without reading the unit's thousands of postings."""
-        mask = self.holding(lit.text, docs)
-        recall = (docs[mask], np.ones(int(mask.sum())))
         if lit.phrase or lit.field is not None:
-            return recall
+            mask = self.holding(lit.text, docs)
+            return docs[mask], np.ones(int(mask.sum()))
         words = [self.term_within(f, lit.text, docs) for f in ("text", "title", "names")]
-        return union([*words, recall])
+        known = np.unique(np.concatenate([w[0] for w in words]))
+        mask = self.holding(lit.text, docs, known)
+        return union([*words, (docs[mask], np.ones(int(mask.sum())))])
 
     def grams(self, text: str, known: np.ndarray | None = None) -> Hits:
         """Paragraphs whose recall field holds ``text``'s runs; ``known``: ones known to hold
@@ -216,7 +245,7 @@ class SegmentEval:
         found: Hits | None = None
         # Single units last: the longest posting lists, skipped once the rest match nothing.
         for run in sorted(unit_runs(text), key=lambda r: len(r) == 1):
-            if len(run) == 1 and found is not None and self.few(found):
+            if len(run) == 1 and found is not None and self.few(found, run[0][0]):
                 keep = self.holding(run[0][0], found[0])
                 found = found[0][keep], found[1][keep] + 1.0  # a unit's recall scores 1
             else:
@@ -268,7 +297,7 @@ class SegmentEval:
         for n in positives[1:]:
             if not len(found[0]):
                 return NO_HITS
-            if _cost_rank(n) and self.few(found):
+            if _cost_rank(n) and self.few(found, n.text):
                 found = intersect(found, self.lit_within(n, found[0]))
             else:
                 found = intersect(found, self.node(n))

@@ -188,6 +188,10 @@ class UnitPostings:
             self._has_field[sid] = found
         return found
 
+    def known(self, reader, unit: str) -> bool:
+        """Whether ``unit``'s expansion in this segment is kept (cheap to ask again)."""
+        return (reader.segment().segment_id(), unit) in self._memo
+
     def get(self, reader, unit: str, spend) -> np.ndarray:
         """Sorted docnums (deleted ones included) of the paragraphs holding ``unit``; ``spend``
         is the deadline's, called with the work done. The caller holds the reading lock."""
