@@ -204,8 +204,8 @@ class SegmentEval:
         return out
 
     def _recall_text(self, docnum: int) -> str | None:
-        """The normalised title, body and names of a live paragraph (None: not one), read once
-        per request."""
+        """The title, body and names of a live paragraph as stored (None: not one), read once
+        per request; ``_holds`` normalises it only when the raw text does not settle it."""
         found = self._texts.get(docnum, "")
         if found != "":
             return found
@@ -216,7 +216,7 @@ class SegmentEval:
             with self.reading:
                 stored = self.reader.stored_fields(docnum).get("text", "")
             record = self.snapshot.articles[art]
-            found = normalize("\n".join((record.title, stored, " ".join(record.names))))
+            found = "\n".join((record.title, stored, " ".join(record.names)))
         self._texts[docnum] = found
         return found
 
@@ -307,12 +307,17 @@ class SegmentEval:
         return found
 
 
-def _holds(norm: str, unit: str, exact: bool) -> bool:
-    """Whether normalised text holds ``unit`` as the index finds it: a unit equal to it (the
-    ``unit`` field), or one beginning with it (a prefix of the bigrams: ``2025`` finds 20250)."""
+def _holds(text: str, unit: str, exact: bool) -> bool:
+    """Whether ``text`` (as stored) holds ``unit`` as the index finds it in its normalised
+    form: a unit equal to it (the ``unit`` field), or one beginning with it (a prefix of the
+    bigrams: ``2025`` finds 20250)."""
     if len(unit) == 1 and has_han(unit):
-        return unit in norm  # a Han character is a unit of its own
-    return any(u == unit or (not exact and u.startswith(unit)) for u, _, _ in units(norm))
+        # A Han character is a unit of its own, and NFKC never changes one that is printed
+        # as such: only a miss needs the normalised text (a compatibility form may fold to it).
+        return unit in text or unit in normalize(text)
+    return any(
+        u == unit or (not exact and u.startswith(unit)) for u, _, _ in units(normalize(text))
+    )
 
 
 def _cost_rank(node: Node) -> int:
