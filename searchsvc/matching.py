@@ -33,6 +33,7 @@ CANDIDATES_READ = 300  # at most this many candidates: a single unit is looked f
 # … or this many, when the segment has no ``unit`` field and the unit was not expanded yet: its
 # bigram expansion costs ~0.3 ms a term, thousands of terms for a common character.
 CANDIDATES_READ_NO_UNIT = 6_000
+COVERAGE_STEPS = 4  # a relaxed article's rank: its words' idf summed, in quarters
 SKIP_TO_MAX = 64  # candidates looked up in a posting list one by one; more: the list is read
 
 
@@ -335,7 +336,7 @@ class Groups:
     starts: np.ndarray  # where each article's hits begin in ``docs``/``scores``
     docs: np.ndarray
     scores: np.ndarray
-    coverage: np.ndarray = field(default=None)  # words of a relaxed query each article holds
+    coverage: np.ndarray = field(default=None)  # a relaxed query's words held, weighed by idf
 
     def __post_init__(self):
         if self.coverage is None:
@@ -452,11 +453,16 @@ class Matcher:
         for n in exclusions:
             found = minus(found, self.hits(n.item))
         groups = Groups.of(found, self.snapshot.doc_article)
-        coverage = np.zeros(self.snapshot.size, dtype=np.int16)
+        # Words held (the threshold), and the same weighed by rarity (the ranking): an article
+        # with the question's two rare words above one with a rare and a common one.
+        held = np.zeros(self.snapshot.size, dtype=np.int16)
+        weight = np.zeros(self.snapshot.size, dtype=np.float64)
         for docs, _ in per_word:
-            coverage[np.unique(self.snapshot.doc_article[docs])] += 1
-        groups.coverage = coverage[groups.arts]
-        return groups.take(groups.coverage >= need)
+            arts = np.unique(self.snapshot.doc_article[docs])
+            held[arts] += 1
+            weight[arts] += np.log(1 + self.snapshot.size / (1 + len(arts)))
+        groups.coverage = np.round(weight[groups.arts] * COVERAGE_STEPS).astype(np.int32)
+        return groups.take(held[groups.arts] >= need)
 
     def articles_with(self, text: str) -> np.ndarray:
         """Articles (snapshot indices) holding ``text`` (normalised) literally."""
