@@ -29,8 +29,9 @@ from searchsvc import ranking, relax
 from searchsvc.article import ArticleRecord
 from searchsvc.cache import LRUCache
 from searchsvc.catalog import FACET_LIMIT, FACETS, FacetList, listed
+from searchsvc.groups import Groups
 from searchsvc.histogram import histogram_months
-from searchsvc.matching import Deadline, Groups, Matcher
+from searchsvc.matching import Deadline, Matcher
 from searchsvc.postings import FieldLengths, ReadStorage, UnitPostings
 from searchsvc.query import Node
 from searchsvc.records import Bar, SearchRequest

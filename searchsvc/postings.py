@@ -29,6 +29,7 @@ from whoosh.util.numeric import byte_to_length
 
 EMPTY_DOCS = np.zeros(0, dtype=np.int32)
 EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+Hits = tuple[np.ndarray, np.ndarray]  # (docnums sorted and unique, scores)
 K1, B = BM25F().K1, BM25F().B
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 
