@@ -135,7 +135,9 @@ def rss_mb(pid: int | str = "self") -> tuple[float, float]:
     return int(got["VmRSS"]) / 1024, int(got["VmHWM"]) / 1024
 
 
-STOCK_LIMIT = 5.0  # seconds (our budget too): a stock search stopped there is counted at its time so far
+STOCK_LIMIT = (
+    5.0  # seconds (our budget too): a stock search stopped there is counted at its time so far
+)
 
 
 def stock_search(searcher, q, limit: int | None):
