@@ -15,8 +15,10 @@ bounded number of sub-queries. All of it spends the same ``Deadline``.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+import unicodedata
 
 import numpy as np
 
@@ -308,6 +310,25 @@ class SegmentEval:
         return found
 
 
+def _folding_to_han() -> re.Pattern:
+    """Characters NFKC turns into (text with) a Han character that they are not: radicals,
+    compatibility and enclosed ideographs. Text without any needs no NFKC to look for one."""
+    blocks = [(0x2E80, 0x3400), (0xF900, 0xFB00), (0xFE00, 0xFFF0), (0x1F200, 0x1F300),
+              (0x2F800, 0x2FA20)]  # fmt: skip
+    chars = [
+        chr(c)
+        for lo, hi in blocks
+        for c in range(lo, hi)
+        if has_han(unicodedata.normalize("NFKC", chr(c)))
+        and not has_han(chr(c))
+        or (has_han(chr(c)) and unicodedata.normalize("NFKC", chr(c)) != chr(c))
+    ]
+    return re.compile("[" + re.escape("".join(chars)) + "]")
+
+
+_FOLDS_TO_HAN = _folding_to_han()
+
+
 def _holds(text: str, unit: str, exact: bool) -> bool:
     """Whether ``text`` (as stored) holds ``unit`` as the index finds it in its normalised
     form: a unit equal to it (the ``unit`` field), or one beginning with it (a prefix of the
@@ -315,7 +336,7 @@ def _holds(text: str, unit: str, exact: bool) -> bool:
     if len(unit) == 1 and has_han(unit):
         # A Han character is a unit of its own, and NFKC never changes one that is printed
         # as such: only a miss needs the normalised text (a compatibility form may fold to it).
-        return unit in text or unit in normalize(text)
+        return unit in text or (_FOLDS_TO_HAN.search(text) is not None and unit in normalize(text))
     return any(
         u == unit or (not exact and u.startswith(unit)) for u, _, _ in units(normalize(text))
     )

@@ -172,3 +172,12 @@ def test_a_single_unit_among_few_candidates_is_found_in_their_text(mixed_engine,
     (docs, scores), (read_docs, read_scores) = hits(0), hits(10**6)
     assert read_docs.tolist() == docs.tolist()
     assert read_scores == pytest.approx(scores, rel=1e-12)
+
+
+def test_a_character_is_found_in_text_printed_with_a_form_nfkc_folds_into_it():
+    from searchsvc.matching import _holds
+
+    assert _holds("〸年前", "十", exact=False)  # a Hangzhou numeral, NFKC 十
+    assert _holds("豈", "豈", exact=False) and _holds("\uf900", "豈", exact=False)
+    assert not _holds("工会活动", "中", exact=False)
+    assert _holds("ＰＭ 2.5", "pm", exact=True) and not _holds("pmx", "pm", exact=True)
