@@ -15,20 +15,28 @@ bounded number of sub-queries. All of it spends the same ``Deadline``.
 
 from __future__ import annotations
 
+import re
+import threading
 import time
-from dataclasses import dataclass, field
+import unicodedata
 
 import numpy as np
-from whoosh import query as wq
 
 from searchsvc import postings, relax
-from searchsvc.analysis import gram_terms, normalize, unit_runs
+from searchsvc.analysis import gram_terms, has_han, normalize, unit_runs, units
 from searchsvc.errors import SearchTimeout
+from searchsvc.groups import Groups
 from searchsvc.query import Lit, Node, Not, Or, matches, needs_check
 from searchsvc.snapshot import Snapshot
 
 CHECK_EVERY = 20_000  # units of work (postings, stored reads × 50) between two looks at the clock
 EXACT_CHECK_MAX = 2_000  # candidate paragraphs read to confirm a typed string with punctuation
+CANDIDATES_READ = 300  # at most this many candidates: a single unit is looked for in their text
+# … or this many, when the segment has no ``unit`` field and the unit was not expanded yet: its
+# bigram expansion costs ~0.3 ms a term, thousands of terms for a common character.
+CANDIDATES_READ_NO_UNIT = 6_000
+COVERAGE_STEPS = 4  # a relaxed article's rank: its words' idf summed, in quarters
+SKIP_TO_MAX = 64  # candidates looked up in a posting list one by one; more: the list is read
 
 
 class Deadline:
@@ -55,7 +63,7 @@ class Deadline:
             )
 
 
-Hits = tuple[np.ndarray, np.ndarray]  # (docnums sorted and unique, scores)
+Hits = postings.Hits
 NO_HITS: Hits = (postings.EMPTY_DOCS, postings.EMPTY_SCORES)
 
 
@@ -82,69 +90,196 @@ def minus(a: Hits, b: Hits) -> Hits:
 
 
 class SegmentEval:
-    """Evaluates tree nodes on one segment (its docnums local to it)."""
+    """Evaluates tree nodes on one segment (its docnums local to it). Every read of Whoosh's
+    files is made under ``reading`` (the searcher is shared by the server's threads); a
+    literal is read once per request, however often the tree (and its relaxation) asks."""
 
-    def __init__(self, searcher, sub, lengths: postings.FieldLengths, deadline: Deadline):
+    def __init__(self, searcher, sub, lengths: postings.FieldLengths, deadline: Deadline,
+                 reading=None, units: postings.UnitPostings | None = None,
+                 snapshot: Snapshot | None = None, base: int = 0):  # fmt: skip
         self.top, self.sub, self.reader = searcher, sub, sub.reader()
+        self.snapshot, self.base = snapshot, base  # for the fields of a candidate paragraph
         self.lengths, self.deadline = lengths, deadline
+        self.reading = reading if reading is not None else threading.RLock()
+        self.units = units if units is not None else postings.UnitPostings()
+        self._lits: dict[Lit, Hits] = {}
+        self._texts: dict[int, str | None] = {}
 
     def term(self, fieldname: str, text: str) -> Hits:
-        docs, weights = postings.term_postings(self.reader, fieldname, text)
-        if not len(docs):
-            return NO_HITS
+        with self.reading:
+            docs, weights = postings.term_postings(self.reader, fieldname, text)
+            if not len(docs):
+                return NO_HITS
+            lengths = self.lengths.get(self.reader, fieldname)
+            idf = self.top.idf(fieldname, text)
+            avgfl = self.top.avg_field_length(fieldname) or 1
         self.deadline.spend(len(docs))
-        lengths = self.lengths.get(self.reader, fieldname)[docs]
-        idf = self.top.idf(fieldname, text)
-        avgfl = self.top.avg_field_length(fieldname) or 1
-        return docs, postings.bm25(weights, lengths, idf, avgfl)
+        return docs, postings.bm25(weights, lengths[docs], idf, avgfl)
 
-    def phrase(self, grams: list[str]) -> Hits:
+    def phrase(self, grams: list[str], known: np.ndarray | None = None) -> Hits:
+        """Paragraphs holding the bigrams ``grams`` one after the other (a run of units), scored
+        as Whoosh scores its ``Phrase`` (the sum of the bigrams). ``known``: paragraphs known to
+        hold the run (its word terms) — only the other candidates' positions are read."""
         terms = [self.term("gram", g) for g in grams]
         found = terms[0]
         for t in terms[1:]:
             found = intersect(found, t)
             if not len(found[0]):
                 return NO_HITS
-        # The candidates hold every bigram; Whoosh's span matcher checks their positions.
-        m = wq.Phrase("gram", grams).matcher(self.sub)
-        exact = np.fromiter(m.all_ids(), dtype=np.int32) if m.is_active() else postings.EMPTY_DOCS
-        self.deadline.spend(len(found[0]) * 4)
-        keep = np.isin(found[0], exact, assume_unique=True)
-        return found[0][keep], found[1][keep]
+        docs = found[0]
+        check = np.ones(len(docs), dtype=bool)
+        if known is not None and len(known):
+            check = np.isin(docs, known, invert=True)
+        keep = ~check
+        keep[check] = self.adjacent(grams, docs[check])
+        return docs[keep], found[1][keep]
 
-    def prefix(self, unit: str) -> Hits:
-        """Paragraphs with a bigram starting with ``unit`` (Whoosh's ``Prefix``: score 1)."""
-        parts = []
-        for term in self.reader.expand_prefix("gram", unit):
-            docs, _ = postings.term_postings(self.reader, "gram", term.decode("utf-8"))
-            self.deadline.spend(len(docs) + 200)
-            parts.append(docs)
-        if not parts:
-            return NO_HITS
-        docs = np.unique(np.concatenate(parts)).astype(np.int32)
+    def adjacent(self, grams: list[str], docs: np.ndarray) -> np.ndarray:
+        """A mask over ``docs`` (each holding every bigram): those where the bigrams stand at
+        consecutive positions. Only the blocks of these paragraphs are read (Whoosh's span
+        matcher walked every candidate in Python: seconds for 习近平 on 500 pages)."""
+        out = np.zeros(len(docs), dtype=bool)
+        if not len(docs):
+            return out
+        self.deadline.spend(len(docs) * 10 * len(grams))
+        with self.reading:
+            ms = [postings.raw_matcher(self.reader, "gram", g) for g in grams]
+            for i, d in enumerate(docs.tolist()):
+                spots = []
+                for m in ms:
+                    if m.id() < d:
+                        m.skip_to(d)
+                    spots.append(m.value_as("positions"))
+                later = [set(p) for p in spots[1:]]
+                out[i] = any(
+                    all(p + j in later[j - 1] for j in range(1, len(grams))) for p in spots[0]
+                )
+        return out
+
+    def unit(self, unit: str) -> Hits:
+        """Paragraphs holding one unit (score 1, as Whoosh's ``Prefix`` on the bigrams): the
+        ``unit`` field's posting list, or the bigrams it begins (see ``postings.UnitPostings``)."""
+        with self.reading:
+            docs = self.units.get(self.reader, unit, self.deadline.spend)
         return docs, np.ones(len(docs))
 
-    def grams(self, text: str) -> Hits:
+    def term_within(self, fieldname: str, text: str, docs: np.ndarray) -> Hits:
+        """``term`` restricted to ``docs`` (sorted): for a few, only the blocks holding them are
+        read (``skip_to`` scans a block in Python); for more, the whole list, on arrays."""
+        if len(docs) > SKIP_TO_MAX:
+            found = self.term(fieldname, text)
+            keep = np.isin(found[0], docs, assume_unique=True)
+            return found[0][keep], found[1][keep]
+        with self.reading:
+            m = postings.raw_matcher(self.reader, fieldname, text)
+            if m is None:
+                return NO_HITS
+            found, weights = [], []
+            for d in docs.tolist():
+                if m.is_active() and m.id() < d:
+                    m.skip_to(d)
+                if not m.is_active():
+                    break
+                if m.id() == d:
+                    found.append(d)
+                    weights.append(m.weight())
+            if not found:
+                return NO_HITS
+            lengths = self.lengths.get(self.reader, fieldname)
+            idf = self.top.idf(fieldname, text)
+            avgfl = self.top.avg_field_length(fieldname) or 1
+        docs = np.asarray(found, dtype=np.int32)
+        self.deadline.spend(len(docs) * 50)
+        return docs, postings.bm25(np.asarray(weights), lengths[docs], idf, avgfl)
+
+    def holding(self, unit: str, docs: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+        """A mask over the candidate paragraphs ``docs``: those whose recall field (title, body,
+        byline names) holds ``unit`` — what ``unit()`` answers, read from the stored text, except
+        for the ``known`` ones (the unit is a word term of theirs)."""
+        exact = self.units.has_field(self.reader)
+        out = np.zeros(len(docs), dtype=bool)
+        if known is not None and len(known):
+            out = np.isin(docs, known, assume_unique=True)
+        self.deadline.spend(int((~out).sum()) * 50)
+        for i in np.flatnonzero(~out).tolist():
+            text = self._recall_text(int(docs[i]))
+            out[i] = text is not None and _holds(text, unit, exact)
+        return out
+
+    def _recall_text(self, docnum: int) -> str | None:
+        """The title, body and names of a live paragraph as stored (None: not one), read once
+        per request; ``_holds`` normalises it only when the raw text does not settle it."""
+        found = self._texts.get(docnum, "")
+        if found != "":
+            return found
+        art = self.snapshot.doc_article[self.base + docnum]
+        if art < 0:
+            found = None  # not a live paragraph: dropped later anyway
+        else:
+            with self.reading:
+                stored = self.reader.stored_fields(docnum).get("text", "")
+            record = self.snapshot.articles[art]
+            found = "\n".join((record.title, stored, " ".join(record.names)))
+        self._texts[docnum] = found
+        return found
+
+    def few(self, found: Hits, unit: str) -> bool:
+        """Whether ``found`` is few enough to look for ``unit`` in its paragraphs' text rather
+        than read the unit's postings."""
+        if self.snapshot is None:
+            return False
+        cheap = self.units.has_field(self.reader) or self.units.known(self.reader, unit)
+        return len(found[0]) <= (CANDIDATES_READ if cheap else CANDIDATES_READ_NO_UNIT)
+
+    def lit_within(self, lit: Lit, docs: np.ndarray) -> Hits:
+        """A single-unit literal's hits among the candidates ``docs``: the same paragraphs and
+        scores ``lit()`` gives them, without reading the unit's thousands of postings."""
+        if lit.phrase or lit.field is not None:
+            mask = self.holding(lit.text, docs)
+            return docs[mask], np.ones(int(mask.sum()))
+        words = [self.term_within(f, lit.text, docs) for f in ("text", "title", "names")]
+        known = np.unique(np.concatenate([w[0] for w in words]))
+        mask = self.holding(lit.text, docs, known)
+        return union([*words, (docs[mask], np.ones(int(mask.sum())))])
+
+    def grams(self, text: str, known: np.ndarray | None = None) -> Hits:
+        """Paragraphs whose recall field holds ``text``'s runs; ``known``: ones known to hold
+        ``text`` (its word terms), whose positions need not be read."""
         found: Hits | None = None
-        for run in unit_runs(text):
-            if len(run) == 1:
-                part = self.prefix(run[0][0])
+        # Single units last: the longest posting lists, skipped once the rest match nothing.
+        for run in sorted(unit_runs(text), key=lambda r: len(r) == 1):
+            if len(run) == 1 and found is not None and self.few(found, run[0][0]):
+                keep = self.holding(run[0][0], found[0])
+                found = found[0][keep], found[1][keep] + 1.0  # a unit's recall scores 1
             else:
-                grams = gram_terms(run)[:-1]
-                part = self.term("gram", grams[0]) if len(grams) == 1 else self.phrase(grams)
-            found = part if found is None else intersect(found, part)
+                if len(run) == 1:
+                    part = self.unit(run[0][0])
+                else:
+                    grams = gram_terms(run)[:-1]
+                    one = len(grams) == 1
+                    part = self.term("gram", grams[0]) if one else self.phrase(grams, known)
+                found = part if found is None else intersect(found, part)
             if not len(found[0]):
                 return NO_HITS
         return found if found is not None else NO_HITS
 
     def lit(self, lit: Lit) -> Hits:
-        recall = self.grams(lit.text)
+        found = self._lits.get(lit)
+        if found is None:
+            found = self._lits[lit] = self._lit(lit)
+        return found
+
+    def _lit(self, lit: Lit) -> Hits:
         if lit.phrase or lit.field is not None:
-            return recall
+            return self.grams(lit.text)
+        words = [self.term(f, lit.text) for f in ("text", "title", "names")]
+        # A paragraph with the word as a term holds it literally (a jieba word is a substring
+        # of the normalised text): its bigram positions need no reading.
+        known = np.unique(np.concatenate([w[0] for w in words]))
+        recall = self.grams(lit.text, known)
         grams = sum(len(run) - 1 for run in unit_runs(lit.text))
         if grams > 1:
             recall = (recall[0], recall[1] * (1 / grams))
-        words = [self.term(f, lit.text) for f in ("text", "title", "names")]
         return union([*words, recall])
 
     def node(self, node: Node) -> Hits:
@@ -154,92 +289,78 @@ class SegmentEval:
             return union([self.node(n) for n in node.items])
         if isinstance(node, Not):
             raise ValueError("a bare exclusion has no hits of its own")
-        positives = [n for n in node.items if not isinstance(n, Not)]
+        # Single characters last (the longest posting lists): an AND that is already empty
+        # (a question's words rarely all meet) never reads them.
+        positives = sorted(
+            (n for n in node.items if not isinstance(n, Not)), key=lambda n: _cost_rank(n)
+        )
         if not positives:
             raise ValueError("an AND of exclusions only")
         found = self.node(positives[0])
         for n in positives[1:]:
             if not len(found[0]):
                 return NO_HITS
-            found = intersect(found, self.node(n))
+            if _cost_rank(n) and self.few(found, n.text):
+                found = intersect(found, self.lit_within(n, found[0]))
+            else:
+                found = intersect(found, self.node(n))
         for n in node.items:
             if isinstance(n, Not) and len(found[0]):
                 found = minus(found, self.node(n.item))
         return found
 
 
-@dataclass
-class Groups:
-    """Articles (snapshot indices, ascending) with their paragraph hits, best first."""
+def _folding_to_han() -> re.Pattern:
+    """Characters NFKC turns into (text with) a Han character that they are not: radicals,
+    compatibility and enclosed ideographs. Text without any needs no NFKC to look for one."""
+    blocks = [(0x2E80, 0x3400), (0xF900, 0xFB00), (0xFE00, 0xFFF0), (0x1F200, 0x1F300),
+              (0x2F800, 0x2FA20)]  # fmt: skip
+    chars = [
+        chr(c)
+        for lo, hi in blocks
+        for c in range(lo, hi)
+        if has_han(unicodedata.normalize("NFKC", chr(c)))
+        and not has_han(chr(c))
+        or (has_han(chr(c)) and unicodedata.normalize("NFKC", chr(c)) != chr(c))
+    ]
+    return re.compile("[" + re.escape("".join(chars)) + "]")
 
-    arts: np.ndarray
-    best: np.ndarray
-    starts: np.ndarray  # where each article's hits begin in ``docs``/``scores``
-    docs: np.ndarray
-    scores: np.ndarray
-    coverage: np.ndarray = field(default=None)  # words of a relaxed query each article holds
 
-    def __post_init__(self):
-        if self.coverage is None:
-            self.coverage = np.zeros(len(self.arts), dtype=np.int16)
+_FOLDS_TO_HAN = _folding_to_han()
 
-    def __len__(self) -> int:
-        return len(self.arts)
 
-    @property
-    def nbytes(self) -> int:
-        arrays = (self.arts, self.best, self.starts, self.docs, self.scores, self.coverage)
-        return sum(a.nbytes for a in arrays) + 200
+def _holds(text: str, unit: str, exact: bool) -> bool:
+    """Whether ``text`` (as stored) holds ``unit`` as the index finds it in its normalised
+    form: a unit equal to it (the ``unit`` field), or one beginning with it (a prefix of the
+    bigrams: ``2025`` finds 20250)."""
+    if len(unit) == 1 and has_han(unit):
+        # A Han character is a unit of its own, and NFKC never changes one that is printed
+        # as such: only a miss needs the normalised text (a compatibility form may fold to it).
+        return unit in text or (_FOLDS_TO_HAN.search(text) is not None and unit in normalize(text))
+    return any(
+        u == unit or (not exact and u.startswith(unit)) for u, _, _ in units(normalize(text))
+    )
 
-    def hits(self, i: int) -> list[tuple[float, int]]:
-        """``(score, docnum)`` of the ``i``-th article's paragraph hits, best first."""
-        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.docs)
-        lo = self.starts[i]
-        return [
-            (float(s), int(d)) for s, d in zip(self.scores[lo:end], self.docs[lo:end], strict=True)
-        ]
 
-    def take(self, keep: np.ndarray) -> Groups:
-        """The groups of the articles where the mask ``keep`` is true."""
-        counts = np.diff(np.append(self.starts, len(self.docs)))
-        per_hit = np.repeat(keep, counts)
-        kept_counts = counts[keep]
-        starts = np.concatenate(([0], np.cumsum(kept_counts)[:-1])).astype(np.int64)
-        return Groups(
-            self.arts[keep],
-            self.best[keep],
-            starts[: len(kept_counts)],
-            self.docs[per_hit],
-            self.scores[per_hit],
-            self.coverage[keep],
-        )
-
-    @classmethod
-    def of(cls, hits: Hits, doc_article: np.ndarray) -> Groups:
-        docs, scores = hits
-        art = doc_article[docs] if len(docs) else postings.EMPTY_DOCS
-        live = art >= 0
-        docs, scores, art = docs[live], scores[live], art[live]
-        order = np.lexsort((-scores, art))
-        docs, scores, art = docs[order], scores[order], art[order]
-        arts, starts = np.unique(art, return_index=True)
-        best = scores[starts] if len(starts) else postings.EMPTY_SCORES
-        return cls(arts.astype(np.int32), best, starts, docs, scores)
-
-    @classmethod
-    def everything(cls, size: int) -> Groups:
-        arts = np.arange(size, dtype=np.int32)
-        empty = np.zeros(size, dtype=np.int64)
-        return cls(arts, np.zeros(size), empty, postings.EMPTY_DOCS, postings.EMPTY_SCORES)
+def _cost_rank(node: Node) -> int:
+    """0 for most nodes; 1 for a single unit (a character: thousands of bigrams or postings)."""
+    return int(isinstance(node, Lit) and len(unit_runs(node.text)) == 1
+               and len(unit_runs(node.text)[0]) == 1)  # fmt: skip
 
 
 class Matcher:
     """Finds a tree's paragraph hits over every segment of one snapshot's searcher."""
 
-    def __init__(self, searcher, snapshot: Snapshot, lengths, deadline: Deadline):
+    def __init__(self, searcher, snapshot: Snapshot, lengths, deadline: Deadline,
+                 reading=None, units: postings.UnitPostings | None = None):  # fmt: skip
         self.searcher, self.snapshot, self.deadline = searcher, snapshot, deadline
+        self.reading = reading if reading is not None else threading.RLock()
+        units = units if units is not None else postings.UnitPostings()
         subs = searcher.subsearchers or [(searcher, 0)]
-        self.segments = [(SegmentEval(searcher, s, lengths, deadline), base) for s, base in subs]
+        self.segments = [
+            (SegmentEval(searcher, s, lengths, deadline, self.reading, units, snapshot, base), base)
+            for s, base in subs
+        ]
 
     def hits(self, tree: Node) -> Hits:
         """Global docnums (live paragraphs only) and scores; candidates confirmed on the text."""
@@ -266,9 +387,13 @@ class Matcher:
         fields = {
             "title": normalize(record.title),
             "names": normalize(" ".join(record.names)),
-            "text": normalize(self.searcher.stored_fields(docnum)["text"]),
+            "text": normalize(self._stored_text(docnum)),
         }
         return matches(tree, fields)
+
+    def _stored_text(self, docnum: int) -> str:
+        with self.reading:
+            return self.searcher.stored_fields(docnum)["text"]
 
     def groups(self, tree: Node) -> Groups:
         return Groups.of(self.hits(tree), self.snapshot.doc_article)
@@ -284,11 +409,16 @@ class Matcher:
         for n in exclusions:
             found = minus(found, self.hits(n.item))
         groups = Groups.of(found, self.snapshot.doc_article)
-        coverage = np.zeros(self.snapshot.size, dtype=np.int16)
+        # Words held (the threshold), and the same weighed by rarity (the ranking): an article
+        # with the question's two rare words above one with a rare and a common one.
+        held = np.zeros(self.snapshot.size, dtype=np.int16)
+        weight = np.zeros(self.snapshot.size, dtype=np.float64)
         for docs, _ in per_word:
-            coverage[np.unique(self.snapshot.doc_article[docs])] += 1
-        groups.coverage = coverage[groups.arts]
-        return groups.take(groups.coverage >= need)
+            arts = np.unique(self.snapshot.doc_article[docs])
+            held[arts] += 1
+            weight[arts] += np.log(1 + self.snapshot.size / (1 + len(arts)))
+        groups.coverage = np.round(weight[groups.arts] * COVERAGE_STEPS).astype(np.int32)
+        return groups.take(held[groups.arts] >= need)
 
     def articles_with(self, text: str) -> np.ndarray:
         """Articles (snapshot indices) holding ``text`` (normalised) literally."""

@@ -15,15 +15,86 @@ This leans on whoosh-reloaded 2.7.5's codec internals (``W3LeafMatcher._data``/`
 
 from __future__ import annotations
 
+import io
+import os
+import threading
+from collections import OrderedDict
+
 import numpy as np
 from whoosh.codec import whoosh3
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
 EMPTY_DOCS = np.zeros(0, dtype=np.int32)
 EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+Hits = tuple[np.ndarray, np.ndarray]  # (docnums sorted and unique, scores)
 K1, B = BM25F().K1, BM25F().B
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
+
+
+class _Range(io.RawIOBase):
+    """A byte range of an open file, read with ``pread`` (no shared file position)."""
+
+    def __init__(self, fd: int, offset: int, length: int, owner: bool):
+        self._fd, self._offset, self._length, self._owner = fd, offset, length, owner
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        n = max(0, min(len(buf), self._length - self._pos))
+        data = os.pread(self._fd, n, self._offset + self._pos) if n else b""
+        buf[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = (0, self._pos, self._length)[whence]
+        self._pos = base + pos
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        if self._owner and not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+class _RangeFile(StructFile):
+    """Whoosh's ``StructFile`` over a ``_Range``: buffered (``pickle.load`` reads it at C
+    speed), and its ``subset`` — a part of a compound segment file — is another range of the
+    same descriptor, not a ``SubFile`` that seeks the parent on every small read (nor, mapped,
+    a ``BytesIO`` copy of the part)."""
+
+    def __init__(self, fd: int, offset: int, length: int, name=None, owner=False, **kwargs):
+        raw = _Range(fd, offset, length, owner)
+        super().__init__(io.BufferedReader(raw, buffer_size=16384), name=name, **kwargs)
+        self.is_real = False
+        self._fd, self._offset, self._length = fd, offset, length
+
+    def subset(self, offset, length, name=None):
+        return _RangeFile(self._fd, self._offset + offset, length, name=name or self._name)
+
+    def get(self, position, length):
+        return os.pread(self._fd, length, self._offset + position)
+
+
+class ReadStorage(FileStorage):
+    """The index folder as the search core reads it (see ``_RangeFile``)."""
+
+    supports_mmap = False
+
+    def open_file(self, name, **kwargs):
+        fd = os.open(self._fpath(name), os.O_RDONLY)
+        return _RangeFile(fd, 0, os.fstat(fd).st_size, name=name, owner=True, **kwargs)
 
 
 def raw_matcher(reader, field: str, text: str):
@@ -84,6 +155,77 @@ class FieldLengths:
 
     def keep_only(self, segment_ids: set[str]) -> None:
         self._cache = {k: v for k, v in self._cache.items() if k[0] in segment_ids}
+
+
+UNIT_FIELD = "unit"  # one term per unit (Han character, Latin/digit run), no positions
+UNIT_MEMO_BYTES = 32 * 1024 * 1024
+
+
+class UnitPostings:
+    """Per segment: the paragraphs holding one unit (a Han character or a Latin/digit run).
+
+    A segment with the ``unit`` field answers with one posting list. A segment written before
+    it has only the unit bigrams, so the unit is every bigram it begins (Whoosh's ``Prefix``):
+    thousands of terms for a common character, seconds on the whole archive. That answer is
+    derived data of a segment that never changes, so it is kept (by segment id and unit, at
+    most ``UNIT_MEMO_BYTES``, least recently used out) — the stand-in for the field until the
+    index is rebuilt with it.
+    """
+
+    def __init__(self, max_bytes: int = UNIT_MEMO_BYTES):
+        self.max_bytes = max_bytes
+        self._memo: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._bytes = 0
+        self._has_field: dict[str, bool] = {}
+        self._lock = threading.Lock()
+
+    def has_field(self, reader) -> bool:
+        """Whether this segment was written with the ``unit`` field (the schema alone does not
+        say: segments written before the field was added hold none of its terms)."""
+        sid = reader.segment().segment_id()
+        found = self._has_field.get(sid)
+        if found is None:
+            found = UNIT_FIELD in reader.schema and any(True for _ in reader.lexicon(UNIT_FIELD))
+            self._has_field[sid] = found
+        return found
+
+    def known(self, reader, unit: str) -> bool:
+        """Whether ``unit``'s expansion in this segment is kept (cheap to ask again)."""
+        return (reader.segment().segment_id(), unit) in self._memo
+
+    def get(self, reader, unit: str, spend) -> np.ndarray:
+        """Sorted docnums (deleted ones included) of the paragraphs holding ``unit``; ``spend``
+        is the deadline's, called with the work done. The caller holds the reading lock."""
+        if self.has_field(reader):
+            docs, _ = term_postings(reader, UNIT_FIELD, unit)
+            spend(len(docs))
+            return docs
+        key = (reader.segment().segment_id(), unit)
+        with self._lock:
+            found = self._memo.get(key)
+            if found is not None:
+                self._memo.move_to_end(key)
+                return found
+        parts = []
+        for term in reader.expand_prefix("gram", unit):
+            docs, _ = term_postings(reader, "gram", term.decode("utf-8"))
+            spend(len(docs) + 200)
+            parts.append(docs)
+        found = np.unique(np.concatenate(parts)).astype(np.int32) if parts else EMPTY_DOCS
+        self._keep(key, found)
+        return found
+
+    def _keep(self, key: tuple[str, str], docs: np.ndarray) -> None:
+        if docs.nbytes > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._memo:
+                return
+            self._memo[key] = docs
+            self._bytes += docs.nbytes
+            while self._bytes > self.max_bytes:
+                _, dropped = self._memo.popitem(last=False)
+                self._bytes -= dropped.nbytes
 
 
 def _lengths(reader, field: str) -> np.ndarray:

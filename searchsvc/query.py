@@ -84,7 +84,7 @@ def parse(text: str, synonyms: dict[str, tuple[str, ...]] | None = None) -> Node
             f"检索式过长（{len(text)} 字），请缩短到 {MAX_QUERY_CHARS} 字以内 / query is "
             f"{len(text)} characters; shorten it to at most {MAX_QUERY_CHARS}",
         )
-    text = to_simplified(text.replace("“", '"').replace("”", '"').replace("＂", '"'))
+    text = to_simplified(_quotes(text))
     tokens = _tokenize(text)
     if not tokens:
         return None
@@ -112,6 +112,17 @@ def parse(text: str, synonyms: dict[str, tuple[str, ...]] | None = None) -> Node
             f"检索词过多，请减少到 {MAX_TERMS} 个以内 / too many terms; use at most {MAX_TERMS}",
         )
     return node
+
+
+_CURLY_PAIR = re.compile(r"“([^“”]*)”")
+
+
+def _quotes(text: str) -> str:
+    """Typographic quotes as the query syntax reads them: a “pair” is a phrase, but a lone “ or
+    ” is punctuation — a string pasted from an article is often cut inside a quotation
+    (在共建“一带), and the page's quote is no request for a phrase. Straight quotes are syntax."""
+    text = _CURLY_PAIR.sub(r'"\1"', text)
+    return text.replace("“", " ").replace("”", " ").replace("＂", '"')
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
@@ -348,7 +359,7 @@ def typed_strings(text: str) -> tuple[str, ...]:
     """The bare words of a query that jieba cuts into several words (坚持和发展 → 坚持 和 发展),
     normalised: an article holding one of them as typed ranks above one with its words apart.
     Excluded and field-restricted words, and phrases (already literal), are not among them."""
-    text = to_simplified(text.replace("“", '"').replace("”", '"').replace("＂", '"'))
+    text = to_simplified(_quotes(text))
     try:
         tokens = _tokenize(text)
     except QueryError:

@@ -209,10 +209,23 @@ def rank(snap, groups, kept, exact, sort: str, ask, text: Text, end: int):
         return positions, {}
     head, scores = positions[:RERANK], {}
     for i in head:
-        scores[i] = rerank(Group(float(groups.best[i]), groups.hits(i)), found, text)
+        group = Group(float(groups.best[i]), groups.hits(i))
+        record = snap.articles[groups.arts[i]]
+        if len(found) == 1 and not _in_heads(found[0], record):
+            # One word, in neither the title nor the bylines: every hit mentions it in its
+            # body, and there is no proximity to measure — nothing to read.
+            mentioning = min(len(group.hits), PARAGRAPHS_READ)
+            scores[i] = group.best * (1 + PARAGRAPHS * math.log2(max(1, mentioning)))
+        else:
+            scores[i] = rerank(group, found, text)
     tier = {i: int(groups.coverage[i]) * 1000 + int(exact[i]) for i in head}
     head.sort(key=lambda i: (tier[i], scores[i], int(snap.rank[groups.arts[i]])), reverse=True)
     return head + positions[RERANK:], scores
+
+
+def _in_heads(alternatives: tuple[str, ...], record) -> bool:
+    heads = normalize(record.title + "\n" + " ".join(record.names))
+    return any(lit in heads for lit in alternatives)
 
 
 def _top(primary: np.ndarray, score: np.ndarray, when: np.ndarray, k: int) -> np.ndarray:

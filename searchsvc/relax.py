@@ -106,3 +106,15 @@ def suggestion(tree: Node, find: Find, correct: Callable[[str], str | None]) -> 
 def _and(items: list[Node], exclusions: list[Node]) -> Node:
     everything = [*items, *exclusions]
     return everything[0] if len(everything) == 1 else And(tuple(everything))
+
+
+def matching(matcher, tree: Node, stopwords: frozenset[str]):
+    """The articles matching ``tree`` and whether the query had to be relaxed for them: too
+    little with every word, most words will do (decided before any filter). ``matcher`` is a
+    backend's: ``groups(tree)`` and ``relaxed(tree, stopwords)``, each a sized collection."""
+    groups = matcher.groups(tree)
+    if len(groups) < RELAX_BELOW:
+        wider = matcher.relaxed(tree, stopwords)
+        if wider is not None and len(wider) > len(groups):
+            return wider, True
+    return groups, False

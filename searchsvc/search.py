@@ -137,25 +137,13 @@ class Engine:
         return with_toggles(lists, SearchRequest())
 
     def health(self) -> Health:
-        if not isinstance(self.backend, WhooshBackend):
-            return self.backend.health()
-        searcher = self.backend.searcher()
-        return Health.read(self.index_dir, searcher, self.backend.snapshot(searcher).size)
-
-    # The article page and the facet listing read the catalogue and the texts, which the seam
-    # (``backend.Backend``) does not name yet: the Whoosh backend's from its snapshot and
-    # searcher, the Typesense backend's from its own methods.
+        return self.backend.health()
 
     def _catalog(self) -> Catalog:
-        if isinstance(self.backend, WhooshBackend):
-            return self.backend.snapshot().catalog
         return self.backend.catalog()
 
     def _paragraphs(self, aid: str) -> list[str]:
-        if not isinstance(self.backend, WhooshBackend):
-            return self.backend.article_paragraphs(aid)
-        docs = self.backend.searcher().documents(aid=aid, kind="para")
-        return [d["text"] for d in sorted(docs, key=lambda d: d["n"])]
+        return self.backend.article_paragraphs(aid)
 
 
 def _first(req: SearchRequest, limit: int) -> SearchRequest:

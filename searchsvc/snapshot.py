@@ -168,11 +168,12 @@ class SnapshotCache:
         self._current: Snapshot | None = None
         self._segments: dict[str, SegmentCatalog] = {}
 
-    def get(self, searcher, key: tuple) -> Snapshot:
+    def get(self, searcher, key: tuple, reading=None) -> Snapshot:
+        """``reading``: the lock the searcher's files are read under (see ``backend``)."""
         current = self._current
         if current is not None and current.key == key:
             return current
-        with self._lock:
+        with self._lock, reading or threading.RLock():
             if self._current is None or self._current.key != key:
                 self._current = Snapshot(key, self._load(searcher))
             return self._current

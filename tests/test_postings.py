@@ -12,8 +12,8 @@ from whoosh import query as wq
 
 from searchsvc import ranking
 from searchsvc.matching import Deadline, Matcher
-from searchsvc.postings import FieldLengths
-from searchsvc.query import parse, to_whoosh
+from searchsvc.postings import FieldLengths, UnitPostings
+from searchsvc.query import needs_check, parse, to_whoosh
 from searchsvc.search import SearchRequest
 
 QUERIES = [
@@ -29,6 +29,10 @@ QUERIES = [
     "疫情防控",
     "title:工会",
     "中国 发展",
+    "大家要清醒",  # jieba: 大家 要 清醒 — a single character ANDed with candidates
+    "发展同各国的关",
+    "工会 的 北京",
+    '"的发展。中"',  # a phrase ending in a unit of its own
 ]
 
 
@@ -46,7 +50,7 @@ def test_hits_and_scores_are_whooshs(mixed_engine, q):
     tree = parse(q)
     docs, scores = Matcher(searcher, snap, FieldLengths(), Deadline(60)).hits(tree)
     stock = _stock(searcher, tree)
-    if q.startswith("title:"):
+    if needs_check(tree):
         # Whoosh answers candidates; the core confirms them on the text (fewer, never more).
         assert set(docs.tolist()) <= set(stock)
         return
@@ -93,3 +97,87 @@ def test_relevance_order_is_the_reference_order(mixed_engine):
         order, _ = ranking.order(ref, snap.catalog, "relevance", tree, searcher)
         got = mixed_engine.search(SearchRequest(q=q, per_page=100))
         assert [r.id for r in got.results] == order[:100], q
+
+
+def _unit_index(path, batches):
+    """An index with the ``unit`` field beside the bigrams, one segment per batch of
+    ``(gram text, unit text or None)``."""
+    from whoosh import index as whoosh_index
+    from whoosh.fields import KEYWORD, TEXT, Schema
+
+    from searchsvc.analysis import gram_analyzer
+
+    ix = whoosh_index.create_in(
+        path, Schema(gram=TEXT(analyzer=gram_analyzer(), phrase=True), unit=KEYWORD())
+    )
+    for batch in batches:
+        w = ix.writer()
+        for gram, unit in batch:
+            w.add_document(gram=gram, **({"unit": unit} if unit else {}))
+        w.commit(merge=False)
+    return ix
+
+
+def test_a_single_unit_is_one_posting_list_when_the_segment_has_the_unit_field(tmp_path):
+    # The unit field deliberately lacks 工 on the third paragraph: it proves which field is read.
+    ix = _unit_index(tmp_path, [[("工会活动", "工 会 活 动"), ("会议", "会 议"), ("工人", "人")]])
+    with ix.searcher() as s:
+        units = UnitPostings()
+        (reader, _), *_ = s.reader().leaf_readers()
+        assert units.has_field(reader)
+        assert units.get(reader, "工", lambda n: None).tolist() == [0]
+        assert units.get(reader, "会", lambda n: None).tolist() == [0, 1]
+
+
+def test_a_segment_written_before_the_unit_field_falls_back_to_the_bigrams(tmp_path):
+    old = [("工会活动", None), ("会议", None), ("工人", None)]
+    ix = _unit_index(tmp_path, [old, [("工程", "工 程")]])
+    with ix.searcher() as s:
+        units = UnitPostings(max_bytes=2)  # too small to keep anything: every call reads
+        (before, _), (after, _) = s.reader().leaf_readers()
+        assert not units.has_field(before) and units.has_field(after)
+        work = []
+        assert units.get(before, "工", work.append).tolist() == [0, 2]  # 工会…, 工人
+        assert units.get(before, "动", work.append).tolist() == [0]  # a run's end: "动$"
+        assert units.get(after, "工", work.append).tolist() == [0]
+        assert work and not units._memo
+
+
+def test_the_fallback_is_kept_per_segment_within_its_bound(tmp_path):
+    ix = _unit_index(tmp_path, [[("工会活动", None), ("会议", None)]])
+    with ix.searcher() as s:
+        units = UnitPostings()
+        (reader, _), *_ = s.reader().leaf_readers()
+        first = units.get(reader, "会", lambda n: None)
+        assert units.get(reader, "会", lambda n: 1 / 0) is first  # no reading the second time
+        assert units._bytes == first.nbytes
+
+
+@pytest.mark.parametrize(
+    "q", ["大家要清醒", "发展同各国的关", "工会 的 北京", '"的发展。中"', "职工 a", "2025 年"]
+)
+def test_a_single_unit_among_few_candidates_is_found_in_their_text(mixed_engine, monkeypatch, q):
+    """Looking a character up in the candidates' text gives what its postings give."""
+    from searchsvc import matching
+
+    backend = mixed_engine.backend
+    searcher = backend.searcher()
+    snap = backend.snapshot(searcher)
+
+    def hits(read: int):
+        monkeypatch.setattr(matching, "CANDIDATES_READ", read)
+        monkeypatch.setattr(matching, "CANDIDATES_READ_NO_UNIT", read)
+        return Matcher(searcher, snap, FieldLengths(), Deadline(60)).hits(parse(q))
+
+    (docs, scores), (read_docs, read_scores) = hits(0), hits(10**6)
+    assert read_docs.tolist() == docs.tolist()
+    assert read_scores == pytest.approx(scores, rel=1e-12)
+
+
+def test_a_character_is_found_in_text_printed_with_a_form_nfkc_folds_into_it():
+    from searchsvc.matching import _holds
+
+    assert _holds("〸年前", "十", exact=False)  # a Hangzhou numeral, NFKC 十
+    assert _holds("豈", "豈", exact=False) and _holds("\uf900", "豈", exact=False)
+    assert not _holds("工会活动", "中", exact=False)
+    assert _holds("ＰＭ 2.5", "pm", exact=True) and not _holds("pmx", "pm", exact=True)

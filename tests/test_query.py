@@ -8,6 +8,7 @@ from searchsvc.query import (
     Or,
     QueryError,
     describe,
+    literals,
     matches,
     needs_check,
     parse,
@@ -63,3 +64,11 @@ def test_literal_matching_respects_fields():
     assert matches(parse("记者:余璨译"), fields)
     assert not matches(parse("标题:压花"), fields)
     assert not matches(parse("压花 -巧手"), fields)
+
+
+def test_a_lone_typographic_quote_is_punctuation_not_a_phrase():
+    # A string pasted from an article, cut inside a quotation: no 400, the words are found.
+    assert literals(parse("在共建“一带")) == [Lit("在"), Lit("共建"), Lit("一带")]
+    assert parse("“一带一路”倡议").items[0] == Lit("一带一路", phrase=True)
+    with pytest.raises(QueryError):
+        parse('"劳模')  # a straight quote is syntax: unbalanced, it is a typo to point out

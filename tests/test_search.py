@@ -177,3 +177,31 @@ def test_a_query_past_its_time_budget_is_stopped(mixed_dirs):
         impatient.search(SearchRequest(q="的"))
     # A query that finds little finishes before the first clock check.
     assert impatient.search(SearchRequest(q="压花")).total == 1
+
+
+@pytest.mark.parametrize("q", ["工会", "北京 劳模", "职工 OR 劳模", "安保措施", "的"])
+def test_matched_paragraphs_and_snippets_read_only_what_they_must(mixed_engine, q):
+    """Counted without reading (no query word in the title or bylines) or by reading every
+    hit, an article's matched paragraphs and snippet are the same."""
+    from searchsvc import results
+    from searchsvc.analysis import normalize
+    from searchsvc.backend import Ask
+    from searchsvc.matching import Deadline
+    from searchsvc.query import literals, parse
+
+    backend = mixed_engine.backend
+    tree = parse(q)
+    found = backend.find(SearchRequest(q=q, per_page=50), Ask(tree), Deadline(60))
+    needles = list(dict.fromkeys(lit.text for lit in literals(tree)))
+    for hit in found.page:
+        fast = results.build(backend, hit, needles, Deadline(60))
+        texts = [normalize(backend.paragraph(ref)) for _, ref in hit.paragraphs]
+        assert fast.matched_paragraphs == sum(any(n in t for n in needles) for t in texts)
+        best = next(
+            ref
+            for _, ref in hit.paragraphs
+            if any(n in normalize(backend.paragraph(ref)) for n in needles)
+        )
+        assert fast.snippet == results.mark(
+            backend.paragraph(best), needles, window=results.SNIPPET_CHARS
+        )

@@ -190,11 +190,11 @@ def match(
     if tree is None:
         groups = {aid: Group(0.0) for aid in matcher.catalog.articles}
     else:
-        groups, relaxed = _matching(matcher, tree, stopwords)
+        groups, relaxed = relax.matching(matcher, tree, stopwords)
         if not groups:
             hint = relax.suggestion(tree, lambda t: bool(matcher.groups(t)), lambda _w: None)
     for i, t in enumerate(earlier):
-        inside, _ = _matching(matcher, t, stopwords)
+        inside, _ = relax.matching(matcher, t, stopwords)
         if tree is None and i == 0:
             groups = inside
         else:
@@ -204,15 +204,6 @@ def match(
         for aid in matcher.articles_with(text) & counts.keys():
             counts[aid] += 1
     return Matched(groups, relaxed, hint, counts)
-
-
-def _matching(matcher: TreeMatcher, tree: Node, stopwords: frozenset[str]):
-    groups = matcher.groups(tree)
-    if len(groups) < relax.RELAX_BELOW:
-        wider = matcher.relaxed(tree, stopwords)
-        if wider is not None and len(wider) > len(groups):
-            return wider, True
-    return groups, False
 
 
 def unit_text(text: str) -> bool:

@@ -1,0 +1,81 @@
+"""Article groups: a query's paragraph hits grouped by the article they belong to, as arrays.
+
+``Groups.of`` turns ``(docnums, scores)`` into the matching articles (snapshot indices,
+ascending), each with its paragraph hits best first — every matching article counted, none of
+its stored fields read. The groups are read-only once made: the match cache shares them
+between requests that page or filter the same query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from searchsvc import postings
+from searchsvc.postings import Hits
+
+
+@dataclass
+class Groups:
+    """Articles (snapshot indices, ascending) with their paragraph hits, best first."""
+
+    arts: np.ndarray
+    best: np.ndarray
+    starts: np.ndarray  # where each article's hits begin in ``docs``/``scores``
+    docs: np.ndarray
+    scores: np.ndarray
+    coverage: np.ndarray = field(default=None)  # a relaxed query's words held, weighed by idf
+
+    def __post_init__(self):
+        if self.coverage is None:
+            self.coverage = np.zeros(len(self.arts), dtype=np.int16)
+
+    def __len__(self) -> int:
+        return len(self.arts)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.arts, self.best, self.starts, self.docs, self.scores, self.coverage)
+        return sum(a.nbytes for a in arrays) + 200
+
+    def hits(self, i: int) -> list[tuple[float, int]]:
+        """``(score, docnum)`` of the ``i``-th article's paragraph hits, best first."""
+        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.docs)
+        lo = self.starts[i]
+        return [
+            (float(s), int(d)) for s, d in zip(self.scores[lo:end], self.docs[lo:end], strict=True)
+        ]
+
+    def take(self, keep: np.ndarray) -> Groups:
+        """The groups of the articles where the mask ``keep`` is true."""
+        counts = np.diff(np.append(self.starts, len(self.docs)))
+        per_hit = np.repeat(keep, counts)
+        kept_counts = counts[keep]
+        starts = np.concatenate(([0], np.cumsum(kept_counts)[:-1])).astype(np.int64)
+        return Groups(
+            self.arts[keep],
+            self.best[keep],
+            starts[: len(kept_counts)],
+            self.docs[per_hit],
+            self.scores[per_hit],
+            self.coverage[keep],
+        )
+
+    @classmethod
+    def of(cls, hits: Hits, doc_article: np.ndarray) -> Groups:
+        docs, scores = hits
+        art = doc_article[docs] if len(docs) else postings.EMPTY_DOCS
+        live = art >= 0
+        docs, scores, art = docs[live], scores[live], art[live]
+        order = np.lexsort((-scores, art))
+        docs, scores, art = docs[order], scores[order], art[order]
+        arts, starts = np.unique(art, return_index=True)
+        best = scores[starts] if len(starts) else postings.EMPTY_SCORES
+        return cls(arts.astype(np.int32), best, starts, docs, scores)
+
+    @classmethod
+    def everything(cls, size: int) -> Groups:
+        arts = np.arange(size, dtype=np.int32)
+        empty = np.zeros(size, dtype=np.int64)
+        return cls(arts, np.zeros(size), empty, postings.EMPTY_DOCS, postings.EMPTY_SCORES)
