@@ -56,6 +56,16 @@ def open_index(home: Path, create: bool = True):
     return storage.create_empty(home, documents.schema())
 
 
+def schema_changed(home: Path) -> bool:
+    """Whether the index in service was built with other fields than ``documents.schema()`` has
+    (an upgrade added one): then only a rebuild can give every document the new fields."""
+    try:
+        ix = open_index(home, create=False)
+    except FileNotFoundError:
+        return False
+    return sorted(ix.schema.names()) != sorted(documents.schema().names())
+
+
 # --------------------------------------------------------------------------- documents
 
 
@@ -141,7 +151,8 @@ def sync(
 
     The vocabularies are read first: a malformed one raises ``vocabulary.VocabError`` before anything
     is written. Their fingerprint is part of every file's recorded hash, so editing a vocabulary
-    re-extracts every bulletin at the next sync.
+    re-extracts every bulletin at the next sync. An index built with other fields than the
+    schema has now is rebuilt, as with ``full``.
     """
     started = time.perf_counter()
     corpus, home = Path(corpus), Path(home)
@@ -152,7 +163,7 @@ def sync(
     with storage.writer_lock(home, budget):
         storage.tidy(home)  # what a killed run left: build folders, replaced live folders
         files = bulletin.corpus_files(corpus)
-        if full:
+        if full or schema_changed(home):
             report = _rebuild(home, files, vocab_dir, budget, progress)
         else:
             report = _update(home, files, vocab, budget, progress, chunk_bytes, vocab_dir)

@@ -378,3 +378,22 @@ def test_a_chunked_sync_commits_as_it_goes(dirs):
     expected = sum(len(bulletin.read(p, corpus).articles) for p in corpus.iterdir())
     assert stats(ix)["articles"] == expected and stats(ix)["files"] == 4
     assert not sync(corpus, index, chunk_bytes=1).wrote
+
+
+def test_an_index_of_an_older_schema_is_rebuilt_by_the_next_sync(tmp_path):
+    """An upgrade that adds a field (as ``unit`` was added) must not end in UnknownFieldError:
+    the next plain ``searchsvc index`` rebuilds, and the new index has every field."""
+    from whoosh.fields import Schema
+
+    corpus, home = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    current = schema()
+    older = Schema(**{name: current[name] for name in current.names() if name != "unit"})
+    storage.create_empty(home, older)
+    report = sync(corpus, home)
+    assert report.rebuilt and report.articles == 6
+    ix = open_index(home)
+    assert sorted(ix.schema.names()) == sorted(current.names())
+    assert stats(ix)["articles"] == 6
+    assert not sync(corpus, home).wrote  # and then it is up to date
