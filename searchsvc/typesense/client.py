@@ -264,27 +264,24 @@ def node_status(url: str, api_key: str, timeout: float = 1.0) -> NodeStatus:
 def node_documents(url: str, api_key: str, collection: str, timeout: float = 1.0) -> int | None:
     """How many documents node ``url`` itself has indexed in ``collection``: 0 while it has not
     yet applied the collection's creation, None when it does not answer (down, not ready)."""
-    request = urllib.request.Request(
-        f"{url}/collections/{collection}", headers={"X-TYPESENSE-API-KEY": api_key}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return int(json.load(response)["num_documents"])
-    except urllib.error.HTTPError as err:
-        return 0 if err.code == 404 else None
-    except (OSError, ValueError, KeyError):
-        return None
+    found = _node_field(url, api_key, f"/collections/{collection}", "num_documents", timeout)
+    return None if found is None else int(found or 0)
 
 
 def node_alias(url: str, api_key: str, alias: str, timeout: float = 1.0) -> str | None:
     """The collection node ``url`` itself says ``alias`` names ("" when it has no such alias
     yet), None when it does not answer."""
-    request = urllib.request.Request(
-        f"{url}/aliases/{alias}", headers={"X-TYPESENSE-API-KEY": api_key}
-    )
+    found = _node_field(url, api_key, f"/aliases/{alias}", "collection_name", timeout)
+    return None if found is None else str(found or "")
+
+
+def _node_field(url: str, api_key: str, path: str, key: str, timeout: float):
+    """``key`` of what node ``url`` itself answers at ``path``: "" when it has no such object
+    (404), None when it does not answer."""
+    request = urllib.request.Request(f"{url}{path}", headers={"X-TYPESENSE-API-KEY": api_key})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return str(json.load(response)["collection_name"])
+            return json.load(response)[key]
     except urllib.error.HTTPError as err:
         return "" if err.code == 404 else None
     except (OSError, ValueError, KeyError):
