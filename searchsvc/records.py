@@ -103,9 +103,23 @@ class SearchRequest:
 
     def toggled(self, facet: str, value: str) -> str:
         """The URL that selects ``value`` of ``facet``, or unselects it when it is selected."""
+        return self.toggles(facet, [value])[0]
+
+    def toggles(self, facet: str, values: list[str]) -> list[str]:
+        """``toggled`` for many values of one facet: the rest of the query string is encoded
+        once (a response lists up to 90 values; one ``url()`` each cost ~14 ms a request)."""
+        order = [param_name(f) for f in fields(self)]
+        place = order.index(facet)
+        pairs = self.to_args(**{facet: ()})
+        before = urlencode([(k, v) for k, v in pairs if order.index(k) < place])
+        after = urlencode([(k, v) for k, v in pairs if order.index(k) > place])
         current = self.selected(facet)
-        chosen = tuple(v for v in current if v != value) if value in current else (*current, value)
-        return self.url(**{facet: chosen})
+        urls = []
+        for value in values:
+            chosen = [v for v in current if v != value] if value in current else [*current, value]
+            middle = urlencode([(facet, v) for v in chosen])
+            urls.append("/?" + "&".join(part for part in (before, middle, after) if part))
+        return urls
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return getattr(self, facet)
@@ -169,8 +183,9 @@ def article_url(aid: str, q: str = "") -> str:
 def with_toggles(lists: list[FacetList], req: SearchRequest) -> list[FacetList]:
     """Give every listed facet value the URL that toggles it in ``req`` (the one place)."""
     for facet in lists:
-        for v in facet.values:
-            v.url = req.toggled(facet.name, v.value)
+        urls = req.toggles(facet.name, [v.value for v in facet.values])
+        for v, url in zip(facet.values, urls, strict=True):
+            v.url = url
     return lists
 
 
