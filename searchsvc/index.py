@@ -1,11 +1,9 @@
-"""The Whoosh index: its schema, and ``sync(corpus, home)`` — the one way anything is written.
+"""The Whoosh index: ``sync(corpus, home)`` — the one way anything is written — and opening it.
 
-One Whoosh document per paragraph (``kind=para``), carrying its article's id, title and bylines
-so that every paragraph hit can be filtered and grouped on its own. The article's record
-(title, date, bylines, facets …) is stored once, on its first paragraph (``head``). One more
-document per bulletin file (``kind=file``) records the file's content hash: that *is* the
-manifest, so it can never disagree with what the index holds — it is committed in the same
-transaction as the paragraphs it describes.
+What a bulletin becomes (the schema, a file's documents) is ``documents``'. The manifest is the
+``kind=file`` documents, so it can never disagree with what the index holds: it is committed in
+the same transaction as the paragraphs it describes. Small changes go through Whoosh's writer;
+``--full`` and large batches through ``bulk`` (whole segments from worker processes).
 
 Callers pass the index *home* (``index/``); which folder in it holds the index in service, the
 writer lock and the rebuild folders are ``storage``'s business.

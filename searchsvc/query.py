@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from whoosh import query as wq
 
 from searchsvc.analysis import gram_terms, normalize, to_simplified, unit_runs, words
-from searchsvc.errors import QueryError  # noqa: F401 — raised here, known as query.QueryError
+from searchsvc.errors import QueryError
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
