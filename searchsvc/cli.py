@@ -151,7 +151,7 @@ def _index_cluster(cfg: Config, full: bool, progress) -> None:
 
 def _request_options(fn):
     """One option per search parameter, derived from ``SearchRequest`` (as the URL has them)."""
-    from searchsvc.records import SORTS, SearchRequest, param_name
+    from searchsvc.records import SORTS, SearchRequest, param_name, repeatable
 
     helps = {
         "organizer": "主办单位 (repeat: any of them)", "district": "区域 (repeat: any of them)",
@@ -162,7 +162,7 @@ def _request_options(fn):
         if f.name == "q":
             continue
         name = param_name(f)
-        many = f.type == "tuple[str, ...]"
+        many = repeatable(f)
         kind = click.Choice(list(SORTS)) if name == "sort" else None
         fn = click.option(f"--{name.replace('_', '-')}", name, multiple=many, type=kind,
                           help=helps.get(name), show_default=bool(f.default) and not many,

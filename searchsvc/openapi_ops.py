@@ -19,6 +19,7 @@ from searchsvc.records import (
     SORTS,
     SearchRequest,
     param_name,
+    repeatable,
 )
 
 JSON = "application/json"
@@ -113,7 +114,7 @@ def search_parameters() -> list[dict]:
         description, extra = texts[name]
         extra = dict(extra)
         example = extra.pop("example", None)
-        if f.type == "tuple[str, ...]":
+        if repeatable(f):
             item_max = extra.pop("itemMaxLength", MAX_URL_PARAM_CHARS)
             schema = {"type": "array", **extra, "items": {"type": "string", "maxLength": item_max}}
             param = {"name": name, "in": "query", "style": "form", "explode": True}

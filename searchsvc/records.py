@@ -64,7 +64,7 @@ class SearchRequest:
             raw = args.getlist(name)
             if any(len(v) > MAX_URL_PARAM_CHARS for v in raw):
                 raise too_long(name)
-            if f.type == "tuple[str, ...]":
+            if repeatable(f):
                 values[f.name] = tuple(dict.fromkeys(v.strip() for v in raw if v.strip()))
             elif not raw or raw[0] == "":
                 continue
@@ -200,6 +200,11 @@ def public(record) -> dict:
         for f in fields(record)
         if not f.metadata.get("internal")
     }
+
+
+def repeatable(f: Field) -> bool:
+    """A search parameter that may be given several times (``organizer=A&organizer=B``)."""
+    return f.type == "tuple[str, ...]"  # annotations are strings here (postponed evaluation)
 
 
 def param_name(f: Field) -> str:

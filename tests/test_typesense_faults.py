@@ -35,6 +35,19 @@ class Load:
     latencies: list[float] = field(default_factory=list)
     done_at: list[float] = field(default_factory=list)  # monotonic time of each success
 
+    def timed(self, call) -> None:
+        """Run one request, counting it as a success (with its latency) or a failure."""
+        started = time.monotonic()
+        try:
+            call()
+        except Exception as err:  # noqa: BLE001 — any failure is what this test counts
+            self.failed.append(repr(err)[:200])
+            return
+        now = time.monotonic()
+        self.ok += 1
+        self.latencies.append(now - started)
+        self.done_at.append(now)
+
 
 def _read_loop(config, alias: str, stop: threading.Event, load: Load, offset: int) -> None:
     cluster = Cluster(config)
@@ -42,16 +55,7 @@ def _read_loop(config, alias: str, stop: threading.Event, load: Load, offset: in
     while not stop.is_set():
         words = QUERIES[i % len(QUERIES)]
         i += 1
-        started = time.monotonic()
-        try:
-            search(cluster, alias, TsQuery(words=words, per_page=10))
-        except Exception as err:  # noqa: BLE001 — any failure is what this test counts
-            load.failed.append(repr(err)[:200])
-            continue
-        now = time.monotonic()
-        load.ok += 1
-        load.latencies.append(now - started)
-        load.done_at.append(now)
+        load.timed(lambda words=words: search(cluster, alias, TsQuery(words=words, per_page=10)))
 
 
 def _write_loop(config, stop: threading.Event, load: Load) -> None:
@@ -59,16 +63,9 @@ def _write_loop(config, stop: threading.Event, load: Load) -> None:
     k = 0
     while not stop.is_set():
         k += 1
-        started = time.monotonic()
-        try:  # the indexer's own path: a batched import (action=upsert) via Cluster.write
-            cluster.upsert(SCRATCH["name"], [{"id": str(k), "k": k}, {"id": f"{k}b", "k": k}])
-        except Exception as err:  # noqa: BLE001
-            load.failed.append(repr(err)[:200])
-            continue
-        now = time.monotonic()
-        load.ok += 1
-        load.latencies.append(now - started)
-        load.done_at.append(now)
+        docs = [{"id": str(k), "k": k}, {"id": f"{k}b", "k": k}]
+        # the indexer's own path: a batched import (action=upsert) via Cluster.write
+        load.timed(lambda docs=docs: cluster.upsert(SCRATCH["name"], docs))
         time.sleep(0.02)  # steady, not flat out: the 2 cores also run three nodes
 
 
