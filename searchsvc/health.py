@@ -27,7 +27,7 @@ class Health:
     @classmethod
     def read(cls, home: Path, searcher, articles: int | None = None) -> Health:
         live = index_mod.live_dir(home)
-        counts = index_mod.counts(searcher) if articles is None else _counts(searcher, articles)
+        counts = index_mod.counts(searcher, articles)
         return cls(
             status="ok",
             generation=searcher.reader().generation(),
@@ -42,12 +42,6 @@ class Health:
 class SyncState:
     pending: int  # syncs asked for and not yet run
     last_error: str | None
-
-
-def _counts(searcher, articles: int) -> dict[str, int]:
-    """``index.counts`` with the article count taken from the snapshot (no posting walk)."""
-    files = sum(1 for _ in searcher.document_numbers(kind="file"))
-    return {"files": files, "articles": articles, "paragraphs": searcher.doc_count() - files}
 
 
 def _mtime_iso(index_dir: Path) -> str | None:

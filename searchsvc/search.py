@@ -14,6 +14,7 @@ All of it within one ``matching.Deadline``: past the budget, a ``SearchTimeout``
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from searchsvc import bulletin
@@ -148,8 +149,6 @@ class Engine:
 
 def _first(req: SearchRequest, limit: int) -> SearchRequest:
     """The request for the first ``limit`` articles, in ``req``'s order and filters (export)."""
-    from dataclasses import replace
-
     return replace(req, page=1, per_page=limit)
 
 
