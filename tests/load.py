@@ -75,6 +75,7 @@ def uploads_under_load(server, pages, admin: dict, min_seconds: float = 60, sing
     landed: dict[str, float] = {}  # first article id -> upload answered at
     searchable: dict[str, float] = {}
     alone: list[float] = []
+    burst: list[str] = []  # first article ids of the pages sent without waiting
     headers = {**admin, "Content-Type": "text/markdown"}
 
     def searcher(k: int) -> None:
@@ -106,6 +107,8 @@ def uploads_under_load(server, pages, admin: dict, min_seconds: float = 60, sing
             if i < single:
                 alone.append(landed[aid] - t)
                 searchable[aid] = landed[aid]
+            else:
+                burst.append(aid)
 
     def watcher() -> None:  # when does each upload become searchable?
         while not stop.is_set() or len(searchable) < len(landed):
@@ -134,7 +137,6 @@ def uploads_under_load(server, pages, admin: dict, min_seconds: float = 60, sing
     if status != 200:
         failures.append(f"final reindex: {status}")
     watch.join()
-    burst = [a for a in landed if a not in dict.fromkeys(list(landed)[:single])]
     return LoadReport(
         seconds=time.perf_counter() - started,
         landed=len(landed),
