@@ -24,8 +24,8 @@ from typing import Protocol
 
 import numpy as np
 
+from searchsvc import flatpostings, ranking, relax
 from searchsvc import index as index_mod
-from searchsvc import ranking, relax
 from searchsvc.article import ArticleRecord
 from searchsvc.cache import LRUCache
 from searchsvc.catalog import FACET_LIMIT, FACETS, Catalog, FacetList, listed
@@ -120,6 +120,7 @@ class WhooshBackend:
         self._snapshots = SnapshotCache()
         self._lengths = FieldLengths()
         self._units = UnitPostings()
+        self._flats = flatpostings.Opened(self.ix.storage.folder)
 
     # -- plumbing
 
@@ -130,6 +131,7 @@ class WhooshBackend:
         with self._open_lock:
             if live != self._live:
                 self.ix = _open(self.home)
+                self._flats = flatpostings.Opened(self.ix.storage.folder)
                 self._live = live
                 self._opened += 1
                 self._searcher = None
@@ -140,6 +142,10 @@ class WhooshBackend:
                 # per segment id).
                 with self.reading:
                     s = self._searcher = self.ix.searcher()
+                # What is kept per segment is dropped with the segment (a merge, a rebuild).
+                ids = {_segment_id(sub.reader()) for sub, _ in _leaves(s)}
+                self._flats.keep_only(ids)
+                self._lengths.keep_only(ids)
             return s
 
     def snapshot(self, searcher=None) -> Snapshot:
@@ -223,7 +229,9 @@ class WhooshBackend:
         found = self.cache.get(key)
         if found is not None:
             return found
-        matcher = Matcher(searcher, snap, self._lengths, deadline, self.reading, self._units)
+        matcher = Matcher(
+            searcher, snap, self._lengths, deadline, self.reading, self._units, self._flats
+        )
         relaxed, hint = False, None
         if ask.tree is None:
             groups = Groups.everything(snap.size)
@@ -248,6 +256,16 @@ class WhooshBackend:
         found = Matches(groups, relaxed, hint, exact)
         self.cache.put(key, found, weight=found.nbytes)
         return found
+
+
+def _leaves(searcher) -> list:
+    """``(sub-searcher, docnum base)`` per segment."""
+    return searcher.subsearchers or [(searcher, 0)]
+
+
+def _segment_id(reader) -> str | None:
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    return segment.segment_id() if segment is not None else None  # an empty index has none
 
 
 def _open(home: Path):

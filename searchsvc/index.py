@@ -2,8 +2,10 @@
 
 What a bulletin becomes (the schema, a file's documents) is ``documents``'. The manifest is the
 ``kind=file`` documents, so it can never disagree with what the index holds: it is committed in
-the same transaction as the paragraphs it describes. Small changes go through Whoosh's writer;
-``--full`` and large batches through ``bulk`` (whole segments from worker processes).
+the same transaction as the paragraphs it describes. Small changes are one segment built in
+process (``segments.Staged``: Whoosh's writer deletes, a ``SegmentBuilder`` adds); ``--full``
+and large batches go through ``bulk`` (whole segments from worker processes). Either way every
+segment is one of ours, with its flat postings file (``flatpostings``).
 
 Callers pass the index *home* (``index/``); which folder in it holds the index in service, the
 writer lock and the rebuild folders are ``storage``'s business.
@@ -188,7 +190,7 @@ def _update(
         return report
     if sum(len(item.data or b"") for item in todo) >= BULK_MIN_BYTES:
         return _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report)
-    writer = storage.whoosh_writer(ix, budget)
+    writer = segments.Staged(storage.whoosh_writer(ix, budget))
     try:
         if ix.latest_generation() != generation:
             # A writer outside sync committed while we waited for Whoosh's lock: plan again.
@@ -200,12 +202,12 @@ def _update(
             done = 0
             for n, chunk in enumerate(_chunks(todo, chunk_bytes)):
                 if n:
-                    writer = storage.whoosh_writer(ix, budget)
+                    writer = segments.Staged(storage.whoosh_writer(ix, budget))
                 _add_files(writer, chunk, len(todo), indexed, vocab, claims, report, progress, done)
                 done += len(chunk)
                 if report.wrote:
                     # readers see this chunk now, not when the whole run ends
-                    writer.commit(mergetype=segments.tiered_merge)
+                    writer.commit()
                 else:
                     writer.cancel()  # only unreadable files so far: nothing to write
     except BaseException:

@@ -22,7 +22,7 @@ import unicodedata
 
 import numpy as np
 
-from searchsvc import postings, relax
+from searchsvc import flatpostings, postings, relax
 from searchsvc.analysis import gram_terms, has_han, normalize, unit_runs, units
 from searchsvc.errors import SearchTimeout
 from searchsvc.groups import Groups
@@ -96,8 +96,11 @@ class SegmentEval:
 
     def __init__(self, searcher, sub, lengths: postings.FieldLengths, deadline: Deadline,
                  reading=None, units: postings.UnitPostings | None = None,
-                 snapshot: Snapshot | None = None, base: int = 0):  # fmt: skip
+                 snapshot: Snapshot | None = None, base: int = 0,
+                 flats: flatpostings.Opened | None = None):  # fmt: skip
         self.top, self.sub, self.reader = searcher, sub, sub.reader()
+        # The segment's flat postings (``flatpostings``), if it has them: read without the lock.
+        self.flat = flats.get(self.reader) if flats is not None else None
         self.snapshot, self.base = snapshot, base  # for the fields of a candidate paragraph
         self.lengths, self.deadline = lengths, deadline
         self.reading = reading if reading is not None else threading.RLock()
@@ -106,10 +109,16 @@ class SegmentEval:
         self._texts: dict[int, str | None] = {}
 
     def term(self, fieldname: str, text: str) -> Hits:
-        with self.reading:
-            docs, weights = postings.term_postings(self.reader, fieldname, text)
+        flat = self.flat
+        if flat is not None and flat.has(fieldname):
+            docs, weights = flat.postings(fieldname, text)
             if not len(docs):
                 return NO_HITS
+        with self.reading:
+            if flat is None or not flat.has(fieldname):
+                docs, weights = postings.term_postings(self.reader, fieldname, text)
+                if not len(docs):
+                    return NO_HITS
             lengths = self.lengths.get(self.reader, fieldname)
             idf = self.top.idf(fieldname, text)
             avgfl = self.top.avg_field_length(fieldname) or 1
@@ -141,6 +150,8 @@ class SegmentEval:
         out = np.zeros(len(docs), dtype=bool)
         if not len(docs):
             return out
+        if self.flat is not None and self.flat.has("gram"):
+            return self._adjacent_flat(grams, docs)
         self.deadline.spend(len(docs) * 10 * len(grams))
         with self.reading:
             ms = [postings.raw_matcher(self.reader, "gram", g) for g in grams]
@@ -156,9 +167,28 @@ class SegmentEval:
                 )
         return out
 
+    def _adjacent_flat(self, grams: list[str], docs: np.ndarray) -> np.ndarray:
+        """``adjacent`` on the flat postings: every occurrence of a bigram is a key
+        ``docnum << 32 | position``; the run stands where the first bigram's key, shifted by
+        ``j``, is a key of the ``j``-th."""
+        flat = self.flat
+        keys = flat.doc_positions("gram", grams[0])
+        keys = keys[np.isin(keys >> 32, docs)]
+        self.deadline.spend(len(keys) * len(grams))
+        for j, g in enumerate(grams[1:], 1):
+            if not len(keys):
+                break
+            later = flat.doc_positions("gram", g)
+            keys = keys[np.isin(keys + j, later, assume_unique=True)]
+        return np.isin(docs, keys >> 32)
+
     def unit(self, unit: str) -> Hits:
         """Paragraphs holding one unit (score 1, as Whoosh's ``Prefix`` on the bigrams): the
         ``unit`` field's posting list, or the bigrams it begins (see ``postings.UnitPostings``)."""
+        if self.flat is not None and self.flat.has("unit"):
+            docs, _ = self.flat.postings("unit", unit)
+            self.deadline.spend(len(docs) // 8)
+            return docs, np.ones(len(docs))
         with self.reading:
             docs = self.units.get(self.reader, unit, self.deadline.spend)
         return docs, np.ones(len(docs))
@@ -166,7 +196,7 @@ class SegmentEval:
     def term_within(self, fieldname: str, text: str, docs: np.ndarray) -> Hits:
         """``term`` restricted to ``docs`` (sorted): for a few, only the blocks holding them are
         read (``skip_to`` scans a block in Python); for more, the whole list, on arrays."""
-        if len(docs) > SKIP_TO_MAX:
+        if len(docs) > SKIP_TO_MAX or (self.flat is not None and self.flat.has(fieldname)):
             found = self.term(fieldname, text)
             keep = np.isin(found[0], docs, assume_unique=True)
             return found[0][keep], found[1][keep]
@@ -352,13 +382,19 @@ class Matcher:
     """Finds a tree's paragraph hits over every segment of one snapshot's searcher."""
 
     def __init__(self, searcher, snapshot: Snapshot, lengths, deadline: Deadline,
-                 reading=None, units: postings.UnitPostings | None = None):  # fmt: skip
+                 reading=None, units: postings.UnitPostings | None = None,
+                 flats: flatpostings.Opened | None = None):  # fmt: skip
         self.searcher, self.snapshot, self.deadline = searcher, snapshot, deadline
         self.reading = reading if reading is not None else threading.RLock()
         units = units if units is not None else postings.UnitPostings()
         subs = searcher.subsearchers or [(searcher, 0)]
         self.segments = [
-            (SegmentEval(searcher, s, lengths, deadline, self.reading, units, snapshot, base), base)
+            (
+                SegmentEval(
+                    searcher, s, lengths, deadline, self.reading, units, snapshot, base, flats
+                ),
+                base,
+            )  # fmt: skip
             for s, base in subs
         ]
 

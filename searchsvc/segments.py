@@ -27,6 +27,7 @@ from collections import defaultdict
 from itertools import pairwise
 from pickle import dumps
 
+import numpy as np
 from whoosh.codec import default_codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Existence, Frequency, Positions
@@ -35,7 +36,7 @@ from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from searchsvc import termfiles
+from searchsvc import flatpostings, termfiles
 from searchsvc.analysis import NormalizedTokenizer, normalize
 
 BLOCK_LIMIT_DEFAULT = 128
@@ -131,15 +132,18 @@ class SegmentBuilder(SegmentWriter):
             return None
         lengths = self.per_document_reader()
         try:
-            self._write_postings(lengths)
+            flat = self._write_postings(lengths)
         finally:
             lengths.close()
         self.fieldwriter.close()
         self.pool.cleanup()
         self._tempstorage.destroy()  # before assembling: its folder shares the segment's prefix
         self._assemble_segment()
+        segment = self.get_segment()
+        # After assembling: the compound file takes every file of the segment's name.
+        flatpostings.write(self.storage.folder, segment.segment_id(), self.docnum, flat)
         self.is_closed = True
-        return self.get_segment()
+        return segment
 
     def cancel(self) -> None:
         if not self.perdocwriter.is_closed:
@@ -193,7 +197,9 @@ class SegmentBuilder(SegmentWriter):
         self.pool.fields[name].add_doc(docnum, terms, weights, values)
         return sum(freqs) if field.scorable else 0
 
-    def _write_postings(self, pdr) -> None:
+    def _write_postings(self, pdr) -> dict[str, flatpostings.FieldArrays]:
+        """Write each field's term files; the fields' flat postings (``flatpostings``)."""
+        flat = {}
         fw = self.fieldwriter
         doccount = self.docnum
         for fieldname in sorted(self.pool.fields):
@@ -206,8 +212,69 @@ class SegmentBuilder(SegmentWriter):
             else:
                 lbytes = None
             postings = self.pool.fields.pop(fieldname)
+            if fieldname in flatpostings.FIELDS:
+                flat[fieldname] = flat_arrays(postings, fieldobj.format.supports("positions"))
             termfiles.write_field(fw, fieldname, fieldobj, postings, lbytes, self.compress_min)
             del postings
+        return flat
+
+
+def flat_arrays(postings: termfiles.FieldPostings, positional: bool) -> flatpostings.FieldArrays:
+    """A field's pooled postings as ``flatpostings.FieldArrays``: grouped by term, each term's
+    postings in document order; in a positional field, the positions decoded from the values
+    (the common single position read off the bytes with numpy, the rest unpickled)."""
+    names: dict[str, int] = {}
+    tid_term = np.array(
+        [
+            names.setdefault(t.decode("utf-8") if isinstance(t, bytes) else t, len(names))
+            for t in postings.terms
+        ],
+        np.int64,
+    )
+    keys = tid_term[np.frombuffer(postings.tids, np.uint32)]
+    order = np.argsort(keys, kind="stable")  # a term's postings stay in document order
+    starts = np.searchsorted(keys[order], np.arange(len(names) + 1))
+    docs = np.frombuffer(postings.docs, np.uint32)[order].astype(np.int32)
+    weights = np.frombuffer(postings.weights, np.float32)[order]
+    counts = where = None
+    if positional:
+        ends = np.frombuffer(postings.ends, np.uint32).astype(np.int64)
+        begins = np.concatenate(([0], ends[:-1]))
+        counts, where = _decode_positions(bytes(postings.values), begins[order], ends[order])
+    return flatpostings.FieldArrays(list(names), starts, docs, weights, counts, where)
+
+
+def _decode_positions(buf: bytes, begins: np.ndarray, ends: np.ndarray):
+    """Per value ``buf[begins[i]:ends[i]]`` (``Positions.encode``): its count and positions."""
+    raw = np.frombuffer(buf, np.uint8)
+    size = ends - begins
+    head = len(_POS_HEAD)
+    safe = np.minimum(begins + head, max(len(raw) - 3, 0))
+    tag = raw[safe] if len(raw) else np.zeros(0, np.uint8)
+    # One position: a count of 1 (``pack_uint``) and a pickled one-item list (``_ONE_POS``).
+    one = (raw[safe - head + 3] == 1) & (raw[safe - head + 4] == 0x80) if len(raw) else tag
+    one_byte = one & (size == head + 4) & (tag == ord("K"))
+    two_byte = one & (size == head + 5) & (tag == ord("M"))
+    single = np.zeros(len(size), np.int64)
+    single[one_byte] = raw[safe[one_byte] + 1]
+    lo, hi = raw[safe[two_byte] + 1].astype(np.int64), raw[safe[two_byte] + 2].astype(np.int64)
+    single[two_byte] = lo | (hi << 8)
+    simple = one_byte | two_byte
+    counts = np.ones(len(size), np.int64)
+    rest = np.flatnonzero(~simple)
+    decoded = {}
+    for i in rest.tolist():
+        poses = Positions().decode_positions(buf[begins[i] : ends[i]])
+        decoded[i] = poses
+        counts[i] = len(poses)
+    if not decoded:
+        return counts, single
+    where = np.empty(int(counts.sum()), np.int64)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    where[starts[simple]] = single[simple]
+    for i, poses in decoded.items():
+        where[starts[i] : starts[i] + counts[i]] = poses
+    return counts, where
 
 
 _POS_HEAD = b"\x00\x00\x00\x01\x80\x02]q\x00"  # pack_uint(1) + pickle protocol 2, a list
@@ -309,6 +376,40 @@ def tiered_merge(writer, segments):
         raise
     kept = [s for s in segments if id(s) not in merged]
     return [*kept, new] if new is not None else kept
+
+
+class Staged:
+    """A Whoosh writer whose new documents go to a ``SegmentBuilder`` beside it: deletions are
+    the writer's, additions the builder's, and ``commit`` adds the built segment to the TOC the
+    writer commits. Every segment is then one of ours, with its flat postings file."""
+
+    def __init__(self, writer):
+        self.writer = writer
+        self.builder = SegmentBuilder(writer.storage.folder, writer.schema, writer.indexname)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.writer.is_closed
+
+    def delete_by_term(self, fieldname: str, text: str) -> None:
+        self.writer.delete_by_term(fieldname, text)
+
+    def add_document(self, **fields) -> None:
+        self.builder.add_document(**fields)
+
+    def commit(self) -> None:
+        try:
+            segment = self.builder.finish()
+        except BaseException:
+            self.cancel()
+            raise
+        self.writer.commit(mergetype=with_new(segment))
+
+    def cancel(self) -> None:
+        if not self.builder.is_closed:
+            self.builder.cancel()
+        if not self.writer.is_closed:
+            self.writer.cancel()
 
 
 def with_new(segment):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from searchsvc import ranking
+from searchsvc import flatpostings, ranking
 from searchsvc.matching import Deadline, Matcher
 from searchsvc.postings import FieldLengths, UnitPostings
 from searchsvc.query import needs_check, parse, to_whoosh
@@ -42,13 +42,20 @@ def _stock(searcher, tree) -> dict[int, float]:
     return {hit.docnum: hit.score for hit in results}
 
 
+@pytest.mark.parametrize("flat", [False, True], ids=["codec", "flat"])
 @pytest.mark.parametrize("q", QUERIES)
-def test_hits_and_scores_are_whooshs(mixed_engine, q):
+def test_hits_and_scores_are_whooshs(mixed_engine, q, flat):
+    """Read from Whoosh's blocks or from the segments' flat postings files, the same hits and
+    scores as Whoosh's collector."""
     backend = mixed_engine.backend
     searcher = backend.searcher()
     snap = backend.snapshot(searcher)
     tree = parse(q)
-    docs, scores = Matcher(searcher, snap, FieldLengths(), Deadline(60)).hits(tree)
+    flats = flatpostings.Opened(backend.ix.storage.folder) if flat else None
+    matcher = Matcher(searcher, snap, FieldLengths(), Deadline(60), flats=flats)
+    if flat:  # every segment of the bulk-built index has its file
+        assert all(seg.flat is not None for seg, _ in matcher.segments)
+    docs, scores = matcher.hits(tree)
     stock = _stock(searcher, tree)
     if needs_check(tree):
         # Whoosh answers candidates; the core confirms them on the text (fewer, never more).
