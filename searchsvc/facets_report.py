@@ -41,10 +41,22 @@ _HELD = re.compile(
 # A verb saying someone held or attended something (not 开幕式, a noun).
 _HOSTED = re.compile("召开|举行|举办|主持|出席|会见|会谈")
 # 将于…举行 / 将在北京举办 / 召开在即 / 再过两天…将…举行: the event is still to come.
+# 将 is not future in 上将 / 将军 / 将领 (晋升上将军衔仪式…举行).
 _FUTURE = re.compile(
-    r"(?:将|将于|将要|即将|拟|计划|准备|预计)[^，。；]{0,24}?(?:举行|举办|召开|启动|开幕|主办)|"
+    r"(?:(?<![上中少大主名武])将(?![军领士帅])|将于|将要|即将|拟|计划|准备|预计)[^，。；]{0,24}?"
+    r"(?:举行|举办|召开|启动|开幕|主办)|"
     r"(?:召开|举行|举办|开幕)在即|(?:决定|迎接)[^，。；]{0,24}?(?:举行|举办|召开)"
 )
+# 迎接党的二十大胜利召开 / 全会召开之际: a congress to come, named in passing, is no event held.
+_PASSING = re.compile(r"(?:迎接|喜迎|即将|胜利)[^，。；]{0,12}?召开|召开(?:之际|前夕|在即)")
+# 《百年潮·中国梦》今晚在我台播出 / 特别节目…录制完成: a programme broadcast or recorded is not an
+# event (but 启播活动…举行 and 纪录片研讨会 are).
+_PROGRAMME = re.compile(
+    r"(?:节目|晚会|专题片|纪录片|电视剧|栏目|《[^》]{1,20}》)[^，。；]{0,24}?"
+    r"(?:播出|开播|首播|录制完成|完成录制|录制)"
+)
+# 国务院新闻办举行…记者会 / …举行新闻发布会: a headline about a briefing.
+_BRIEFING_TITLE = re.compile(r"(?:举行|召开)[^，。 ]{0,20}(?:发布会|记者会|见面会|吹风会)")
 # 不得举办 / 取消了…活动 / 推迟…举行 / 延期一个月举行: the event is not (or no longer) held.
 _CANCELLED = re.compile(
     r"(?:不得|禁止|暂停|取消|推迟|延期|停止)[^，。；]{0,16}?(?:举行|举办|活动|赛事|比赛|演出)"
@@ -72,15 +84,21 @@ _AT_EVENT = re.compile(
 
 def report_kind(title: str, lead: str) -> str:
     """'event' when the headline and lead report an event that was held; otherwise why not:
-    'none' (no sign of an event), 'briefing', 'future', 'cancelled', 'policy', 'appointment',
-    'travel' or 'statement'. The headline decides before the lead: 全国人大常委会启动…执法检查
+    'none' (no sign of an event), 'briefing', 'programme', 'future', 'cancelled', 'policy',
+    'appointment', 'travel' or 'statement'. The headline decides before the lead: 全国人大常委会启动…执法检查
     is an event even when its lead goes on about the law."""
-    head = f"{title}\n{lead}"
+    head = _PASSING.sub("", f"{title}\n{lead}")
     if not _EVENT_CUES.search(head):
         return "none"
     opening = re.split("[。！？]", lead, maxsplit=1)[0]
-    if _BRIEFING.search(head) or _BRIEFING_OPENING.search(opening):
+    if (
+        _BRIEFING.search(head)
+        or _BRIEFING_OPENING.search(opening)
+        or _BRIEFING_TITLE.search(title)
+    ):
         return "briefing"
+    if (_PROGRAMME.search(title) or _PROGRAMME.search(opening)) and not _HOSTED.search(opening):
+        return "programme"
     if _FIGURES.search(opening) or _REACTION.search(head):
         return "statement"
     # 首届…博览会10月在京举行 / 博览会将于…在北京举办; but 主持召开…会议 决定…举行 reports the
