@@ -18,6 +18,11 @@ _CLAUSE = re.compile(r"[，。；！？：,;!?:\s【】\[\]〔〕]")  # as in fa
 _REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|盟)$")
 # 将在昌平区举办 / 计划在…: a future event's venue is not where this one took place.
 _FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
+# 在北京市大兴区等33个试点县 / 在北京市大兴区、天津市蓟县等试点县: examples in a list of places.
+_LISTED = re.compile(r"(?:、[^，。；、]{1,10})*等(?![待候])")
+# 在京举行 / 在北京召开: the lead names the city only; the next paragraphs may give the venue.
+_IN_BEIJING = re.compile(r"在(?:京|北京市?)(?:隆重)?(?:举行|举办|召开|开幕|启动)")
+_HELD_HERE = re.compile("举行|举办|召开|开幕|开始|启动")
 _YU_WORDS = set("对关由至属等善终基鉴乐忙急")  # …于 that is not 在 (位于 is)
 _INSPECTION = re.compile("考察|调研|视察|参观|走访")
 # 习近平在参加首都义务植树活动时强调: a headline about attending an event, whose venue the
@@ -75,6 +80,8 @@ def venues(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
             continue
         if m.group().startswith("于") and text[m.start() - 1 : m.start()] in _YU_WORDS:
             continue  # 对于北京东城区的干部来说: 对于 / 关于 / 由于 name no venue
+        if _LISTED.match(text, m.end()):
+            continue  # 授权国务院在北京市大兴区等33个试点县: a list of places, not a venue
         found.append((vocab.places[m.group("place")], m.group()))
     return found
 
@@ -87,7 +94,8 @@ def _roundup_places(
     name, a policy's subject) does not count, nor do two districts."""
     if not _ROUNDUP.search(head):
         return []
-    found = [v for p in article.paragraphs[1:] for v in venues(p.text, vocab)]
+    # The lead too: 北方多地降雨持续…在怀柔，当地提前开展群众转移 puts the items in the lead.
+    found = [v for p in article.paragraphs for v in venues(p.text, vocab)]
     # The Beijing item often names its district as a sentence's subject, without 在: 在北京，
     # 顺义区启动… / 北京受灾地区…。门头沟区组织…; not 平谷区的降雪量, not 截至目前，朝阳区已…
     for p in article.paragraphs[1:]:
@@ -134,18 +142,42 @@ def places_of(
 ) -> list[tuple[str, str]]:
     """(district, phrase) for the article's main event: head is its headline and lead, kind what
     they report (facets_report.report_kind), organizer the hosting bodies found."""
-    briefing = kind == "briefing"
     places = [(d, name) for name in organizer for d, _ in _places([name], vocab)]
     places += _parent_places(head, vocab)
-    if not briefing:
+    # A venue only for an event held: a feature or a story with no sign of an event (kind
+    # "none") puts its scenes 在…/位于… (在北京市海淀区的一栋写字楼里), a statement its speaker's
+    # places, an event still to come has no venue yet.
+    if kind == EVENT:
         places += venues(head, vocab)
         # Later paragraphs only for a visit (考察, 调研) and only its stops (来到/走进/位于), never
         # 在 (anything): features and reactions name places of other days.
         visit = _INSPECTION.search(head) or _ATTENDED.search(article.title)
         for p in article.paragraphs[1:] if visit and kind != "statement" else ():
             if _VISIT.search(p.text):
-                places += [(d, w) for d, w in venues(p.text, vocab) if _VISIT.match(w)]
-    if not places and not briefing:
+                places += _stops(p.text, vocab)
+        if not places and kind == EVENT and _IN_BEIJING.search(head):
+            places = _later_venue(article, vocab)
+    if not places and kind not in ("briefing", "statement", "future"):
         first = head.partition("\n")[2]
         places = _roundup_places(article, head, vocab) or _happened_places(first, vocab)
     return places
+
+
+def _stops(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """Where a visit went: 来到/走进/位于 a place, or a sentence that opens 在 a place and goes on
+    to say the visitor came or looked (在海淀区万寿路街道…，李克强来到…)."""
+    found = [(d, w) for d, w in venues(text, vocab) if _VISIT.match(w)]
+    for sentence in re.split("[。！？]", text):
+        if sentence.startswith("在") and _VISIT.search(sentence):
+            found += [(d, w) for d, w in venues(sentence, vocab)[:1] if sentence.startswith(w)]
+    return found
+
+
+def _later_venue(article: bulletin.Article, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """启动式…在京举办。… 启动式在北京市通州区绿心公园…开始举行: the venue the next two paragraphs
+    give, in a sentence that says the event was held there."""
+    for p in article.paragraphs[1:3]:
+        for sentence in re.split("[。！？]", p.text):
+            if _HELD_HERE.search(sentence) and (found := venues(sentence, vocab)):
+                return found[:1]
+    return []
