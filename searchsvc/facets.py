@@ -74,7 +74,14 @@ _ETC = re.compile(
 )
 _QUOTED = re.compile(r"“[^“”]*”|《[^《》]*》")
 # 6个中央企业, 全国18支医疗队, 新疆等8个省级人民政府: a count of units, not one unit's name.
-_COUNT = re.compile(r"(?:^|等|全国|国内)[\d一二三四五六七八九十几多]+[个支家批名位]")
+_COUNT = re.compile(
+    r"(?:^|等|全国|国内)[\d一二三四五六七八九十几多]+[个支家批名位]|(?:多|数|若干|各)[个家所支]"
+)
+# 英国最大护士工会——皇家护理学院: a description, then the name.
+_APPOSITION = re.compile(r"^.*(?:——|—)")
+# 全球各地的孔子学院 / 各级的: many bodies, not one.
+_DISTRIBUTIVE = re.compile(r"(?:各地|各国|各级|各省|多地|各界|世界各地)$")
+_COLUMN = re.compile(r"【[^】]*】")
 _PAREN_TAIL = re.compile(r"[（(][^（）()]*[）)]$")  # 中国长江三峡集团公司（下称“三峡集团”）
 
 
@@ -114,6 +121,8 @@ def subject_before(text: str, end: int, vocab: Vocabulary) -> str:
     clause = _strip_tail(_CLAUSE.split(text[:end])[-1], vocab)
     if stops := list(vocab.patterns["stop"].finditer(_mask(clause, vocab))):
         stop, after = stops[-1], clause[stops[-1].end() :]
+        if stop.group() == "的" and _DISTRIBUTIVE.search(clause, 0, stop.start()):
+            return ""  # 全球各地的孔子学院举行: many bodies, none of them the host
         # 农业农村部组织湖北省农业农村厅召开: what follows 组织 is its object, not a subject.
         if stop.group() in vocab.names["causatives"] and after:
             return ""
@@ -153,10 +162,12 @@ def is_org(name: str, vocab: Vocabulary) -> bool:
 
 
 def clean_org(name: str, vocab: Vocabulary) -> str | None:
-    """A candidate cut to the organisation's name, or None if it is not one."""
-    name = _strip_head(_strip_tail(name.strip(), vocab), vocab)
+    """A candidate cut to the organisation's name, or None if it is not one. A name with its
+    other name in brackets stays whole (中央党校（国家行政学院）); an alias note goes (中国长江三峡
+    集团公司（下称“三峡集团”））."""
+    name = _strip_head(_strip_tail(_APPOSITION.sub("", name.strip()), vocab), vocab)
     if not is_org(name, vocab) and is_org(short := _PAREN_TAIL.sub("", name), vocab):
-        name = short
+        return name if short != name and is_org(name[len(short) + 1 : -1], vocab) else short
     return name if is_org(name, vocab) else None
 
 
@@ -350,12 +361,13 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     # 由X主办 is explicit wherever it stands; 举办/开展 in later paragraphs is often about plans
     # (工会将进一步开展…), so without a 主办 the subject is taken from headline and lead only.
     # One search skips the many paragraphs without a role verb.
-    texts = (article.title, *(p.text for p in article.paragraphs))
+    # A programme broadcast or recorded has no host even when 由X主办 (特别节目…录制完成).
+    kind = report_kind(article.title, first)
+    texts = (article.title, *(p.text for p in article.paragraphs)) if kind != "programme" else ()
     for text in (t for t in texts if vocab.patterns["role"].search(t)):
         for role, names in roles(text, vocab, evidence).items():
             found[role].extend(names)
     # A policy, an appointment, a statement, a future event…: no subject of 举办/开展 is its host.
-    kind = report_kind(article.title, first)
     if not found["organizer"] and kind in (EVENT, "none"):
         for text in (article.title, first):
             found["organizer"] += organizers(text, vocab, evidence, held=kind == EVENT)
@@ -365,7 +377,9 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     district = tuple(_unique(d for d, _ in places))
     evidence += [("district", d, phrase) for d, phrase in places]
 
-    kinds = _event_evidence(head, vocab) if kind == EVENT or organizer or host else []
+    # 【新时代担当作为典型风采】/【…走进老区看新貌】: a series' name, not what was done.
+    typed = _COLUMN.sub(lambda m: " " * len(m.group()), head)
+    kinds = _event_evidence(typed, vocab) if kind == EVENT or organizer or host else []
     if kind not in (EVENT, "none") and not (organizer or host):
         kinds = []
     if not kinds and (organizer or host or co):

@@ -18,7 +18,7 @@ EVENT = "event"
 _EVENT_CUES = re.compile(
     r"举行|举办|召开|主办|承办|开展[^，。]{0,12}活动|活动|会见|会谈|会晤|磋商|谈判|考察|调研|参观|"
     r"走进|来到|观礼|开幕|闭幕|仪式|颁奖|表彰|座谈|慰问|看望|宣讲|培训|比赛|竞赛|演出|展览|展会|"
-    r"发起|植树|义诊|首映|视频连线|启动仪式|(?:今天|今日|正式|日)启动|启动$|参加[^，。]{0,16}投票|"
+    r"发起|植树|义诊|首映|视频连线|启动仪式|(?:今天|今日|正式|日)启动|启动$|参加[^，。]{0,16}投票|约谈|"
     r"出席[^，。]{0,30}(?:会|式|典礼|活动)"
 )
 # 在…发布会上表示 / 举行发布会。会上…表示 / 召开新闻发布会，公布…: the briefing is where the
@@ -88,13 +88,13 @@ def report_kind(title: str, lead: str) -> str:
     'appointment', 'travel' or 'statement'. The headline decides before the lead: 全国人大常委会启动…执法检查
     is an event even when its lead goes on about the law."""
     head = _PASSING.sub("", f"{title}\n{lead}")
-    if not _EVENT_CUES.search(head):
-        return "none"
     opening = re.split("[。！？]", lead, maxsplit=1)[0]
-    if _BRIEFING.search(head) or _BRIEFING_OPENING.search(opening) or _BRIEFING_TITLE.search(title):
-        return "briefing"
     if (_PROGRAMME.search(title) or _PROGRAMME.search(opening)) and not _HOSTED.search(opening):
         return "programme"
+    if not _EVENT_CUES.search(head):
+        return "none"
+    if _BRIEFING.search(head) or _BRIEFING_OPENING.search(opening) or _BRIEFING_TITLE.search(title):
+        return "briefing"
     if _FIGURES.search(opening) or _REACTION.search(head):
         return "statement"
     # 首届…博览会10月在京举行 / 博览会将于…在北京举办; but 主持召开…会议 决定…举行 reports the
