@@ -78,9 +78,11 @@ _COUNT = re.compile(
     r"(?:^|等|全国|国内)[\d一二三四五六七八九十几多]+[个支家批名位]|(?:多|数|若干|各)[个家所支]"
 )
 # 英国最大护士工会——皇家护理学院: a description, then the name.
-_APPOSITION = re.compile(r"^.*(?:——|—)")
+# 年会主办单位海南省潮商经济促进会: a role before the name.
+_APPOSITION = re.compile(r"^.*(?:——|—|主办单位|承办单位|协办单位|会长单位)")
 # 全球各地的孔子学院 / 各级的: many bodies, not one.
 _DISTRIBUTIVE = re.compile(r"(?:各地|各国|各级|各省|多地|各界|世界各地)$")
+_ALONGSIDE = ("联手", "携手", "会同", "联合")
 _COLUMN = re.compile(r"【[^】]*】")
 _PAREN_TAIL = re.compile(r"[（(][^（）()]*[）)]$")  # 中国长江三峡集团公司（下称“三峡集团”）
 
@@ -194,10 +196,19 @@ def split_orgs(span: str, vocab: Vocabulary) -> list[str]:
                     and all(clean_org(r, vocab) for r in rest)
                 ):
                     return [left, *rest]
+                # 中国驻日本大使馆近日联手中资企业: together with bodies not named, alone.
+                if joiner in _ALONGSIDE and clean_org(left, vocab) and _unnamed(right, vocab):
+                    return [left]
         return [piece]
 
     names = [clean_org(p, vocab) for part in _split_top(span, "、") for p in joined(part)]
     return [n for n in names if n]
+
+
+def _unnamed(text: str, vocab: Vocabulary) -> bool:
+    """中资企业、华侨华人等: bodies of a kind, none named."""
+    words = vocab.names
+    return _strip_head(text, vocab).startswith((*words["generic_heads"], *words["generic_starts"]))
 
 
 def _verb_subjects(
@@ -258,7 +269,9 @@ def organizers(
 
 # 发起“文明祭扫”倡议 calls on people to do something: no event, no host; but 发起…倡议，筹措物资
 # 支持… is an aid initiative (tests/data/README.md), its initiator the organizer.
-_APPEAL = re.compile(r"发起[^，。；]{0,24}?倡议")
+_APPEAL = re.compile(r"(?:发起|发出)[^，。；]{0,24}?倡议")
+# 共同发出“全球潮人·同心战疫”倡议书: 发出 hosts only an appeal (发出通知 is a policy).
+_PLEDGE = re.compile(r"[^，。；]{0,24}?倡议")
 _AID = re.compile(r"帮扶|捐|援助|资助|救助|筹措|物资|慰问")
 
 
@@ -267,7 +280,9 @@ def _appeal(found: tuple[str, str, str], text: str) -> bool:
     verb, _, phrase = found
     at = text.find(phrase)
     sentence = re.split("[。！？]", text[at:], maxsplit=1)[0] if at >= 0 else ""
-    return verb == "发起" and bool(_APPEAL.search(sentence)) and not _AID.search(sentence)
+    if verb == "发出" and not _PLEDGE.match(text, at + len(phrase)):
+        return True  # 发出通知 / 发出警告: no event
+    return verb in ("发起", "发出") and bool(_APPEAL.search(sentence)) and not _AID.search(sentence)
 
 
 # 北京市组织百姓宣讲团 → 北京市: a city or province acting as a body (FACETS-GUIDE.md), but not
