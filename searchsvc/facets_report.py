@@ -26,11 +26,11 @@ _EVENT_CUES = re.compile(
 _BRIEFING = re.compile(
     r"(?:发布会|记者会|见面会|吹风会|新闻茶座)(?:上|。会上)?[，,]?[^。]{0,40}?"
     r"(?:表示|说|介绍|指出|透露|称|强调|回应|回答|答记者问|通报|公布)|例行记者会|"
-    r"(?:召开|举行)[^，。]{0,16}(?:新闻发布会|记者会)[，,]?(?:公布|通报|发布|介绍)|"
+    r"(?:召开|举行)[^，。]{0,16}(?:新闻发布会|记者会|通报会)[，,]?(?:公布|通报|发布|介绍)|"
     r"接受[^，。]{0,12}采访时?(?:表示|说|称|指出)"
 )
 # The lead opens with the briefing itself (4日，…举行发布会。会上 / 针对…问题，…表示).
-_BRIEFING_OPENING = re.compile(r"(?:举行|召开)[^，。]{0,30}(?:发布会|记者会)$")
+_BRIEFING_OPENING = re.compile(r"(?:举行|召开)[^，。]{0,30}(?:发布会|记者会|通报会)$")
 # 报告显示 / 数据显示: a figure, whatever the report says was done.
 _FIGURES = re.compile(r"(?:报告|数据|统计|调查|监测)显示")
 # A hosting verb with a sense of completion or of being under way, in the headline or lead.
@@ -56,7 +56,7 @@ _PROGRAMME = re.compile(
     r"(?:播出|开播|首播|录制完成|完成录制|录制)"
 )
 # 国务院新闻办举行…记者会 / …举行新闻发布会: a headline about a briefing.
-_BRIEFING_TITLE = re.compile(r"(?:举行|召开)[^，。 ]{0,20}(?:发布会|记者会|见面会|吹风会)")
+_BRIEFING_TITLE = re.compile(r"(?:举行|召开)[^，。 ]{0,20}(?:发布会|记者会|见面会|吹风会|通报会)")
 # 不得举办 / 取消了…活动 / 推迟…举行 / 延期一个月举行: the event is not (or no longer) held.
 _CANCELLED = re.compile(
     r"(?:不得|禁止|暂停|取消|推迟|延期|停止)[^，。；]{0,16}?(?:举行|举办|活动|赛事|比赛|演出)"
