@@ -38,6 +38,10 @@ _HELD = re.compile(
     r"举行|举办|召开|开展|主办|启动|开幕|闭幕|仪式|会见|会谈|会晤|磋商|谈判|考察|调研|慰问|看望|"
     r"出席|参加|走进|来到|颁奖|表彰|植树|首映|视频连线"
 )
+_LOOKING_BACK = re.compile(
+    r"(?:^|。)(?:[^，。]{0,16}(?:以来|多年来|年来)|近年来|近些年|这些年)，?[^。]{0,40}?"
+    r"(?:多次|不断|持续|先后)"
+)
 # A verb saying someone held or attended something (not 开幕式, a noun).
 _HOSTED = re.compile("召开|举行|举办|主持|出席|会见|会谈")
 # 将于…举行 / 将在北京举办 / 召开在即 / 再过两天…将…举行: the event is still to come.
@@ -103,6 +107,10 @@ def report_kind(title: str, lead: str) -> str:
         if (m := _FUTURE.search(text)) and not _HOSTED.search(text, 0, m.start()):
             return "future"
     held_in_title = bool(_HELD.search(title))
+    # 党的十八大以来，习近平总书记多次深入京津冀考察调研: a look back over years, not one event
+    # (unless the headline names one).
+    if _LOOKING_BACK.search(lead, 0, 120) and not held_in_title:
+        return "statement"
     for why, pattern in (
         ("cancelled", _CANCELLED),
         ("policy", _POLICY),
