@@ -19,6 +19,8 @@ _REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|�
 # 将在昌平区举办 / 计划在…: a future event's venue is not where this one took place.
 _FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
 # 在北京市大兴区等33个试点县 / 在北京市大兴区、天津市蓟县等试点县: examples in a list of places.
+_BEIJING = re.compile("北京|京|本市")
+SHORT_NAME = 2  # gazetteer names this short need 北京 before them (see _shared_name)
 _LISTED = re.compile(r"(?:、[^，。；、]{1,10})*等(?![待候])")
 # 在京举行 / 在北京召开: the lead names the city only; the next paragraphs may give the venue.
 _IN_BEIJING = re.compile(r"在(?:京|北京市?)(?:隆重)?(?:举行|举办|召开|开幕|启动)")
@@ -63,8 +65,22 @@ def _places(texts: Iterable[str], vocab: Vocabulary) -> Iterable[tuple[str, str]
     for text in texts:
         text = _blank_ignored(text, vocab)
         for m in vocab.patterns["place"].finditer(text):
-            if not is_foreign(text[: m.start()], vocab):
+            before = text[: m.start()]
+            if not is_foreign(before, vocab) and not _shared_name(text, m.span(), vocab):
                 yield vocab.places[m.group()], m.group()
+
+
+def _shared_name(text: str, span: tuple[int, int], vocab: Vocabulary) -> bool:
+    """Is this a short gazetteer name that other places share (燕山 the mountains, 南邵 in
+    湖南邵怀段, 长阳 in Hubei), in a text that has not said 北京 / 京 before it or just after?
+    A district's name or alias always counts."""
+    place = text[span[0] : span[1]]
+    return (
+        len(place) <= SHORT_NAME
+        and place in vocab.place_rules["gazetteer"]
+        and not _BEIJING.search(text, 0, span[0])
+        and not _BEIJING.search(text, span[1], span[1] + 8)  # 位于亦庄的北京经济技术开发区
+    )
 
 
 def venues(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
@@ -77,6 +93,8 @@ def venues(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     for m in vocab.patterns["venue"].finditer(text):
         before = text[: m.start("place")]
         if is_foreign(before, vocab) or _FUTURE.search(text[: m.start()]):
+            continue
+        if _shared_name(text, m.span("place"), vocab):
             continue
         if m.group().startswith("于") and text[m.start() - 1 : m.start()] in _YU_WORDS:
             continue  # 对于北京东城区的干部来说: 对于 / 关于 / 由于 name no venue

@@ -164,3 +164,16 @@ def test_a_series_name_in_brackets_gives_no_type(vocab):
         "北京是一块红色热土，有着光荣的革命传统。老区发展融入首都高质量发展全局，走出了一条振兴路。"
     )
     assert facets.extract(article(title, lead), vocab).event_type == ()
+
+
+def test_a_short_place_name_other_places_share_needs_beijing_near_it(vocab):
+    # 南邵 (a town in 昌平区) inside 湖南邵怀段; 燕山 (in 房山区) the mountains of Hebei.
+    crash = "19日凌晨2时55分左右，沪昆高速湖南邵怀段发生一起特大道路交通危化品燃爆事故。"
+    got = facets.extract(article("联合工作组赶赴现场指导处置工作", crash), vocab)
+    assert got.district == ()
+    assert facets.venues("阜平县地处燕山—太行山区，曾是国家级贫困县。", vocab) == []
+    # …but with 北京 near it, the same kind of name is Beijing's.
+    stop = "在位于亦庄的北京经济技术开发区管委会综合展厅，贺国强认真听取开发区发展情况介绍。"
+    assert [d for d, _ in facets.venues(stop, vocab)] == ["北京经济技术开发区"]
+    scene = "在北京八达岭国家森林公园，5万多株彩叶树木与蜿蜒盘旋的长城构成雄浑大气的画卷。"
+    assert [d for d, _ in facets.venues(scene, vocab)] == ["延庆区"]
