@@ -19,6 +19,7 @@ _REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|�
 # 将在昌平区举办 / 计划在…: a future event's venue is not where this one took place.
 _FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
 # 在北京市大兴区等33个试点县 / 在北京市大兴区、天津市蓟县等试点县: examples in a list of places.
+_SERIES = re.compile(r"【[^】]*】")
 _BEIJING = re.compile("北京|京|本市")
 SHORT_NAME = 2  # gazetteer names this short need 北京 before them (see _shared_name)
 _LISTED = re.compile(r"(?:、[^，。；、]{1,10})*等(?![待候])")
@@ -110,8 +111,8 @@ def _roundup_places(
     """A roundup with one Beijing item: the district its venue names (在丰台区马家堡社区的接种点),
     when one district only is named so (FACETS-GUIDE.md); a district in passing (an office's
     name, a policy's subject) does not count, nor do two districts."""
-    if not _ROUNDUP.search(head):
-        return []
+    if not _ROUNDUP.search(head) or _SERIES.match(article.title):
+        return []  # 【新思想引领新征程】…: a series' feature shows places, not one happening
     # The lead too: 北方多地降雨持续…在怀柔，当地提前开展群众转移 puts the items in the lead.
     found = [v for p in article.paragraphs for v in venues(p.text, vocab)]
     # The Beijing item often names its district as a sentence's subject, without 在: 在北京，

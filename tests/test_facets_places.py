@@ -177,3 +177,17 @@ def test_a_short_place_name_other_places_share_needs_beijing_near_it(vocab):
     assert [d for d, _ in facets.venues(stop, vocab)] == ["北京经济技术开发区"]
     scene = "在北京八达岭国家森林公园，5万多株彩叶树木与蜿蜒盘旋的长城构成雄浑大气的画卷。"
     assert [d for d, _ in facets.venues(scene, vocab)] == ["延庆区"]
+
+
+def test_a_series_feature_across_places_gives_no_roundup_district(vocab):
+    lead = (
+        "今天（8月8日）是我国第13个全民健身日。如今，我国全民健身和全民健康正深度融合，"
+        "形式多样的全民健身活动在各地火热开展，为全面小康筑牢健康之基。"
+    )
+    item = "在北京市石景山区的市民冰雪体育中心，一批小球员正在冰球场上训练。"
+    title = "【在习近平新时代中国特色社会主义思想指引下】全民健身 为全面小康筑牢健康之基"
+    assert facets.extract(article(title, lead, item), vocab).district == ()
+    # The same roundup without a series' name: its one Beijing item's district.
+    assert facets.extract(
+        article("全民健身 为全面小康筑牢健康之基", lead, item), vocab
+    ).district == ("石景山区",)
