@@ -170,7 +170,10 @@ def places_of(
         places += venues(head, vocab)
         # Later paragraphs only for a visit (考察, 调研) and only its stops (来到/走进/位于), never
         # 在 (anything): features and reactions name places of other days.
-        visit = _INSPECTION.search(head) or _ATTENDED.search(article.title)
+        # …and only a visit in Beijing: 李克强在四川考察…来到沙河镇 is Sichuan's 沙河镇.
+        visit = (_INSPECTION.search(head) or _ATTENDED.search(article.title)) and not (
+            _elsewhere(head, vocab)
+        )
         for p in article.paragraphs[1:] if visit and kind != "statement" else ():
             if _VISIT.search(p.text):
                 places += _stops(p.text, vocab)
@@ -180,6 +183,15 @@ def places_of(
         first = head.partition("\n")[2]
         places = _roundup_places(article, head, vocab) or _happened_places(first, vocab)
     return places
+
+
+def _elsewhere(head: str, vocab: Vocabulary) -> bool:
+    """Does the headline or lead put the visit in another province or city (在四川考察)?"""
+    return any(
+        head.find(f"{verb}{place}") >= 0
+        for place in vocab.place_rules["foreign"]
+        for verb in ("在", "赴", "到")
+    )
 
 
 def _stops(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:

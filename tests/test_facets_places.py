@@ -191,3 +191,12 @@ def test_a_series_feature_across_places_gives_no_roundup_district(vocab):
     assert facets.extract(
         article("全民健身 为全面小康筑牢健康之基", lead, item), vocab
     ).district == ("石景山区",)
+
+
+def test_a_visit_elsewhere_gives_no_beijing_stop(vocab):
+    lead = "19日至20日，中共中央政治局常委、国务院总理李克强在四川广元、德阳、成都考察。"
+    stop = "李克强十分关心基层群众的基本民生保障。他来到沙河镇卫生院，考察医疗服务和药品配备。"
+    assert facets.extract(article("李克强在四川考察", lead, stop), vocab).district == ()
+    # The same stop on a visit the lead does not put elsewhere is Beijing's (沙河镇, 昌平区).
+    lead = "19日至20日，中共中央政治局常委、国务院总理李克强在北京考察。"
+    assert facets.extract(article("李克强在北京考察", lead, stop), vocab).district == ("昌平区",)
