@@ -13,6 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 
 from searchsvc import bulletin
+from searchsvc.facets_places import (  # noqa: F401  (re-exported: the facets interface)
+    districts,
+    is_foreign,
+    places_of,
+    venues,
+)
 from searchsvc.facets_report import EVENT, report_kind, reports_event  # noqa: F401
 from searchsvc.facets_vocab import (  # noqa: F401  (re-exported: the facets interface)
     DISTRICTS,
@@ -68,7 +74,16 @@ _ETC = re.compile(
 )
 _QUOTED = re.compile(r"“[^“”]*”|《[^《》]*》")
 # 6个中央企业, 全国18支医疗队, 新疆等8个省级人民政府: a count of units, not one unit's name.
-_COUNT = re.compile(r"(?:^|等|全国|国内)[\d一二三四五六七八九十几多]+[个支家批名位]")
+_COUNT = re.compile(
+    r"(?:^|等|全国|国内)[\d一二三四五六七八九十几多]+[个支家批名位]|(?:多|数|若干|各)[个家所支]"
+)
+# 英国最大护士工会——皇家护理学院: a description, then the name.
+# 年会主办单位海南省潮商经济促进会: a role before the name.
+_APPOSITION = re.compile(r"^.*(?:——|—|主办单位|承办单位|协办单位|会长单位)")
+# 全球各地的孔子学院 / 各级的: many bodies, not one.
+_DISTRIBUTIVE = re.compile(r"(?:各地|各国|各级|各省|多地|各界|世界各地)$")
+_ALONGSIDE = ("联手", "携手", "会同", "联合")
+_COLUMN = re.compile(r"【[^】]*】")
 _PAREN_TAIL = re.compile(r"[（(][^（）()]*[）)]$")  # 中国长江三峡集团公司（下称“三峡集团”）
 
 
@@ -108,6 +123,8 @@ def subject_before(text: str, end: int, vocab: Vocabulary) -> str:
     clause = _strip_tail(_CLAUSE.split(text[:end])[-1], vocab)
     if stops := list(vocab.patterns["stop"].finditer(_mask(clause, vocab))):
         stop, after = stops[-1], clause[stops[-1].end() :]
+        if stop.group() == "的" and _DISTRIBUTIVE.search(clause, 0, stop.start()):
+            return ""  # 全球各地的孔子学院举行: many bodies, none of them the host
         # 农业农村部组织湖北省农业农村厅召开: what follows 组织 is its object, not a subject.
         if stop.group() in vocab.names["causatives"] and after:
             return ""
@@ -147,10 +164,12 @@ def is_org(name: str, vocab: Vocabulary) -> bool:
 
 
 def clean_org(name: str, vocab: Vocabulary) -> str | None:
-    """A candidate cut to the organisation's name, or None if it is not one."""
-    name = _strip_head(_strip_tail(name.strip(), vocab), vocab)
+    """A candidate cut to the organisation's name, or None if it is not one. A name with its
+    other name in brackets stays whole (中央党校（国家行政学院）); an alias note goes (中国长江三峡
+    集团公司（下称“三峡集团”））."""
+    name = _strip_head(_strip_tail(_APPOSITION.sub("", name.strip()), vocab), vocab)
     if not is_org(name, vocab) and is_org(short := _PAREN_TAIL.sub("", name), vocab):
-        name = short
+        return name if short != name and is_org(name[len(short) + 1 : -1], vocab) else short
     return name if is_org(name, vocab) else None
 
 
@@ -177,10 +196,19 @@ def split_orgs(span: str, vocab: Vocabulary) -> list[str]:
                     and all(clean_org(r, vocab) for r in rest)
                 ):
                     return [left, *rest]
+                # 中国驻日本大使馆近日联手中资企业: together with bodies not named, alone.
+                if joiner in _ALONGSIDE and clean_org(left, vocab) and _unnamed(right, vocab):
+                    return [left]
         return [piece]
 
     names = [clean_org(p, vocab) for part in _split_top(span, "、") for p in joined(part)]
     return [n for n in names if n]
+
+
+def _unnamed(text: str, vocab: Vocabulary) -> bool:
+    """中资企业、华侨华人等: bodies of a kind, none named."""
+    words = vocab.names
+    return _strip_head(text, vocab).startswith((*words["generic_heads"], *words["generic_starts"]))
 
 
 def _verb_subjects(
@@ -241,7 +269,9 @@ def organizers(
 
 # 发起“文明祭扫”倡议 calls on people to do something: no event, no host; but 发起…倡议，筹措物资
 # 支持… is an aid initiative (tests/data/README.md), its initiator the organizer.
-_APPEAL = re.compile(r"发起[^，。；]{0,24}?倡议")
+_APPEAL = re.compile(r"(?:发起|发出)[^，。；]{0,24}?倡议")
+# 共同发出“全球潮人·同心战疫”倡议书: 发出 hosts only an appeal (发出通知 is a policy).
+_PLEDGE = re.compile(r"[^，。；]{0,24}?倡议")
 _AID = re.compile(r"帮扶|捐|援助|资助|救助|筹措|物资|慰问")
 
 
@@ -250,7 +280,9 @@ def _appeal(found: tuple[str, str, str], text: str) -> bool:
     verb, _, phrase = found
     at = text.find(phrase)
     sentence = re.split("[。！？]", text[at:], maxsplit=1)[0] if at >= 0 else ""
-    return verb == "发起" and bool(_APPEAL.search(sentence)) and not _AID.search(sentence)
+    if verb == "发出" and not _PLEDGE.match(text, at + len(phrase)):
+        return True  # 发出通知 / 发出警告: no event
+    return verb in ("发起", "发出") and bool(_APPEAL.search(sentence)) and not _AID.search(sentence)
 
 
 # 北京市组织百姓宣讲团 → 北京市: a city or province acting as a body (FACETS-GUIDE.md), but not
@@ -290,115 +322,6 @@ def _full_forms(names: Iterable[str]) -> list[str]:
     the same body, given once in its full form (FACETS-GUIDE.md)."""
     names = _unique(names)
     return [n for n in names if not any(o != n and o.endswith(n) for o in names)]
-
-
-# ---------------------------------------------------------------------------------------------
-# Districts: where the main event took place, as the text states it
-
-_REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|盟)$")
-# 将在昌平区举办 / 计划在…: a future event's venue is not where this one took place.
-_FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
-_YU_WORDS = set("对关由至属等善终基鉴乐忙急")  # …于 that is not 在 (位于 is)
-_INSPECTION = re.compile("考察|调研|视察|参观|走访")
-# 习近平在参加首都义务植树活动时强调: a headline about attending an event, whose venue the
-# next paragraph gives (来到位于北京市朝阳区温榆河的植树点).
-_ATTENDED = re.compile(r"参加[^，。 ]{0,12}活动")
-# 各地多措并举… / 北京、浙江、陕西、福建采取多种方式…: a roundup of several places' items.
-_ROUNDUP = re.compile(r"各地|多地|各省|各地区|北京、")
-# 东城区夕照寺西里发生的火灾: a district named where something happened, without 在.
-# The first sentence of a roundup's paragraph says it is about Beijing (not 北京时间).
-_BEIJING_ITEM = re.compile(r"[^。！？]{0,12}?北京(?!时间)")
-_HAPPENED = re.compile(r"[^，。；]{0,10}?发生")
-_VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
-
-
-def _blank_ignored(text: str, vocab: Vocabulary) -> str:
-    """Blank out the phrases that look like places but are not (昌平线, 北京大学生…)."""
-    return vocab.patterns["ignore"].sub(lambda m: " " * len(m.group()), text)
-
-
-def is_foreign(before: str, vocab: Vocabulary) -> bool:
-    """Does the text just before a district name make it another city's (长春市朝阳区,
-    南通市通州区), rather than Beijing's (北京市朝阳区, 本市通州区)?"""
-    tail = before[-8:]
-    if tail.endswith(vocab.place_rules["foreign"]):
-        return True
-    if tail.endswith(vocab.place_rules["home"]):
-        return False
-    return bool(_REGION.search(tail))
-
-
-def districts(texts: Iterable[str], vocab: Vocabulary) -> tuple[str, ...]:
-    """Beijing districts named in the texts (a district, an alias or a gazetteer place), in
-    first-seen order. For names of bodies (昌平区总工会); for running text see `venues`."""
-    return tuple(_unique(d for d, _ in _places(texts, vocab)))
-
-
-def _places(texts: Iterable[str], vocab: Vocabulary) -> Iterable[tuple[str, str]]:
-    for text in texts:
-        text = _blank_ignored(text, vocab)
-        for m in vocab.patterns["place"].finditer(text):
-            if not is_foreign(text[: m.start()], vocab):
-                yield vocab.places[m.group()], m.group()
-
-
-def venues(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
-    """(district, phrase) for every place the text says something is at: 在昌平区…,
-    来到北京市朝阳区温榆河, 位于北京市昌平区的…; not another city's, not a future event's."""
-    if not vocab.patterns["place"].search(text):
-        return []
-    text = _blank_ignored(text, vocab)
-    found = []
-    for m in vocab.patterns["venue"].finditer(text):
-        before = text[: m.start("place")]
-        if is_foreign(before, vocab) or _FUTURE.search(text[: m.start()]):
-            continue
-        if m.group().startswith("于") and text[m.start() - 1 : m.start()] in _YU_WORDS:
-            continue  # 对于北京东城区的干部来说: 对于 / 关于 / 由于 name no venue
-        found.append((vocab.places[m.group("place")], m.group()))
-    return found
-
-
-def _roundup_places(
-    article: bulletin.Article, head: str, vocab: Vocabulary
-) -> list[tuple[str, str]]:
-    """A roundup with one Beijing item: the district its venue names (在丰台区马家堡社区的接种点),
-    when one district only is named so (FACETS-GUIDE.md); a district in passing (an office's
-    name, a policy's subject) does not count, nor do two districts."""
-    if not _ROUNDUP.search(head):
-        return []
-    found = [v for p in article.paragraphs[1:] for v in venues(p.text, vocab)]
-    # The Beijing item often names its district as a sentence's subject, without 在: 在北京，
-    # 顺义区启动… / 北京受灾地区…。门头沟区组织…; not 平谷区的降雪量, not 截至目前，朝阳区已…
-    for p in article.paragraphs[1:]:
-        if _BEIJING_ITEM.match(p.text):
-            text = _blank_ignored(p.text, vocab)
-            for m in re.finditer(
-                rf"(?:^|。|在?北京市?，)({vocab.patterns['place'].pattern})", text
-            ):
-                if not text.startswith("的", m.end()):
-                    found.append((vocab.places[m.group(1)], m.group()))
-    return found[:1] if len({d for d, _ in found}) == 1 else []
-
-
-def _happened_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
-    """东城区夕照寺西里发生的火灾 → 东城区: where the lead says something happened."""
-    found = []
-    for district, name in _places([text], vocab):
-        at = text.find(name)
-        if m := _HAPPENED.match(text, at + len(name)):
-            found.append((district, text[at : m.end()]))
-    return found
-
-
-def _parent_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
-    """朝阳区医疗卫生工会下属恒兴肿瘤医院工会开展…: the parent body's district is the event's."""
-    found = []
-    for unit in vocab.names["units"]:
-        for part in text.split(unit)[:-1]:
-            clause = _CLAUSE.split(part)[-1]
-            found += [(d, f"{clause}{unit}") for d, _ in _places([clause], vocab)]
-    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,34 +376,25 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     # 由X主办 is explicit wherever it stands; 举办/开展 in later paragraphs is often about plans
     # (工会将进一步开展…), so without a 主办 the subject is taken from headline and lead only.
     # One search skips the many paragraphs without a role verb.
-    texts = (article.title, *(p.text for p in article.paragraphs))
+    # A programme broadcast or recorded has no host even when 由X主办 (特别节目…录制完成).
+    kind = report_kind(article.title, first)
+    texts = (article.title, *(p.text for p in article.paragraphs)) if kind != "programme" else ()
     for text in (t for t in texts if vocab.patterns["role"].search(t)):
         for role, names in roles(text, vocab, evidence).items():
             found[role].extend(names)
     # A policy, an appointment, a statement, a future event…: no subject of 举办/开展 is its host.
-    kind = report_kind(article.title, first)
-    briefing = kind == "briefing"
     if not found["organizer"] and kind in (EVENT, "none"):
         for text in (article.title, first):
             found["organizer"] += organizers(text, vocab, evidence, held=kind == EVENT)
     organizer, host, co = (tuple(_full_forms(found[role])) for role in ROLES)
 
-    places = [(d, name) for name in organizer for d, _ in _places([name], vocab)]
-    places += _parent_places(head, vocab)
-    if not briefing:
-        places += venues(head, vocab)
-        # Later paragraphs only for a visit (考察, 调研) and only its stops (来到/走进/位于), never
-        # 在 (anything): features and reactions name places of other days.
-        visit = _INSPECTION.search(head) or _ATTENDED.search(article.title)
-        for p in article.paragraphs[1:] if visit and kind != "statement" else ():
-            if _VISIT.search(p.text):
-                places += [(d, w) for d, w in venues(p.text, vocab) if _VISIT.match(w)]
-    if not places and not briefing:
-        places = _roundup_places(article, head, vocab) or _happened_places(first, vocab)
+    places = places_of(article, head, kind, organizer, vocab)
     district = tuple(_unique(d for d, _ in places))
     evidence += [("district", d, phrase) for d, phrase in places]
 
-    kinds = _event_evidence(head, vocab) if kind == EVENT or organizer or host else []
+    # 【新时代担当作为典型风采】/【…走进老区看新貌】: a series' name, not what was done.
+    typed = _COLUMN.sub(lambda m: " " * len(m.group()), head)
+    kinds = _event_evidence(typed, vocab) if kind == EVENT or organizer or host else []
     if kind not in (EVENT, "none") and not (organizer or host):
         kinds = []
     if not kinds and (organizer or host or co):

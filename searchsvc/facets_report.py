@@ -18,7 +18,7 @@ EVENT = "event"
 _EVENT_CUES = re.compile(
     r"举行|举办|召开|主办|承办|开展[^，。]{0,12}活动|活动|会见|会谈|会晤|磋商|谈判|考察|调研|参观|"
     r"走进|来到|观礼|开幕|闭幕|仪式|颁奖|表彰|座谈|慰问|看望|宣讲|培训|比赛|竞赛|演出|展览|展会|"
-    r"发起|植树|义诊|首映|视频连线|启动仪式|(?:今天|今日|正式|日)启动|启动$|"
+    r"发起|植树|义诊|首映|视频连线|启动仪式|(?:今天|今日|正式|日)启动|启动$|参加[^，。]{0,16}投票|约谈|"
     r"出席[^，。]{0,30}(?:会|式|典礼|活动)"
 )
 # 在…发布会上表示 / 举行发布会。会上…表示 / 召开新闻发布会，公布…: the briefing is where the
@@ -26,11 +26,11 @@ _EVENT_CUES = re.compile(
 _BRIEFING = re.compile(
     r"(?:发布会|记者会|见面会|吹风会|新闻茶座)(?:上|。会上)?[，,]?[^。]{0,40}?"
     r"(?:表示|说|介绍|指出|透露|称|强调|回应|回答|答记者问|通报|公布)|例行记者会|"
-    r"(?:召开|举行)[^，。]{0,16}(?:新闻发布会|记者会)[，,]?(?:公布|通报|发布|介绍)|"
+    r"(?:召开|举行)[^，。]{0,16}(?:新闻发布会|记者会|通报会)[，,]?(?:公布|通报|发布|介绍)|"
     r"接受[^，。]{0,12}采访时?(?:表示|说|称|指出)"
 )
 # The lead opens with the briefing itself (4日，…举行发布会。会上 / 针对…问题，…表示).
-_BRIEFING_OPENING = re.compile(r"(?:举行|召开)[^，。]{0,30}(?:发布会|记者会)$")
+_BRIEFING_OPENING = re.compile(r"(?:举行|召开)[^，。]{0,30}(?:发布会|记者会|通报会)$")
 # 报告显示 / 数据显示: a figure, whatever the report says was done.
 _FIGURES = re.compile(r"(?:报告|数据|统计|调查|监测)显示")
 # A hosting verb with a sense of completion or of being under way, in the headline or lead.
@@ -38,13 +38,29 @@ _HELD = re.compile(
     r"举行|举办|召开|开展|主办|启动|开幕|闭幕|仪式|会见|会谈|会晤|磋商|谈判|考察|调研|慰问|看望|"
     r"出席|参加|走进|来到|颁奖|表彰|植树|首映|视频连线"
 )
+_LOOKING_BACK = re.compile(
+    r"(?:^|。)(?:[^，。]{0,16}(?:以来|多年来|年来)|近年来|近些年|这些年)，?[^。]{0,40}?"
+    r"(?:多次|不断|持续|先后)"
+)
 # A verb saying someone held or attended something (not 开幕式, a noun).
 _HOSTED = re.compile("召开|举行|举办|主持|出席|会见|会谈")
 # 将于…举行 / 将在北京举办 / 召开在即 / 再过两天…将…举行: the event is still to come.
+# 将 is not future in 上将 / 将军 / 将领 (晋升上将军衔仪式…举行).
 _FUTURE = re.compile(
-    r"(?:将|将于|将要|即将|拟|计划|准备|预计)[^，。；]{0,24}?(?:举行|举办|召开|启动|开幕|主办)|"
+    r"(?:(?<![上中少大主名武])将(?![军领士帅])|将于|将要|即将|拟|计划|准备|预计)[^，。；]{0,24}?"
+    r"(?:举行|举办|召开|启动|开幕|主办)|"
     r"(?:召开|举行|举办|开幕)在即|(?:决定|迎接)[^，。；]{0,24}?(?:举行|举办|召开)"
 )
+# 迎接党的二十大胜利召开 / 全会召开之际: a congress to come, named in passing, is no event held.
+_PASSING = re.compile(r"(?:迎接|喜迎|即将|胜利)[^，。；]{0,12}?召开|召开(?:之际|前夕|在即)")
+# 《百年潮·中国梦》今晚在我台播出 / 特别节目…录制完成: a programme broadcast or recorded is not an
+# event (but 启播活动…举行 and 纪录片研讨会 are).
+_PROGRAMME = re.compile(
+    r"(?:节目|晚会|专题片|纪录片|电视剧|栏目|《[^》]{1,20}》)[^，。；]{0,24}?"
+    r"(?:播出|开播|首播|录制完成|完成录制|录制)"
+)
+# 国务院新闻办举行…记者会 / …举行新闻发布会: a headline about a briefing.
+_BRIEFING_TITLE = re.compile(r"(?:举行|召开)[^，。 ]{0,20}(?:发布会|记者会|见面会|吹风会|通报会)")
 # 不得举办 / 取消了…活动 / 推迟…举行 / 延期一个月举行: the event is not (or no longer) held.
 _CANCELLED = re.compile(
     r"(?:不得|禁止|暂停|取消|推迟|延期|停止)[^，。；]{0,16}?(?:举行|举办|活动|赛事|比赛|演出)"
@@ -72,14 +88,16 @@ _AT_EVENT = re.compile(
 
 def report_kind(title: str, lead: str) -> str:
     """'event' when the headline and lead report an event that was held; otherwise why not:
-    'none' (no sign of an event), 'briefing', 'future', 'cancelled', 'policy', 'appointment',
-    'travel' or 'statement'. The headline decides before the lead: 全国人大常委会启动…执法检查
+    'none' (no sign of an event), 'briefing', 'programme', 'future', 'cancelled', 'policy',
+    'appointment', 'travel' or 'statement'. The headline decides before the lead: 全国人大常委会启动…执法检查
     is an event even when its lead goes on about the law."""
-    head = f"{title}\n{lead}"
+    head = _PASSING.sub("", f"{title}\n{lead}")
+    opening = re.split("[。！？]", lead, maxsplit=1)[0]
+    if (_PROGRAMME.search(title) or _PROGRAMME.search(opening)) and not _HOSTED.search(opening):
+        return "programme"
     if not _EVENT_CUES.search(head):
         return "none"
-    opening = re.split("[。！？]", lead, maxsplit=1)[0]
-    if _BRIEFING.search(head) or _BRIEFING_OPENING.search(opening):
+    if _BRIEFING.search(head) or _BRIEFING_OPENING.search(opening) or _BRIEFING_TITLE.search(title):
         return "briefing"
     if _FIGURES.search(opening) or _REACTION.search(head):
         return "statement"
@@ -89,6 +107,10 @@ def report_kind(title: str, lead: str) -> str:
         if (m := _FUTURE.search(text)) and not _HOSTED.search(text, 0, m.start()):
             return "future"
     held_in_title = bool(_HELD.search(title))
+    # 党的十八大以来，习近平总书记多次深入京津冀考察调研: a look back over years, not one event
+    # (unless the headline names one).
+    if _LOOKING_BACK.search(lead, 0, 120) and not held_in_title:
+        return "statement"
     for why, pattern in (
         ("cancelled", _CANCELLED),
         ("policy", _POLICY),

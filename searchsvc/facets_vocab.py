@@ -70,6 +70,7 @@ class Vocabulary:
         dis = TomlFile(Path(folder) / "districts.toml")
         rules = dis.lists("places", ("foreign", "home", "ignore", "venue"))
         places = {name: name for name in DISTRICTS}
+        gazetteer: list[str] = []
         for district in (d for d in dis.data if d != "places"):
             if district not in DISTRICTS:
                 dis.fail(
@@ -79,7 +80,10 @@ class Vocabulary:
                 for word in (w for w in words if places.setdefault(w, district) != district):
                     why = f"一词两区 / {word!r} is in both {places[word]} and {district}"
                     dis.fail(why, district, key)
+                if key == "gazetteer":
+                    gazetteer += words
 
+        rules["gazetteer"] = tuple(gazetteer)  # 燕山, 南邵: names other places share
         ev = TomlFile(Path(folder) / "event_types.toml")
         for kind in (k for k in ev.data if k not in EVENT_TYPES):
             ev.fail(f"未知的活动类型 / unknown event type {kind!r}", kind)

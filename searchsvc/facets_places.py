@@ -1,0 +1,214 @@
+"""Districts of an article: the Beijing district where its main event took place, as the text
+states it (``../shared/FACETS-GUIDE.md``, "district"): a venue phrase (在昌平区…举行, 来到北京市朝阳区
+温榆河), the district in the hosting body's name (昌平区总工会), where the lead says something
+happened, or a roundup's one Beijing item. Never from where an institution is known to sit, a
+passing mention, another city's district of the same name, or an event still to come.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from searchsvc import bulletin
+from searchsvc.facets_report import EVENT
+from searchsvc.facets_vocab import Vocabulary
+
+_CLAUSE = re.compile(r"[，。；！？：,;!?:\s【】\[\]〔〕]")  # as in facets: a clause's edges
+_REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|盟)$")
+# 将在昌平区举办 / 计划在…: a future event's venue is not where this one took place.
+_FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
+# 在北京市大兴区等33个试点县 / 在北京市大兴区、天津市蓟县等试点县: examples in a list of places.
+_SERIES = re.compile(r"【[^】]*】")
+_BEIJING = re.compile("北京|京|本市")
+SHORT_NAME = 2  # gazetteer names this short need 北京 before them (see _shared_name)
+_LISTED = re.compile(r"(?:、[^，。；、]{1,10})*等(?![待候])")
+# 在京举行 / 在北京召开: the lead names the city only; the next paragraphs may give the venue.
+_IN_BEIJING = re.compile(r"在(?:京|北京市?)(?:隆重)?(?:举行|举办|召开|开幕|启动)")
+_HELD_HERE = re.compile("举行|举办|召开|开幕|开始|启动")
+_YU_WORDS = set("对关由至属等善终基鉴乐忙急")  # …于 that is not 在 (位于 is)
+_INSPECTION = re.compile("考察|调研|视察|参观|走访")
+# 习近平在参加首都义务植树活动时强调: a headline about attending an event, whose venue the
+# next paragraph gives (来到位于北京市朝阳区温榆河的植树点).
+_ATTENDED = re.compile(r"参加[^，。 ]{0,12}活动")
+# 各地多措并举… / 北京、浙江、陕西、福建采取多种方式…: a roundup of several places' items.
+_ROUNDUP = re.compile(r"各地|多地|各省|各地区|北京、")
+# 东城区夕照寺西里发生的火灾: a district named where something happened, without 在.
+# The first sentence of a roundup's paragraph says it is about Beijing (not 北京时间).
+_BEIJING_ITEM = re.compile(r"[^。！？]{0,12}?北京(?!时间)")
+_HAPPENED = re.compile(r"[^，。；]{0,10}?发生")
+_VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
+
+
+def _blank_ignored(text: str, vocab: Vocabulary) -> str:
+    """Blank out the phrases that look like places but are not (昌平线, 北京大学生…)."""
+    return vocab.patterns["ignore"].sub(lambda m: " " * len(m.group()), text)
+
+
+def is_foreign(before: str, vocab: Vocabulary) -> bool:
+    """Does the text just before a district name make it another city's (长春市朝阳区,
+    南通市通州区), rather than Beijing's (北京市朝阳区, 本市通州区)?"""
+    tail = before[-8:]
+    if tail.endswith(vocab.place_rules["foreign"]):
+        return True
+    if tail.endswith(vocab.place_rules["home"]):
+        return False
+    return bool(_REGION.search(tail))
+
+
+def districts(texts: Iterable[str], vocab: Vocabulary) -> tuple[str, ...]:
+    """Beijing districts named in the texts (a district, an alias or a gazetteer place), in
+    first-seen order. For names of bodies (昌平区总工会); for running text see `venues`."""
+    return tuple(_unique(d for d, _ in _places(texts, vocab)))
+
+
+def _places(texts: Iterable[str], vocab: Vocabulary) -> Iterable[tuple[str, str]]:
+    for text in texts:
+        text = _blank_ignored(text, vocab)
+        for m in vocab.patterns["place"].finditer(text):
+            before = text[: m.start()]
+            if not is_foreign(before, vocab) and not _shared_name(text, m.span(), vocab):
+                yield vocab.places[m.group()], m.group()
+
+
+def _shared_name(text: str, span: tuple[int, int], vocab: Vocabulary) -> bool:
+    """Is this a short gazetteer name that other places share (燕山 the mountains, 南邵 in
+    湖南邵怀段, 长阳 in Hubei), in a text that has not said 北京 / 京 before it or just after?
+    A district's name or alias always counts."""
+    place = text[span[0] : span[1]]
+    return (
+        len(place) <= SHORT_NAME
+        and place in vocab.place_rules["gazetteer"]
+        and not _BEIJING.search(text, 0, span[0])
+        and not _BEIJING.search(text, span[1], span[1] + 8)  # 位于亦庄的北京经济技术开发区
+    )
+
+
+def venues(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """(district, phrase) for every place the text says something is at: 在昌平区…,
+    来到北京市朝阳区温榆河, 位于北京市昌平区的…; not another city's, not a future event's."""
+    if not vocab.patterns["place"].search(text):
+        return []
+    text = _blank_ignored(text, vocab)
+    found = []
+    for m in vocab.patterns["venue"].finditer(text):
+        before = text[: m.start("place")]
+        if is_foreign(before, vocab) or _FUTURE.search(text[: m.start()]):
+            continue
+        if _shared_name(text, m.span("place"), vocab):
+            continue
+        if m.group().startswith("于") and text[m.start() - 1 : m.start()] in _YU_WORDS:
+            continue  # 对于北京东城区的干部来说: 对于 / 关于 / 由于 name no venue
+        if _LISTED.match(text, m.end()):
+            continue  # 授权国务院在北京市大兴区等33个试点县: a list of places, not a venue
+        found.append((vocab.places[m.group("place")], m.group()))
+    return found
+
+
+def _roundup_places(
+    article: bulletin.Article, head: str, vocab: Vocabulary
+) -> list[tuple[str, str]]:
+    """A roundup with one Beijing item: the district its venue names (在丰台区马家堡社区的接种点),
+    when one district only is named so (FACETS-GUIDE.md); a district in passing (an office's
+    name, a policy's subject) does not count, nor do two districts."""
+    if not _ROUNDUP.search(head) or _SERIES.match(article.title):
+        return []  # 【新思想引领新征程】…: a series' feature shows places, not one happening
+    # The lead too: 北方多地降雨持续…在怀柔，当地提前开展群众转移 puts the items in the lead.
+    found = [v for p in article.paragraphs for v in venues(p.text, vocab)]
+    # The Beijing item often names its district as a sentence's subject, without 在: 在北京，
+    # 顺义区启动… / 北京受灾地区…。门头沟区组织…; not 平谷区的降雪量, not 截至目前，朝阳区已…
+    for p in article.paragraphs[1:]:
+        if _BEIJING_ITEM.match(p.text):
+            text = _blank_ignored(p.text, vocab)
+            for m in re.finditer(
+                rf"(?:^|。|在?北京市?，)({vocab.patterns['place'].pattern})", text
+            ):
+                if not text.startswith("的", m.end()):
+                    found.append((vocab.places[m.group(1)], m.group()))
+    return found[:1] if len({d for d, _ in found}) == 1 else []
+
+
+def _happened_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """东城区夕照寺西里发生的火灾 → 东城区: where the lead says something happened."""
+    found = []
+    for district, name in _places([text], vocab):
+        at = text.find(name)
+        if m := _HAPPENED.match(text, at + len(name)):
+            found.append((district, text[at : m.end()]))
+    return found
+
+
+def _parent_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """朝阳区医疗卫生工会下属恒兴肿瘤医院工会开展…: the parent body's district is the event's."""
+    found = []
+    for unit in vocab.names["units"]:
+        for part in text.split(unit)[:-1]:
+            clause = _CLAUSE.split(part)[-1]
+            found += [(d, f"{clause}{unit}") for d, _ in _places([clause], vocab)]
+    return found
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def places_of(
+    article: bulletin.Article,
+    head: str,
+    kind: str,
+    organizer: Iterable[str],
+    vocab: Vocabulary,
+) -> list[tuple[str, str]]:
+    """(district, phrase) for the article's main event: head is its headline and lead, kind what
+    they report (facets_report.report_kind), organizer the hosting bodies found."""
+    places = [(d, name) for name in organizer for d, _ in _places([name], vocab)]
+    places += _parent_places(head, vocab)
+    # A venue only for an event held: a feature or a story with no sign of an event (kind
+    # "none") puts its scenes 在…/位于… (在北京市海淀区的一栋写字楼里), a statement its speaker's
+    # places, an event still to come has no venue yet.
+    if kind == EVENT:
+        places += venues(head, vocab)
+        # Later paragraphs only for a visit (考察, 调研) and only its stops (来到/走进/位于), never
+        # 在 (anything): features and reactions name places of other days.
+        # …and only a visit in Beijing: 李克强在四川考察…来到沙河镇 is Sichuan's 沙河镇.
+        visit = (_INSPECTION.search(head) or _ATTENDED.search(article.title)) and not (
+            _elsewhere(head, vocab)
+        )
+        for p in article.paragraphs[1:] if visit and kind != "statement" else ():
+            if _VISIT.search(p.text):
+                places += _stops(p.text, vocab)
+        if not places and kind == EVENT and _IN_BEIJING.search(head):
+            places = _later_venue(article, vocab)
+    if not places and kind not in ("briefing", "statement", "future"):
+        first = head.partition("\n")[2]
+        places = _roundup_places(article, head, vocab) or _happened_places(first, vocab)
+    return places
+
+
+def _elsewhere(head: str, vocab: Vocabulary) -> bool:
+    """Does the headline or lead put the visit in another province or city (在四川考察)?"""
+    return any(
+        head.find(f"{verb}{place}") >= 0
+        for place in vocab.place_rules["foreign"]
+        for verb in ("在", "赴", "到")
+    )
+
+
+def _stops(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """Where a visit went: 来到/走进/位于 a place, or a sentence that opens 在 a place and goes on
+    to say the visitor came or looked (在海淀区万寿路街道…，李克强来到…)."""
+    found = [(d, w) for d, w in venues(text, vocab) if _VISIT.match(w)]
+    for sentence in re.split("[。！？]", text):
+        if sentence.startswith("在") and _VISIT.search(sentence):
+            found += [(d, w) for d, w in venues(sentence, vocab)[:1] if sentence.startswith(w)]
+    return found
+
+
+def _later_venue(article: bulletin.Article, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """启动式…在京举办。… 启动式在北京市通州区绿心公园…开始举行: the venue the next two paragraphs
+    give, in a sentence that says the event was held there."""
+    for p in article.paragraphs[1:3]:
+        for sentence in re.split("[。！？]", p.text):
+            if _HELD_HERE.search(sentence) and (found := venues(sentence, vocab)):
+                return found[:1]
+    return []

@@ -1,0 +1,202 @@
+"""Facets, issue 14 round 5: where a district is given and where it is not, and the host forms
+the fifth draw of the dev set turned up.
+
+Sentences copied from news-archive articles of the dev part (tests/data/facets-dev.jsonl), cut
+short; the expected values are what ``../shared/FACETS-GUIDE.md`` says a reader should answer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from searchsvc import bulletin, facets
+from searchsvc.facets import Vocabulary
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    return Vocabulary.load()
+
+
+def article(title: str, *paras: str) -> bulletin.Article:
+    ps = [bulletin.Paragraph(i + 1, t) for i, t in enumerate(paras)]
+    return bulletin.Article("x-1", 1, title, None, "x.md", ps)
+
+
+# ---------------------------------------------------------------------------------------------
+# District
+
+
+def test_a_place_in_a_list_of_pilot_areas_is_no_venue(vocab):
+    policy = (
+        "会议还通过关于授权国务院在北京市大兴区、天津市蓟县等试点县(市、区)暂时调整实施物权法、"
+        "担保法有关规定的决定草案。"
+    )
+    assert facets.venues(policy, vocab) == []
+    policy = "授权国务院在北京市大兴区等33个试点县(市、区)行政区域暂时调整实施有关法律规定"
+    assert facets.venues(policy, vocab) == []
+    # …but the same words without the list are a venue.
+    assert [d for d, _ in facets.venues("启动式在北京市通州区绿心公园开始举行。", vocab)] == [
+        "通州区"
+    ]
+
+
+def test_a_meeting_whose_lead_passes_a_policy_on_a_district_has_no_district(vocab):
+    title = "李克强主持召开国务院常务会议"
+    lead = "国务院总理李克强12月2号主持召开国务院常务会议，部署在多地开展金融改革创新试点。"
+    later = "会议还通过关于授权国务院在北京市大兴区、天津市蓟县等试点县(市、区)暂时调整实施物权法有关规定的决定草案。"
+    got = facets.extract(article(title, lead, later), vocab)
+    assert got.district == ()
+    assert got.event_type == ("座谈会议",)
+
+
+def test_a_feature_scene_is_no_venue(vocab):
+    title = "【在希望的田野上】“数字大田”里的春耕"
+    lead = (
+        "春耕大忙时节，在北京市海淀区的一栋写字楼里，一群年轻人却在电脑前开启了忙碌的“数字春耕”。"
+    )
+    got = facets.extract(article(title, lead), vocab)
+    assert got.district == ()
+    assert got.event_type == ()
+
+
+def test_an_event_still_to_come_has_no_venue(vocab):
+    title = "北京世园会筹备工作有序进行"
+    lead = (
+        "2019年中国北京世界园艺博览会将于4月29日至10月7日在北京延庆举行。目前，园区主要场馆、"
+        "公共景观及基础设施建设已全面收官，各项筹备工作进展顺利。"
+    )
+    got = facets.extract(article(title, lead), vocab)
+    assert facets.report_kind(title, lead) == "future"
+    assert got.district == ()
+
+
+def test_the_venue_the_next_paragraph_gives_when_the_lead_says_only_in_beijing(vocab):
+    title = "丁薛祥出席2023年全国科技活动周暨北京科技周启动式活动"
+    lead = "2023年全国科技活动周暨北京科技周启动式5月20日在京举办。中共中央政治局常委、国务院副总理丁薛祥出席启动式。"
+    venue = "上午9时30分，启动式在北京市通州区绿心公园城市绿心活力汇开始举行。"
+    aside = "启动式结束后，丁薛祥前往展区参观。展区设在北京市海淀区。"
+    got = facets.extract(article(title, lead, venue, aside), vocab)
+    assert got.district == ("通州区",)
+    # Without 在京 in the lead the later paragraph is not read for a venue.
+    lead = "2023年全国科技活动周暨北京科技周启动式5月20日举办。中共中央政治局常委、国务院副总理丁薛祥出席启动式。"
+    assert facets.extract(article(title, lead, venue), vocab).district == ()
+
+
+def test_a_visits_stops_named_at_the_opening_of_a_sentence(vocab):
+    title = "李克强考察保障房建设并召开保障房分配和运行现场会"
+    lead = "8月21日，中共中央政治局常委、国务院副总理李克强在北京市考察保障性安居工程建设情况，并召开保障房分配和运行现场会。"
+    stop1 = "在石景山远洋沁山水社区，李克强走进入住公租房的群众家中，了解他们的实际感受。"
+    stop2 = "在海淀区万寿路街道办事处住房保障服务大厅，李克强来到业务办理窗口、评议室等，听取保障房分配情况介绍。"
+    aside = "李克强说，在海淀区等地，保障房建设已经取得进展。"
+    got = facets.extract(article(title, lead, stop1, stop2, aside), vocab)
+    assert got.district == ("石景山区", "海淀区")
+
+
+def test_a_roundups_beijing_item_in_the_lead(vocab):
+    title = "北方多地降雨持续 京津冀部分地区出现暴雨"
+    lead = (
+        "从昨晚（8月26日）到今天，北方多地降雨持续。北京部分地区出现强降雨，排水部门累计派出2800多人，"
+        "在低洼地区开展排涝工作。在怀柔，当地提前开展群众转移安置工作，全区共转移群众6600多人。"
+        "今天，河北雄安新区、承德、保定等地出现降雨。"
+    )
+    assert facets.extract(article(title, lead), vocab).district == ("怀柔区",)
+
+
+def test_reactions_to_a_speech_give_no_district_of_the_speech(vocab):
+    title = "汇聚共建美丽中国磅礴力量——习近平总书记参加首都义务植树活动时的重要讲话在广大干部群众中引发热烈反响"
+    lead = "总书记的重要讲话在各地引发热烈反响，大家表示，要践行绿色发展理念，弘扬生态文化。"
+    where = "4月3日，习近平总书记来到北京市丰台区永定河畔，同干部群众一起参加义务植树。"
+    assert facets.extract(article(title, lead, where), vocab).district == ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Organizer
+
+
+def test_a_description_before_a_dash_is_not_part_of_the_name(vocab):
+    text = "20日，英国最大护士工会——皇家护理学院在英国多地举行大规模罢工，要求获得合理报酬。"
+    assert facets.organizers(text, vocab, held=True) == ["皇家护理学院"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "22日，比利时多个工会联合举行全国性罢工和示威活动，抗议通胀高企。",
+        "27号，北京孔子学院总部及全球各地的孔子学院举行了形式多样的“孔子学院日”活动。",
+    ],
+)
+def test_many_bodies_are_no_organizer(vocab, text):
+    assert facets.organizers(text, vocab, held=True) == []
+
+
+def test_an_alias_note_in_brackets_is_dropped(vocab):
+    text = "2002年，国家授权中国长江三峡集团公司（下称“三峡集团”）开发建设金沙江下游向家坝等4座巨型水电站。"
+    assert (
+        facets.clean_org("中国长江三峡集团公司（下称“三峡集团”）", vocab) == "中国长江三峡集团公司"
+    )
+    assert "三峡集团”）" not in "".join(facets.organizers(text, vocab, held=True))
+
+
+def test_co_initiators_of_an_aid_appeal_and_not_of_a_notice(vocab):
+    text = (
+        "记者30日从国际潮团总会获悉，国际潮团总会、第21届国际潮团联谊年会主办单位海南省潮商经济促进会"
+        "日前共同发出“全球潮人·同心战疫”倡议书，积极筹措医疗物资支持海外潮人、侨胞抗击疫情。"
+    )
+    assert facets.organizers(text, vocab, held=True) == ["国际潮团总会", "海南省潮商经济促进会"]
+    notice = "近日，中共中央办公厅印发了《公务员职务与职级并行规定》，并发出通知，要求各地区各部门认真遵照执行。"
+    assert facets.organizers(notice, vocab, held=True) == []
+
+
+def test_a_programme_recorded_has_no_host_and_no_type(vocab):
+    title = "《中国梦·劳动美》把最美的赞歌献给劳动者"
+    lead = (
+        "昨晚，由中华全国总工会和中央电视台联合主办的《中国梦·劳动美》2016年庆祝“五一”国际劳动节"
+        "特别节目在北京中关村国家自主创新示范区展示中心录制完成。"
+    )
+    got = facets.extract(article(title, lead), vocab)
+    assert (got.organizer, got.event_type) == ((), ())
+
+
+def test_a_series_name_in_brackets_gives_no_type(vocab):
+    title = "【奋进新征程 建功新时代·走进老区看新貌】生态优先 绿色发展"
+    lead = (
+        "北京是一块红色热土，有着光荣的革命传统。老区发展融入首都高质量发展全局，走出了一条振兴路。"
+    )
+    assert facets.extract(article(title, lead), vocab).event_type == ()
+
+
+def test_a_short_place_name_other_places_share_needs_beijing_near_it(vocab):
+    # 南邵 (a town in 昌平区) inside 湖南邵怀段; 燕山 (in 房山区) the mountains of Hebei.
+    crash = "19日凌晨2时55分左右，沪昆高速湖南邵怀段发生一起特大道路交通危化品燃爆事故。"
+    got = facets.extract(article("联合工作组赶赴现场指导处置工作", crash), vocab)
+    assert got.district == ()
+    assert facets.venues("阜平县地处燕山—太行山区，曾是国家级贫困县。", vocab) == []
+    # …but with 北京 near it, the same kind of name is Beijing's.
+    stop = "在位于亦庄的北京经济技术开发区管委会综合展厅，贺国强认真听取开发区发展情况介绍。"
+    assert [d for d, _ in facets.venues(stop, vocab)] == ["北京经济技术开发区"]
+    scene = "在北京八达岭国家森林公园，5万多株彩叶树木与蜿蜒盘旋的长城构成雄浑大气的画卷。"
+    assert [d for d, _ in facets.venues(scene, vocab)] == ["延庆区"]
+
+
+def test_a_series_feature_across_places_gives_no_roundup_district(vocab):
+    lead = (
+        "今天（8月8日）是我国第13个全民健身日。如今，我国全民健身和全民健康正深度融合，"
+        "形式多样的全民健身活动在各地火热开展，为全面小康筑牢健康之基。"
+    )
+    item = "在北京市石景山区的市民冰雪体育中心，一批小球员正在冰球场上训练。"
+    title = "【在习近平新时代中国特色社会主义思想指引下】全民健身 为全面小康筑牢健康之基"
+    assert facets.extract(article(title, lead, item), vocab).district == ()
+    # The same roundup without a series' name: its one Beijing item's district.
+    assert facets.extract(
+        article("全民健身 为全面小康筑牢健康之基", lead, item), vocab
+    ).district == ("石景山区",)
+
+
+def test_a_visit_elsewhere_gives_no_beijing_stop(vocab):
+    lead = "19日至20日，中共中央政治局常委、国务院总理李克强在四川广元、德阳、成都考察。"
+    stop = "李克强十分关心基层群众的基本民生保障。他来到沙河镇卫生院，考察医疗服务和药品配备。"
+    assert facets.extract(article("李克强在四川考察", lead, stop), vocab).district == ()
+    # The same stop on a visit the lead does not put elsewhere is Beijing's (沙河镇, 昌平区).
+    lead = "19日至20日，中共中央政治局常委、国务院总理李克强在北京考察。"
+    assert facets.extract(article("李克强在北京考察", lead, stop), vocab).district == ("昌平区",)
