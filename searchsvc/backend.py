@@ -117,7 +117,7 @@ class WhooshBackend:
         self.reading = threading.RLock()
         self._searcher = None
         self._request = threading.local()  # the searcher of the thread's current request
-        self._snapshots = SnapshotCache()
+        self._snapshots = SnapshotCache(self.ix.storage.folder)
         self._lengths = FieldLengths()
         self._units = UnitPostings()
         self._flats = flatpostings.Opened(self.ix.storage.folder)
@@ -132,6 +132,7 @@ class WhooshBackend:
             if live != self._live:
                 self.ix = _open(self.home)
                 self._flats = flatpostings.Opened(self.ix.storage.folder)
+                self._snapshots.folder = self.ix.storage.folder
                 self._live = live
                 self._opened += 1
                 self._searcher = None

@@ -187,7 +187,7 @@ class SegmentEval:
         ``unit`` field's posting list, or the bigrams it begins (see ``postings.UnitPostings``)."""
         if self.flat is not None and self.flat.has("unit"):
             docs, _ = self.flat.postings("unit", unit)
-            self.deadline.spend(len(docs) // 8)
+            self.deadline.spend(len(docs))
             return docs, np.ones(len(docs))
         with self.reading:
             docs = self.units.get(self.reader, unit, self.deadline.spend)

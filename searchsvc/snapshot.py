@@ -3,7 +3,9 @@
 Whoosh segments never change once written (only their deletions grow), so what is derived from a
 segment is derived once and kept with the segment's id (``SegmentCatalog``): the article records
 stored on its head paragraphs, and which article each of its documents belongs to. A commit then
-costs the new segment, not the archive. A ``Snapshot`` joins the segments of one generation into
+costs the new segment, not the archive. What is read from a segment is also written beside it
+(``<segment id>.cat``, removed by Whoosh with the segment), so a new process opens the whole
+archive without reading one stored record per article. A ``Snapshot`` joins the segments of one generation into
 global numpy arrays, so that counting, filtering, the histogram and date order over every matching
 article never read a stored field:
 
@@ -16,9 +18,12 @@ article never read a stored field:
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pickle
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 import numpy as np
@@ -38,34 +43,83 @@ class SegmentCatalog:
     records: list[ArticleRecord]  # live articles whose head paragraph is in this segment
     doc_article: np.ndarray  # int32 per document: index into ``records``; -1 when none
     heads: tuple[tuple[int, ArticleRecord], ...]  # every head (live or not) with its docnum
+    doc_head: np.ndarray  # int32 per document: index into ``heads``; -1 when none
 
     @classmethod
-    def load(cls, reader, previous: SegmentCatalog | None = None) -> SegmentCatalog:
+    def load(
+        cls, reader, previous: SegmentCatalog | None = None, folder: str | None = None
+    ) -> SegmentCatalog:
         """Read the segment; with ``previous`` (the same segment, fewer deletions), only the
-        deletions are applied again, no stored field is read."""
+        deletions are applied again, no stored field is read. ``folder``: the index folder,
+        where what is read from a segment is kept beside it (``<segment id>.cat``) for the next
+        process to open."""
         seg = reader.segment()
         count = reader.doc_count_all()
         deleted = (
             reader.deleted_docs_set if reader.has_deletions() else frozenset()
         )  # a cached property
         if previous is not None:
-            heads = previous.heads
+            heads, doc_head = previous.heads, previous.doc_head
         else:
-            found = []
-            if count and ("head", "1") in reader:
-                for docnum in reader.postings("head", "1").all_ids():  # deleted ones too
-                    meta = reader.stored_fields(docnum)["meta"]
-                    found.append((docnum, ArticleRecord.from_stored(meta)))
-            heads = tuple(found)
-        records = [r for docnum, r in heads if docnum not in deleted]
-        index = {r.id: i for i, r in enumerate(records)}
-        doc_article = np.full(count, -1, dtype=np.int32)
-        if count and reader.has_column("aid"):
-            aids = reader.column_reader("aid")
-            for docnum, aid in enumerate(aids):
-                if aid and docnum not in deleted:
-                    doc_article[docnum] = index.get(aid, -1)
-        return cls(seg.segment_id(), len(deleted), records, doc_article, heads)
+            kept = _read_kept(folder, seg.segment_id(), count) if folder else None
+            heads, doc_head = kept if kept is not None else _read_heads(reader, count)
+            if kept is None and folder:
+                _keep(folder, seg.segment_id(), count, heads, doc_head)
+        live = np.array([docnum not in deleted for docnum, _ in heads], dtype=bool)
+        records = [r for (_, r), ok in zip(heads, live.tolist(), strict=True) if ok]
+        remap = np.full(len(heads) + 1, -1, dtype=np.int32)  # the last: "no head"
+        remap[np.flatnonzero(live)] = np.arange(len(records), dtype=np.int32)
+        doc_article = remap[doc_head]
+        if deleted:
+            doc_article[np.fromiter(deleted, np.int64, len(deleted))] = -1
+        return cls(seg.segment_id(), len(deleted), records, doc_article, heads, doc_head)
+
+
+def _read_heads(reader, count: int) -> tuple[tuple, np.ndarray]:
+    """The segment's heads (every head, live or not, with its docnum) from their stored
+    records, and per document the index of its article's head (-1: none)."""
+    found = []
+    if count and ("head", "1") in reader:
+        for docnum in reader.postings("head", "1").all_ids():  # deleted ones too
+            meta = reader.stored_fields(docnum)["meta"]
+            found.append((docnum, ArticleRecord.from_stored(meta)))
+    index = {r.id: i for i, (_, r) in enumerate(found)}
+    doc_head = np.full(count, -1, dtype=np.int32)
+    if count and reader.has_column("aid"):
+        for docnum, aid in enumerate(reader.column_reader("aid")):
+            if aid:
+                doc_head[docnum] = index.get(aid, -1)
+    return tuple(found), doc_head
+
+
+CATALOG_EXT = ".cat"
+# What a kept catalogue was written with: the record's fields (a changed record reads again).
+_CATALOG_VERSION = ("catalog-1", *(f.name for f in fields(ArticleRecord)))
+
+
+def _read_kept(folder: str, segment_id: str, count: int) -> tuple[tuple, np.ndarray] | None:
+    try:
+        with open(os.path.join(folder, segment_id + CATALOG_EXT), "rb") as f:
+            version, n, heads, doc_head = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+        return None
+    if version != _CATALOG_VERSION or n != count or len(doc_head) != count:
+        return None
+    return heads, doc_head
+
+
+def _keep(folder: str, segment_id: str, count: int, heads: tuple, doc_head: np.ndarray) -> None:
+    """Written under a name Whoosh's cleanup skips, then renamed to one it removes with the
+    segment. A folder the server may not write to is fine: the next process reads again."""
+    final = os.path.join(folder, segment_id + CATALOG_EXT)
+    tmp = os.path.join(folder, f".{segment_id}{CATALOG_EXT}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        with open(tmp, "wb") as f:
+            pickle.dump((_CATALOG_VERSION, count, heads, doc_head), f, protocol=5)
+        os.replace(tmp, final)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 @dataclass
@@ -163,7 +217,8 @@ def _bound(text: str, low: bool) -> int:
 class SnapshotCache:
     """The snapshot of the newest generation; segment catalogues are kept by segment id."""
 
-    def __init__(self):
+    def __init__(self, folder: str | None = None):
+        self.folder = folder  # where catalogues are kept beside their segments (None: not kept)
         self._lock = threading.Lock()
         self._current: Snapshot | None = None
         self._segments: dict[str, SegmentCatalog] = {}
@@ -188,7 +243,7 @@ class SnapshotCache:
             known = self._segments.get(sid)
             deleted = seg.deleted_count() if seg.has_deletions() else 0
             if known is None or known.deleted != deleted:
-                known = SegmentCatalog.load(reader, known)
+                known = SegmentCatalog.load(reader, known, self.folder)
             seen[sid] = known
             out.append((known, base))
         self._segments = seen  # segments merged away are dropped with their arrays
