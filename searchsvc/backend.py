@@ -17,7 +17,10 @@ same three methods; nothing above this seam changes with it.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -117,6 +120,7 @@ class WhooshBackend:
         self.reading = threading.RLock()
         self._searcher = None
         self._request = threading.local()  # the searcher of the thread's current request
+        self._stamp: tuple | None = None  # the folders' change times the searcher was checked at
         self._snapshots = SnapshotCache(self.ix.storage.folder)
         self._lengths = FieldLengths()
         self._units = UnitPostings()
@@ -127,8 +131,13 @@ class WhooshBackend:
     def searcher(self):
         """The searcher of the newest generation. A request keeps the one it started with; an
         older one is never closed under it (its files close when the last request drops it)."""
+        stamp = _stamp(self.home, self._live)
+        s = self._searcher
+        if s is not None and stamp is not None and stamp == self._stamp:
+            return s  # neither the pointer nor the live folder changed: no file read
         live = index_mod.live_dir(self.home)
         with self._open_lock:
+            self._stamp = stamp
             if live != self._live:
                 self.ix = _open(self.home)
                 self._flats = flatpostings.Opened(self.ix.storage.folder)
@@ -199,6 +208,11 @@ class WhooshBackend:
 
     def paragraph(self, ref: int) -> str:
         searcher = self._searcher_of_request()
+        leaves = _leaves(searcher)
+        i = bisect_right([base for _, base in leaves], ref) - 1
+        flat = self._flats.get(leaves[i][0].reader())
+        if flat is not None and flat.has_texts:
+            return flat.text(ref - leaves[i][1])
         with self.reading:
             return searcher.stored_fields(ref).get("text", "")
 
@@ -206,7 +220,7 @@ class WhooshBackend:
         searcher = self._searcher_of_request()
         with self.reading:
             docnum = searcher.document_number(pid=f"{aid}#1")
-            return None if docnum is None else searcher.stored_fields(docnum)["text"]
+        return None if docnum is None else self.paragraph(docnum)
 
     def catalog(self) -> Catalog:
         return self.snapshot().catalog
@@ -257,6 +271,21 @@ class WhooshBackend:
         found = Matches(groups, relaxed, hint, exact)
         self.cache.put(key, found, weight=found.nbytes)
         return found
+
+
+STAMP_SETTLED = 0.05  # a folder changed more recently than this may change again unseen
+
+
+def _stamp(home: Path, live: Path) -> tuple | None:
+    """When the home (its ``CURRENT`` pointer) and the live folder (its TOC) last changed; None
+    while either changed too recently to trust (two changes may share one timestamp)."""
+    try:
+        a, b = os.stat(home).st_mtime_ns, os.stat(live).st_mtime_ns
+    except OSError:
+        return None
+    if time.time_ns() - max(a, b) < STAMP_SETTLED * 1e9:
+        return None
+    return a, b
 
 
 def _leaves(searcher) -> list:

@@ -101,9 +101,17 @@ def path_of(folder: str | Path, segment_id: str) -> Path:
     return Path(folder) / f"{segment_id}{EXT}"
 
 
-def write(folder: str | Path, segment_id: str, doc_count: int, fields: dict[str, FieldArrays]):
+def write(
+    folder: str | Path,
+    segment_id: str,
+    doc_count: int,
+    fields: dict[str, FieldArrays],
+    texts: list[str] | None = None,
+):
     """Write the file of segment ``segment_id`` in ``folder`` (atomically: a temporary name
-    Whoosh's cleanup ignores, then a rename). Returns its path."""
+    Whoosh's cleanup ignores, then a rename). ``texts``: each document's paragraph text (what
+    Whoosh stores as ``text``), kept too as UTF-8 — read without unpickling or the lock.
+    Returns its path."""
     header: dict = {"doc_count": int(doc_count), "fields": {}}
     chunks: list[np.ndarray] = []
     offset = 0
@@ -135,6 +143,13 @@ def write(folder: str | Path, segment_id: str, doc_count: int, fields: dict[str,
                 "positions", arrays.positions.astype(np.uint16 if small else np.uint32)
             )
         header["fields"][name] = entry
+    if texts is not None:
+        encoded = [t.encode("utf-8") for t in texts]
+        ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+        header["texts"] = {
+            "ends": put("ends", ends),
+            "bytes": put("bytes", np.frombuffer(b"".join(encoded), np.uint8)),
+        }
     head = json.dumps(header).encode()
     start = len(MAGIC) + _HEAD.size + len(head)
     start += (-start) % 8
@@ -194,6 +209,7 @@ class FlatSegment:
 
     def __init__(self, path: Path):
         self.path = path
+        self._fd = -1
         self._fd = os.open(path, os.O_RDONLY)
         try:
             mapped = np.memmap(path, dtype=np.uint8, mode="r")
@@ -206,8 +222,13 @@ class FlatSegment:
             self.doc_count = header["doc_count"]
             self._base = base
             self._fields = {n: _Field(mapped, base, e) for n, e in header["fields"].items()}
+            self._texts = header.get("texts")
+            if self._texts is not None:
+                e = self._texts["ends"]
+                ends = np.frombuffer(mapped, np.dtype(e["dtype"]), e["length"], base + e["offset"])
+                self._text_ends = ends
         except BaseException:
-            os.close(self._fd)
+            self.close()
             raise
 
     @classmethod
@@ -243,6 +264,17 @@ class FlatSegment:
             self._fd, n * dtype.itemsize, self._base + entry["offset"] + begin * dtype.itemsize
         )
         return np.frombuffer(data, dtype, n)
+
+    @property
+    def has_texts(self) -> bool:
+        return self._texts is not None
+
+    def text(self, docnum: int) -> str:
+        """The paragraph text of document ``docnum`` ("" for one without)."""
+        begin = int(self._text_ends[docnum - 1]) if docnum else 0
+        end = int(self._text_ends[docnum])
+        where = self._base + self._texts["bytes"]["offset"] + begin
+        return os.pread(self._fd, end - begin, where).decode("utf-8") if end > begin else ""
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """``(docnums int32, weights float64)`` of ``term`` in ``field``, docnums ascending

@@ -18,7 +18,8 @@ from searchsvc.postings import Hits
 
 @dataclass
 class Groups:
-    """Articles (snapshot indices, ascending) with their paragraph hits, best first."""
+    """Articles (snapshot indices, ascending) with their paragraph hits (``hits(i)``: best
+    first)."""
 
     arts: np.ndarray
     best: np.ndarray
@@ -40,12 +41,13 @@ class Groups:
         return sum(a.nbytes for a in arrays) + 200
 
     def hits(self, i: int) -> list[tuple[float, int]]:
-        """``(score, docnum)`` of the ``i``-th article's paragraph hits, best first."""
+        """``(score, docnum)`` of the ``i``-th article's paragraph hits, best first (equal
+        scores in document order). Sorted here, for the few articles a page shows."""
         end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.docs)
         lo = self.starts[i]
-        return [
-            (float(s), int(d)) for s, d in zip(self.scores[lo:end], self.docs[lo:end], strict=True)
-        ]
+        scores, docs = self.scores[lo:end], self.docs[lo:end]
+        order = np.argsort(-scores, kind="stable")
+        return [(float(s), int(d)) for s, d in zip(scores[order], docs[order], strict=True)]
 
     def take(self, keep: np.ndarray) -> Groups:
         """The groups of the articles where the mask ``keep`` is true."""
@@ -68,11 +70,17 @@ class Groups:
         art = doc_article[docs] if len(docs) else postings.EMPTY_DOCS
         live = art >= 0
         docs, scores, art = docs[live], scores[live], art[live]
-        order = np.lexsort((-scores, art))
-        docs, scores, art = docs[order], scores[order], art[order]
-        arts, starts = np.unique(art, return_index=True)
-        best = scores[starts] if len(starts) else postings.EMPTY_SCORES
-        return cls(arts.astype(np.int32), best, starts, docs, scores)
+        if len(art) > 1 and (art[1:] < art[:-1]).any():
+            # Hits in document order are in article order already (an article's paragraphs
+            # follow its head; segments and their articles are numbered in order).
+            order = np.argsort(art, kind="stable")
+            docs, scores, art = docs[order], scores[order], art[order]
+        if not len(art):
+            return cls(postings.EMPTY_DOCS, postings.EMPTY_SCORES, np.zeros(0, np.int64),
+                       docs, scores)  # fmt: skip
+        starts = np.flatnonzero(np.concatenate(([True], art[1:] != art[:-1])))
+        best = np.maximum.reduceat(scores, starts)
+        return cls(art[starts].astype(np.int32), best, starts, docs, scores)
 
     @classmethod
     def everything(cls, size: int) -> Groups:

@@ -114,6 +114,7 @@ class SegmentBuilder(SegmentWriter):
         self.pool = _MemoryPool()
         self.compress_min = compress_min
         self._last_items: dict[str, tuple] = {}
+        self._texts: list[str] = []  # each document's ``text``, for the flat postings file
         self.perdocwriter = self.codec.per_document_writer(self.storage, self.newsegment)
         self.fieldwriter = self.codec.field_writer(self.storage, self.newsegment)
         self.merge, self.optimize, self.mergetype = True, False, None
@@ -133,6 +134,9 @@ class SegmentBuilder(SegmentWriter):
         lengths = self.per_document_reader()
         try:
             flat = self._write_postings(lengths)
+            texts = self._texts
+            if len(texts) != self.docnum:  # documents came from ``add_reader`` (a merge)
+                texts = [lengths.stored_fields(d).get("text", "") for d in range(self.docnum)]
         finally:
             lengths.close()
         self.fieldwriter.close()
@@ -141,7 +145,7 @@ class SegmentBuilder(SegmentWriter):
         self._assemble_segment()
         segment = self.get_segment()
         # After assembling: the compound file takes every file of the segment's name.
-        flatpostings.write(self.storage.folder, segment.segment_id(), self.docnum, flat)
+        flatpostings.write(self.storage.folder, segment.segment_id(), self.docnum, flat, texts)
         self.is_closed = True
         return segment
 
@@ -159,6 +163,8 @@ class SegmentBuilder(SegmentWriter):
     def add_document(self, **fields) -> None:
         """``SegmentWriter.add_document``, with our analyzers' postings made by ``field_items``
         (no Token objects, no per-posting ``word_values``) and put straight into the pool."""
+        if len(self._texts) == self.docnum:
+            self._texts.append(fields.get("text") or "")
         if any(name.startswith("_") for name in fields):  # boosts, custom stored values
             return super().add_document(**fields)
         self._check_state()

@@ -104,3 +104,15 @@ def test_terms_sorted_by_key_keep_their_postings_and_positions(counts):
         )
     assert by_term["a"] == ([5], [(total - 1) * 10])
     assert by_term["b"] == ([0, 1, 2], [p * 10 for p in range(total - 1)])
+
+
+def test_the_file_holds_each_documents_paragraph_text(mixed_dirs):
+    ix = whoosh_index.open_dir(str(live_dir(mixed_dirs[1])))
+    opened = flatpostings.Opened(ix.storage.folder)
+    with ix.reader() as top:
+        for reader, _ in top.leaf_readers():
+            flat = opened.get(reader)
+            assert flat.has_texts
+            n = reader.doc_count_all()
+            for docnum in range(0, n, max(1, n // 200)):
+                assert flat.text(docnum) == reader.stored_fields(docnum).get("text", "")
