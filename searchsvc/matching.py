@@ -15,18 +15,17 @@ bounded number of sub-queries. All of it spends the same ``Deadline``.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-import unicodedata
 from bisect import bisect_right
 
 import numpy as np
 
 from searchsvc import flatpostings, postings, relax
-from searchsvc.analysis import gram_terms, has_han, normalize, unit_runs, units
+from searchsvc.analysis import gram_terms, normalize, unit_runs
 from searchsvc.errors import SearchTimeout
 from searchsvc.groups import Groups
+from searchsvc.holds import holds as _holds
 from searchsvc.query import Lit, Node, Not, Or, matches, needs_check
 from searchsvc.snapshot import Snapshot
 
@@ -368,49 +367,6 @@ class SegmentEval:
         return found
 
 
-def _folding_to_han() -> tuple[re.Pattern, re.Pattern]:
-    """Characters NFKC turns into (text with) a Han character that they are not: radicals,
-    compatibility and enclosed ideographs. Text without any needs no NFKC to look for one.
-
-    Two patterns: the BMP characters as one class (``re`` compiles it to a bitmap: ~9 µs a
-    paragraph), and the astral blocks as two ranges. One class holding both is a list ``re``
-    walks per character: 3.4 ms a paragraph."""
-    blocks = [(0x2E80, 0x3400), (0xF900, 0xFB00), (0xFE00, 0xFFF0), (0x1F200, 0x1F300),
-              (0x2F800, 0x2FA20)]  # fmt: skip
-    chars = [
-        chr(c)
-        for lo, hi in blocks
-        for c in range(lo, hi)
-        if has_han(unicodedata.normalize("NFKC", chr(c)))
-        and not has_han(chr(c))
-        or (has_han(chr(c)) and unicodedata.normalize("NFKC", chr(c)) != chr(c))
-    ]
-    bmp = "".join(c for c in chars if ord(c) <= 0xFFFF)
-    return re.compile("[" + re.escape(bmp) + "]"), re.compile(
-        "[\U0001f200-\U0001f2ff\U0002f800-\U0002fa1f]"
-    )
-
-
-_FOLDS_TO_HAN, _ASTRAL_FOLDS = _folding_to_han()
-
-
-def _may_fold_to_han(text: str) -> bool:
-    return _FOLDS_TO_HAN.search(text) is not None or _ASTRAL_FOLDS.search(text) is not None
-
-
-def _holds(text: str, unit: str, exact: bool) -> bool:
-    """Whether ``text`` (as stored) holds ``unit`` as the index finds it in its normalised
-    form: a unit equal to it (the ``unit`` field), or one beginning with it (a prefix of the
-    bigrams: ``2025`` finds 20250)."""
-    if len(unit) == 1 and has_han(unit):
-        # A Han character is a unit of its own, and NFKC never changes one that is printed
-        # as such: only a miss needs the normalised text (a compatibility form may fold to it).
-        return unit in text or (_may_fold_to_han(text) and unit in normalize(text))
-    return any(
-        u == unit or (not exact and u.startswith(unit)) for u, _, _ in units(normalize(text))
-    )
-
-
 def _cost_rank(node: Node) -> int:
     """0 for most nodes; 1 for a single unit (a character: thousands of bigrams or postings)."""
     return int(isinstance(node, Lit) and len(unit_runs(node.text)) == 1
@@ -437,6 +393,7 @@ class Matcher:
             for s, base in subs
         ]
         self._bases = [base for _, base in self.segments]
+        self._heads: dict[int, tuple[str, str]] = {}  # article → normalised title, names
 
     def hits(self, tree: Node) -> Hits:
         """Global docnums (live paragraphs only) and scores; candidates confirmed on the text."""
@@ -459,10 +416,14 @@ class Matcher:
 
     def _confirm(self, tree: Node, docnum: int) -> bool:
         self.deadline.spend(50)
-        record = self.snapshot.articles[self.snapshot.doc_article[docnum]]
+        art = int(self.snapshot.doc_article[docnum])
+        heads = self._heads.get(art)
+        if heads is None:  # an article's paragraphs are confirmed one after another
+            record = self.snapshot.articles[art]
+            heads = self._heads[art] = (normalize(record.title), normalize(" ".join(record.names)))
         fields = {
-            "title": normalize(record.title),
-            "names": normalize(" ".join(record.names)),
+            "title": heads[0],
+            "names": heads[1],
             "text": normalize(self._stored_text(docnum)),
         }
         return matches(tree, fields)

@@ -188,3 +188,4 @@ def test_a_character_is_found_in_text_printed_with_a_form_nfkc_folds_into_it():
     assert _holds("豈", "豈", exact=False) and _holds("\uf900", "豈", exact=False)
     assert not _holds("工会活动", "中", exact=False)
     assert _holds("ＰＭ 2.5", "pm", exact=True) and not _holds("pmx", "pm", exact=True)
+    assert _holds("\U0002f800 字", "丽", exact=False)  # an astral compatibility ideograph
