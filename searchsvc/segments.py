@@ -4,12 +4,14 @@ Whoosh's ``SegmentWriter`` sends every posting through a posting pool (an extern
 pickles runs to disk) and, at commit, looks up the document's field length once per posting; its
 ``add_document`` makes each field's postings through Token objects and ``Format.word_values``.
 For a batch of thousands of paragraphs that is most of the indexing time. ``SegmentBuilder`` is
-a ``SegmentWriter`` whose pool is a plain dict in memory — field → term → postings, already in
-document order. Its ``add_document`` makes our analyzers' postings straight from the tokenizer's
-``(term, position, start, end)`` (``field_items``; the values are ``Positions``/``Frequency``
-encodings built as Whoosh builds them) and hands stored fields, field lengths and columns to
-Whoosh's own per-document writer unchanged. At ``finish`` each field's terms are written at once
-in the whoosh3 format by ``termfiles``. The result is a standard Whoosh segment: the caller puts
+a ``SegmentWriter`` whose pool is flat arrays in memory (``termfiles.FieldPostings``): a
+positional field (``text``, ``gram``) keeps one row per token — term number, document, position —
+straight from our analyzers' ``index_columns``; the other fields one row per posting
+(``field_items``). Stored fields, field lengths and columns go through Whoosh's own
+per-document writer unchanged. At ``finish`` each field's postings are sorted with numpy
+(``field_arrays``: terms, docs, weights, positions as arrays — also what a sidecar of flat
+postings can be written from) and written at once in the whoosh3 format by ``termfiles``, values
+encoded as Whoosh's formats encode them. The result is a standard Whoosh segment: the caller puts
 it in a TOC and commits the normal way (TOC write + rename).
 
 It leans on writer internals of whoosh-reloaded 2.7.5 (pinned in pyproject.toml): the attribute
@@ -24,8 +26,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from itertools import pairwise
-from pickle import dumps
 
 from whoosh.codec import default_codec
 from whoosh.filedb.filestore import FileStorage
@@ -61,17 +61,25 @@ class _PrivateTempStorage(FileStorage):
 
 class _MemoryPool:
     """Stands in for Whoosh's ``PostingPool``: ``add`` gets the same tuples and keeps them by
-    field (``termfiles.FieldPostings``). Documents are added in order, so each term's postings
-    are in document order."""
+    field (``termfiles.FieldPostings``; a ``Positions`` field's as flat token rows). Documents
+    are added in order, so each term's postings are in document order."""
 
-    def __init__(self):
-        self.fields: defaultdict[str, termfiles.FieldPostings] = defaultdict(
-            termfiles.FieldPostings
-        )
+    def __init__(self, schema):
+        self.schema = schema
+        self.fields: dict[str, termfiles.FieldPostings] = {}
+
+    def field(self, name: str) -> termfiles.FieldPostings:
+        got = self.fields.get(name)
+        if got is None:
+            fmt = self.schema[name].format
+            positional = type(fmt) is Positions
+            decode = fmt.decode_positions if positional else None
+            got = self.fields[name] = termfiles.FieldPostings(positional, fmt.field_boost, decode)
+        return got
 
     def add(self, item) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
-        self.fields[fieldname].add(tbytes, docnum, weight, vbytes)
+        self.field(fieldname).add(tbytes, docnum, weight, vbytes)
 
     def cleanup(self) -> None:
         self.fields.clear()
@@ -110,7 +118,7 @@ class SegmentBuilder(SegmentWriter):
         self.compound = compound and self.newsegment.should_assemble()
         self.is_closed = False
         self._added = False
-        self.pool = _MemoryPool()
+        self.pool = _MemoryPool(schema)
         self.compress_min = compress_min
         self._last_items: dict[str, tuple] = {}
         self.perdocwriter = self.codec.per_document_writer(self.storage, self.newsegment)
@@ -182,6 +190,11 @@ class SegmentBuilder(SegmentWriter):
 
     def _index(self, name: str, field, value, docnum: int) -> int:
         """Add one field's postings to the pool; its length (0 if not scorable)."""
+        pool = self.pool.field(name)
+        if pool.positional and _ours(field, value):
+            terms, poss = field.analyzer.index_columns(normalize(value))
+            pool.add_tokens(docnum, terms, poss)
+            return len(terms) if field.scorable else 0
         last = self._last_items.get(name)
         if last is not None and last[0] == value:
             items = last[1]  # an article's title and bylines, once per paragraph
@@ -190,8 +203,20 @@ class SegmentBuilder(SegmentWriter):
             if field.format.fixed_value_size() is not None:  # values never pickled one by one
                 self._last_items[name] = (value, items)
         terms, freqs, weights, values = items
-        self.pool.fields[name].add_doc(docnum, terms, weights, values)
+        if pool.positional:  # through Whoosh's own analysis: decode what it encoded
+            for term, vbytes in zip(terms, values, strict=True):
+                pool.add(term, docnum, 0.0, vbytes)
+        else:
+            pool.add_doc(docnum, terms, weights, values)
         return sum(freqs) if field.scorable else 0
+
+    def field_arrays(self):
+        """``(fieldname, termfiles.TermArrays)`` of every field this segment indexes, in name
+        order: the sorted postings as numpy arrays (positions as flat uint32 arrays for the
+        positional fields). Before ``finish``, which writes the term files from the same
+        arrays (and drops them field by field)."""
+        for fieldname in sorted(self.pool.fields):
+            yield fieldname, self.pool.fields[fieldname].arrays()
 
     def _write_postings(self, pdr) -> None:
         fw = self.fieldwriter
@@ -210,63 +235,30 @@ class SegmentBuilder(SegmentWriter):
             del postings
 
 
-_POS_HEAD = b"\x00\x00\x00\x01\x80\x02]q\x00"  # pack_uint(1) + pickle protocol 2, a list
-# The rest of ``Positions.encode([p])`` for a single position p: the pickled int and APPEND.
-_ONE_POS = [b"K" + bytes((p,)) + b"a." for p in range(256)] + [
-    b"M" + p.to_bytes(2, "little") + b"a." for p in range(256, 4096)
-]
-
-
-def encode_positions(poses: list[int]) -> bytes:
-    """``formats.Positions.encode``: ``pack_uint(len) + pickle(deltas, 2)`` — built by hand for
-    the common single position (a new bytes object each time, as Whoosh makes them: the block
-    pickle must not find the same object twice)."""
-    if len(poses) == 1 and poses[0] < 4096:
-        return _POS_HEAD + _ONE_POS[poses[0]]
-    deltas = [poses[0]]
-    deltas += [b - a for a, b in pairwise(poses)]
-    return pack_uint(len(poses)) + dumps(deltas, 2)
+def _ours(field, value) -> bool:
+    return isinstance(field.analyzer, NormalizedTokenizer) and isinstance(value, str)
 
 
 def field_items(field, value) -> tuple[list, list, list, list]:
     """``field.index(value)`` as four lists — terms, frequencies, weights, values, one entry per
-    distinct term — computed straight from our tokenizers' ``(term, position)`` for the formats
+    distinct term — computed straight from our tokenizers' terms for the non-positional formats
     we use (terms as str); anything else goes through Whoosh (terms as bytes)."""
-    fmt, ana = field.format, field.analyzer
+    fmt = field.format
     kind = type(fmt)
-    if not (isinstance(ana, NormalizedTokenizer) and isinstance(value, str)) or kind not in (
-        Positions,
-        Frequency,
-        Existence,
-    ):
+    if not _ours(field, value) or kind not in (Frequency, Existence):
         rows = list(field.index(value))
         return tuple(map(list, zip(*rows, strict=True))) if rows else ([], [], [], [])
     fb = fmt.field_boost
-    toks = ana.index_terms(normalize(value))
+    terms = field.analyzer.index_columns(normalize(value))[0]
     if kind is Existence:
-        terms = list({tok[0] for tok in toks})
+        terms = list(dict.fromkeys(terms))
         n = len(terms)
         return terms, [1] * n, [fb] * n, [b""] * n
-    if kind is Frequency:
-        counts: dict[str, int] = {}
-        for tok in toks:
-            counts[tok[0]] = counts.get(tok[0], 0) + 1
-        freqs = list(counts.values())
-        return list(counts), freqs, [f * fb for f in freqs], [pack_uint(f) for f in freqs]
-    poses: dict[str, list[int]] = {}
-    for term, pos in toks:
-        got = poses.get(term)
-        if got is None:
-            poses[term] = [pos]
-        else:
-            got.append(pos)
-    plists = list(poses.values())
-    freqs = [len(p) for p in plists]
-    values = [
-        _POS_HEAD + _ONE_POS[p[0]] if len(p) == 1 and p[0] < 4096 else encode_positions(p)
-        for p in plists
-    ]
-    return list(poses), freqs, [f * fb for f in freqs], values
+    counts: dict[str, int] = {}
+    for term in terms:
+        counts[term] = counts.get(term, 0) + 1
+    freqs = list(counts.values())
+    return list(counts), freqs, [f * fb for f in freqs], [pack_uint(f) for f in freqs]
 
 
 # --------------------------------------------------------------------------- merge policy
