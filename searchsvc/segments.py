@@ -27,7 +27,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from whoosh.analysis import IDTokenizer
 from whoosh.codec import default_codec
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.reading import SegmentReader
@@ -43,6 +45,7 @@ BLOCK_LIMIT_DEFAULT = 128
 # leaves it alone (merging it would rewrite a large part of the archive on a live commit).
 BIG_SEGMENT_DOCS = 20_000
 SEGMENTS_PER_TIER = 6  # small segments of one size tier merged once there are this many
+SEEN_VALUES = 4096  # values of a field whose postings are remembered (see SegmentBuilder._seen)
 
 
 class _PrivateTempStorage(FileStorage):
@@ -120,8 +123,15 @@ class SegmentBuilder(SegmentWriter):
         self._added = False
         self.pool = _MemoryPool(schema)
         self.compress_min = compress_min
-        self._last_items: dict[str, tuple] = {}
+        # field → value → field_items(value), for the fields whose values are never pickled one
+        # by one (sharing a bytes object would change the block pickle): an article's title,
+        # bylines, id and source once per paragraph, the paragraph numbers, the kinds
+        self._seen: dict[str, dict] = {
+            name: {} for name, field in schema.items() if field.format and
+            field.format.fixed_value_size() is not None and type(field.format) is not Positions
+        }  # fmt: skip
         self.perdocwriter = self.codec.per_document_writer(self.storage, self.newsegment)
+        self._length_columns: dict = {}  # field → the perdoc writer's column of its lengths
         self.fieldwriter = self.codec.field_writer(self.storage, self.newsegment)
         self.merge, self.optimize, self.mergetype = True, False, None
         self._searcher = None
@@ -170,6 +180,7 @@ class SegmentBuilder(SegmentWriter):
         names = sorted(fields)
         self._check_fields(schema, names)
         perdoc.start_doc(docnum)
+        stored, lengths = perdoc._storedfields, perdoc._fieldlengths
         try:
             for name in names:
                 value = fields[name]
@@ -177,7 +188,18 @@ class SegmentBuilder(SegmentWriter):
                     continue
                 field = schema[name]
                 length = self._index(name, field, value, docnum) if field.indexed else 0
-                perdoc.add_field(name, field, value if field.stored else None, length)
+                # W3PerDocWriter.add_field, without its calls per field
+                if field.stored:
+                    stored[name] = value
+                if length:
+                    lb = length_to_byte(length)
+                    column = self._length_columns.get(name)
+                    if column is None:
+                        perdoc.add_column_value(_lenfield(name), LENGTHS_COLUMN, lb)
+                        self._length_columns[name] = perdoc._colwriters[_lenfield(name)]
+                    else:
+                        column.add(docnum, lb)
+                    lengths[name] += length
                 column = field.column_type
                 if column:
                     perdoc.add_column_value(name, column, field.to_column_value(value))
@@ -195,17 +217,20 @@ class SegmentBuilder(SegmentWriter):
             terms, poss = field.analyzer.index_columns(normalize(value))
             pool.add_tokens(docnum, terms, poss)
             return len(terms) if field.scorable else 0
-        last = self._last_items.get(name)
-        if last is not None and last[0] == value:
-            items = last[1]  # an article's title and bylines, once per paragraph
-        else:
+        seen = self._seen.get(name)
+        items = seen.get(value) if seen is not None and value.__hash__ else None
+        if items is None:
             items = field_items(field, value)
-            if field.format.fixed_value_size() is not None:  # values never pickled one by one
-                self._last_items[name] = (value, items)
+            if seen is not None and value.__hash__:
+                if len(seen) >= SEEN_VALUES:
+                    seen.clear()
+                seen[value] = items
         terms, freqs, weights, values = items
         if pool.positional:  # through Whoosh's own analysis: decode what it encoded
             for term, vbytes in zip(terms, values, strict=True):
                 pool.add(term, docnum, 0.0, vbytes)
+        elif len(terms) == 1:
+            pool.add_one(docnum, terms[0], weights[0], values[0])
         else:
             pool.add_doc(docnum, terms, weights, values)
         return sum(freqs) if field.scorable else 0
@@ -245,6 +270,8 @@ def field_items(field, value) -> tuple[list, list, list, list]:
     we use (terms as str); anything else goes through Whoosh (terms as bytes)."""
     fmt = field.format
     kind = type(fmt)
+    if type(field.analyzer) is IDTokenizer and kind is Existence and isinstance(value, str):
+        return [value], [1], [fmt.field_boost], [b""]  # the whole value, one term
     if not _ours(field, value) or kind not in (Frequency, Existence):
         rows = list(field.index(value))
         return tuple(map(list, zip(*rows, strict=True))) if rows else ([], [], [], [])

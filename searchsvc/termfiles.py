@@ -126,6 +126,14 @@ class FieldPostings:
         self.ends.extend(islice(accumulate(map(len, values), initial=len(self.values)), 1, None))
         self.values += b"".join(values)
 
+    def add_one(self, docnum: int, term, weight: float, value: bytes) -> None:
+        """``add_doc`` of a document with one term in this field."""
+        self.tids.append(self.terms[term])
+        self.docs.append(docnum)
+        self.weights.append(weight)
+        self.values += value
+        self.ends.append(len(self.values))
+
     def add_tokens(self, docnum: int, terms: list, positions: list) -> None:
         """One document's tokens in a positional field: term and position of each, in order."""
         self.tids.extend(map(self.terms.__getitem__, terms))
@@ -243,6 +251,23 @@ def encode_term(ids: list, ws: list, vals: list, lbytes, fixedsize, level, limit
     this field (None: the field is not scorable); lengths and their bytes order alike, so the
     minimum and maximum are taken on bytes."""
     n = len(ids)
+    if n == 1:  # half the terms of a segment: _block's work for one posting, inline
+        i, w, v = ids[0], ws[0], vals[0]
+        weight = maxw = 1.0 if w == 1.0 else w
+        if lbytes is None or not (b := lbytes[i]):
+            minb, maxb = None, 0
+        else:
+            minb = maxb = b
+        mv = (v,) if v else ()
+        if fixedsize is not None:
+            mv = None if fixedsize == 0 else v
+        data = dumps(((i,), None if w == 1.0 else w, mv), 2)
+        comp = level if len(data) >= compress_min else 0
+        if comp:
+            data = zlib.compress(data, comp)
+        info = dumps((1, i, max(0, maxw), comp, minb or 0, maxb), 2)
+        blob = _BLOCK_LEN.pack(-(len(info) + len(data))) + info + data
+        return WHOOSH3_HEADER_MAGIC + blob, (weight, 1, minb, maxb, max(0, maxw), i, i)
     if n <= limit:  # most terms: one block
         blob, weight, minb, maxb, maxw = _block(
             ids, ws, vals, lbytes, fixedsize, level, compress_min, True

@@ -104,6 +104,15 @@ def test_whoosh_internals_the_builder_leans_on():
         assert hasattr(fw._tindex, attr), attr
     assert fw._postfile.tell() == 0
     fw.close()
+    # the per-document writer's state add_document fills directly
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocWriter, _lenfield
+
+    assert _lenfield("text") == "_text_len" and LENGTHS_COLUMN._typecode == "B"
+    pdw = codec.per_document_writer(RamStorage(), codec.new_segment(None, "X"))
+    assert isinstance(pdw, W3PerDocWriter)
+    pdw.start_doc(0)
+    for attr in ("_storedfields", "_fieldlengths", "_colwriters"):
+        assert isinstance(getattr(pdw, attr), dict), attr
 
 
 def test_one_bulk_segment_equals_the_stock_segment(tmp_path, docs, stock):
