@@ -182,6 +182,7 @@ def main() -> None:
     ap.add_argument("--stock-pages", type=int, default=0, help="stock baseline on N pages (0: all)")
     ap.add_argument("--singles", type=int, default=20)
     ap.add_argument("--burst", type=int, default=500)
+    ap.add_argument("--sizes", action="store_true", help="where our index's bytes go (index_size)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="searchsvc-archive-"))
     try:
@@ -192,6 +193,13 @@ def main() -> None:
         ours_s, ours_rss, ours_cpu, out = timed([str(BIN / "searchsvc"), "index", "--full", "--corpus",
                                        str(corpus), "--index", str(work / "ours")])  # fmt: skip
         paras = int(out.split("篇文章，")[1].split("段")[0])
+        print(f"ours: {ours_s:.1f} s, {paras} paragraphs, {paras / ours_s:.0f} para/s, "
+              f"{dir_mb(work / 'ours'):.0f} MB, peak RSS {ours_rss:.0f} MB, CPU {ours_cpu:.0f} s "
+              f"(load average now {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
+        if args.sizes:
+            subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "index_size.py"), str(work / "ours")]
+            )
         stock_corpus = corpus
         if args.stock_pages:
             stock_corpus = work / "stock-sample"

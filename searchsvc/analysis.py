@@ -25,8 +25,8 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from contextlib import contextmanager
 from functools import lru_cache
-from itertools import pairwise
 from pathlib import Path
 
 import rjieba
@@ -40,6 +40,7 @@ _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _UNIT_RE = re.compile(rf"[{_HAN}]|[^\W_{_HAN}]+")
 _RUN_RE = re.compile(rf"(?:[{_HAN}]|[^\W_{_HAN}]+)+")  # a maximal run of touching units
 _HAN_RE = re.compile(rf"[{_HAN}]")
+_HAN_RUN_RE = re.compile(rf"[{_HAN}]+")
 RUN_END = "$"
 
 
@@ -203,6 +204,82 @@ def _cut(tk, norm: str):
                 start += len(piece)
 
 
+@lru_cache(maxsize=4)
+def _expansions(tk) -> dict[str, tuple[tuple[str, int], ...]]:
+    """What index mode makes of one word jieba cut, by word (a dictionary per tokenizer)."""
+    return {}
+
+
+def _expand(tk, word: str) -> tuple[tuple[str, int], ...]:
+    """``_word_tokens`` (index mode) of the one word ``word`` as jieba cut it: ``(term, step)``,
+    ``step`` 1 for a term at a new position, 0 for a sub-word at the position before it. It
+    depends on the word alone, so it is computed once per distinct word."""
+    out = []
+    for piece, _start, _end in _cut_one(word):
+        if not _UNIT_RE.search(piece):
+            continue
+        out.append((piece, 1))
+        if len(piece) > 2:
+            for n in range(2, len(piece)):
+                for i in range(len(piece) - n + 1):
+                    if tk.has_word(sub := piece[i : i + n]):
+                        out.append((sub, 0))
+    return tuple(out)
+
+
+def _cut_one(word: str):
+    if len(word) == 1 or _JIEBA_HAN.search(word):
+        yield word, 0, len(word)
+        return
+    start = 0
+    for piece in _NON_HAN_SKIP.split(word):
+        if piece:
+            yield piece, start, start + len(piece)
+            start += len(piece)
+
+
+def index_word_columns(norm: str, userdict: str = str(USERDICT_PATH)):
+    """``word_tokens(norm, "index")`` as two lists, terms and positions (what the bulk writer
+    indexes; no offsets): jieba's cut, then each distinct word's sub-words from a cache."""
+    tk = getattr(_pinned, "tokenizers", {}).get(userdict) or jieba_tokenizer(userdict)
+    known = _expansions(tk)
+    terms: list[str] = []
+    poss: list[int] = []
+    pos = -1
+    for word in tk.cut(norm, True):
+        exp = known.get(word)
+        if exp is None:
+            exp = _expand(tk, word)
+            # the common case, one term at a new position, kept as the term itself
+            exp = known[word] = exp[0][0] if len(exp) == 1 else exp
+        if exp.__class__ is str:
+            pos += 1
+            terms.append(exp)
+            poss.append(pos)
+            continue
+        for term, step in exp:
+            pos += step
+            terms.append(term)
+            poss.append(pos)
+    return terms, poss
+
+
+_pinned = threading.local()
+
+
+@contextmanager
+def tokenizers_pinned(userdict: str = str(USERDICT_PATH)):
+    """Within it (in this thread), ``index_word_columns`` uses the jieba instance the user
+    dictionary gives now, without looking at the file again for every paragraph: a batch of
+    documents is read with one dictionary, the one its vocabulary fingerprint was taken with."""
+    before = getattr(_pinned, "tokenizers", None)
+    _pinned.tokenizers = {**(before or {}), userdict: jieba_tokenizer(userdict)}
+    try:
+        yield
+    finally:
+        _pinned.tokenizers = before or {}
+
+
 # --------------------------------------------------------------------------- Whoosh pieces
 
 
@@ -216,9 +293,14 @@ class NormalizedTokenizer(Tokenizer):
         raise NotImplementedError
 
     def index_terms(self, norm: str) -> list[tuple[str, int]]:
-        """``(term, position)`` of ``terms(norm, "index")`` — what the bulk writer indexes;
+        """``(term, position)`` of ``terms(norm, "index")``."""
+        return list(zip(*self.index_columns(norm), strict=True))
+
+    def index_columns(self, norm: str) -> tuple[list[str], list[int]]:
+        """``index_terms`` as two lists, terms and positions — what the bulk writer indexes;
         subclasses make it faster where offsets cost."""
-        return [(t, pos) for t, pos, _s, _e in self.terms(norm, "index")]
+        toks = list(self.terms(norm, "index"))
+        return [t[0] for t in toks], [t[1] for t in toks]
 
     def __eq__(self, other):
         return type(other) is type(self) and other.__dict__ == self.__dict__
@@ -250,6 +332,9 @@ class JiebaTokenizer(NormalizedTokenizer):
     def terms(self, norm: str, mode: str):
         return word_tokens(norm, mode, self.userdict)
 
+    def index_columns(self, norm: str) -> tuple[list[str], list[int]]:
+        return index_word_columns(norm, self.userdict)
+
 
 class UnitBigramTokenizer(NormalizedTokenizer):
     """Unit bigrams (see the module docstring); a gap in positions between runs."""
@@ -262,16 +347,19 @@ class UnitBigramTokenizer(NormalizedTokenizer):
                 pos += 1
             pos += 1  # no phrase spans punctuation
 
-    def index_terms(self, norm: str) -> list[tuple[str, int]]:
-        out: list[tuple[str, int]] = []
+    def index_columns(self, norm: str) -> tuple[list[str], list[int]]:
+        terms: list[str] = []
+        poss: list[int] = []
         pos = 0
         for run in _RUN_RE.findall(norm):
-            us = _UNIT_RE.findall(run)
-            grams = [a + b for a, b in pairwise(us)]
-            grams.append(us[-1] + RUN_END)
-            out += zip(grams, range(pos, pos + len(grams)), strict=True)
-            pos += len(grams) + 1
-        return out
+            # a run of Han characters is its own list of units
+            us = run if _HAN_RUN_RE.fullmatch(run) else _UNIT_RE.findall(run)
+            n = len(us)
+            terms += map(str.__add__, us[:-1], us[1:])
+            terms.append(us[-1] + RUN_END)
+            poss += range(pos, pos + n)
+            pos += n + 1
+        return terms, poss
 
 
 class UnitTokenizer(NormalizedTokenizer):
@@ -281,9 +369,9 @@ class UnitTokenizer(NormalizedTokenizer):
         for pos, (unit, start, end) in enumerate(units(norm)):
             yield unit, pos, start, end
 
-    def index_terms(self, norm: str) -> list[tuple[str, int]]:
+    def index_columns(self, norm: str) -> tuple[list[str], list[int]]:
         units_ = _UNIT_RE.findall(norm)
-        return list(zip(units_, range(len(units_)), strict=True))
+        return units_, list(range(len(units_)))
 
 
 def word_analyzer(userdict: str = str(USERDICT_PATH)) -> Analyzer:

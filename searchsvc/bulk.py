@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from searchsvc import bulletin, documents, facets, segments, storage
+from searchsvc import analysis, bulletin, documents, facets, segments, storage
 from searchsvc.vocabulary import VOCAB_DIR
 
 # Text per segment: ~60k paragraphs, ~0.7 GB peak in a worker. Fewer, larger segments write
@@ -54,16 +54,25 @@ class Batch:
     files: list[FileDone]
 
 
-def batches(files: dict[str, Path], size: int = BATCH_BYTES) -> list[list[tuple[str, str]]]:
-    """``files`` in path order, cut into runs of about ``size`` bytes."""
+def batches(
+    files: dict[str, Path], size: int = BATCH_BYTES, workers: int = 1
+) -> list[list[tuple[str, str]]]:
+    """``files`` in path order, cut into runs of at most about ``size`` bytes — as many as it
+    takes, rounded up to a multiple of ``workers`` and of equal size, so that every worker has
+    as much to do and none is left alone with the last batch (below ``POOL_MIN_BYTES``, one)."""
+    sizes = {rel: _size(path) for rel, path in files.items()}  # unreadable: the worker says
+    total = sum(sizes.values())
+    count = max(1, -(-total // max(size, 1)))
+    if total >= POOL_MIN_BYTES:
+        count = -(-count // workers) * workers
+    size = max(1, -(-total // count))
     out: list[list[tuple[str, str]]] = [[]]
-    total = 0
+    done = 0
     for rel, path in files.items():
-        if total >= size:
+        if done >= size * len(out) and len(out) < count:
             out.append([])
-            total = 0
         out[-1].append((rel, str(path)))
-        total += _size(path)  # an unreadable file: the worker reports it
+        done += sizes[rel]
     return [b for b in out if b]
 
 
@@ -112,8 +121,8 @@ def build(
 ) -> Iterator[Batch]:
     """Write ``files`` as new segments in ``folder``; yields each batch's result in path order
     (as soon as it and the ones before it are done). ``progress(rel)`` after each file."""
-    todo = batches(files, batch_bytes or BATCH_BYTES)
     workers = workers or WORKERS
+    todo = batches(files, batch_bytes or BATCH_BYTES, workers)
     size = sum(_size(p) for p in files.values())
     folder, vocab_key = str(folder), str(vocab_dir or VOCAB_DIR)
     if workers <= 1 or len(todo) <= 1 or size < POOL_MIN_BYTES:
@@ -186,12 +195,13 @@ def build_batch(folder: str, items: list[tuple[str, str]], vocab_dir: str, progr
     builder = segments.SegmentBuilder(folder, schema, storage.WHOOSH_NAME)
     done: list[FileDone] = []
     try:
-        for rel, path in items:
-            done.append(_add_file(builder, rel, Path(path), vocab))
-            if progress:
-                progress(rel)
-            elif _done_queue is not None:
-                _done_queue.put(rel)
+        with analysis.tokenizers_pinned():  # the user dictionary looked at once, not per field
+            for rel, path in items:
+                done.append(_add_file(builder, rel, Path(path), vocab))
+                if progress:
+                    progress(rel)
+                elif _done_queue is not None:
+                    _done_queue.put(rel)
         return Batch(builder.finish(), done)
     except BaseException:
         if not builder.is_closed:

@@ -13,6 +13,7 @@ writer lock and the rebuild folders are ``storage``'s business.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -327,14 +328,36 @@ def _rebuild(
 def _plan(
     ix, files: dict[str, Path], vocab_fingerprint: str
 ) -> tuple[list[documents.Item], list[str], dict[str, str]]:
-    """Files whose content differs from the manifest (with bytes and hash), removals, manifest."""
+    """Files whose content differs from the manifest (with bytes and hash), removals, manifest.
+
+    A file whose size and modification time (ns) are those it had when this process last
+    hashed it to the digest the manifest holds is not read again: the live server's syncs
+    (one worker process, many syncs) then read the pages that changed, not the whole archive.
+    """
     indexed = manifest(ix)
     todo = []
     for rel, path in files.items():
+        known = indexed.get(rel)
+        try:
+            st = os.stat(path)
+            stamp = (st.st_size, st.st_mtime_ns, vocab_fingerprint)
+        except OSError:
+            stamp = None  # read_item says why
+        if known is not None and stamp is not None and _HASHED.get(str(path)) == (*stamp, known):
+            continue
         item = documents.read_item(rel, path, vocab_fingerprint)
-        if item.error or indexed.get(rel) != item.digest:
+        if item.digest is not None and stamp is not None and stamp[1] < time.time_ns() - _RACY_NS:
+            # Stat before the read, so never newer than what was hashed; and only a file that
+            # was last written a while ago: a rewrite within the clock's tick keeps the mtime.
+            _HASHED[str(path)] = (*stamp, item.digest)
+        if item.error or known != item.digest:
             todo.append(item)
     return todo, sorted(set(indexed) - set(files)), indexed
+
+
+# path → (size, mtime_ns, vocabulary fingerprint, digest) of the last time _plan hashed it
+_HASHED: dict[str, tuple[int, int, str, str]] = {}
+_RACY_NS = 2_000_000_000
 
 
 def _add_files(

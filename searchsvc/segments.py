@@ -4,12 +4,14 @@ Whoosh's ``SegmentWriter`` sends every posting through a posting pool (an extern
 pickles runs to disk) and, at commit, looks up the document's field length once per posting; its
 ``add_document`` makes each field's postings through Token objects and ``Format.word_values``.
 For a batch of thousands of paragraphs that is most of the indexing time. ``SegmentBuilder`` is
-a ``SegmentWriter`` whose pool is a plain dict in memory — field → term → postings, already in
-document order. Its ``add_document`` makes our analyzers' postings straight from the tokenizer's
-``(term, position, start, end)`` (``field_items``; the values are ``Positions``/``Frequency``
-encodings built as Whoosh builds them) and hands stored fields, field lengths and columns to
-Whoosh's own per-document writer unchanged. At ``finish`` each field's terms are written at once
-in the whoosh3 format by ``termfiles``. The result is a standard Whoosh segment: the caller puts
+a ``SegmentWriter`` whose pool is flat arrays in memory (``termfiles.FieldPostings``): a
+positional field (``text``, ``gram``) keeps one row per token — term number, document, position —
+straight from our analyzers' ``index_columns``; the other fields one row per posting
+(``field_items``). Stored fields, field lengths and columns go through Whoosh's own
+per-document writer unchanged. At ``finish`` each field's postings are sorted with numpy
+(``field_arrays``: terms, docs, weights, positions as arrays — also what a sidecar of flat
+postings can be written from) and written at once in the whoosh3 format by ``termfiles``, values
+encoded as Whoosh's formats encode them. The result is a standard Whoosh segment: the caller puts
 it in a TOC and commits the normal way (TOC write + rename).
 
 It leans on writer internals of whoosh-reloaded 2.7.5 (pinned in pyproject.toml): the attribute
@@ -24,11 +26,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from itertools import pairwise
-from pickle import dumps
 
 import numpy as np
+from whoosh.analysis import IDTokenizer
 from whoosh.codec import default_codec
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.reading import SegmentReader
@@ -44,6 +46,7 @@ BLOCK_LIMIT_DEFAULT = 128
 # leaves it alone (merging it would rewrite a large part of the archive on a live commit).
 BIG_SEGMENT_DOCS = 20_000
 SEGMENTS_PER_TIER = 6  # small segments of one size tier merged once there are this many
+SEEN_VALUES = 4096  # values of a field whose postings are remembered (see SegmentBuilder._seen)
 
 
 class _PrivateTempStorage(FileStorage):
@@ -62,17 +65,25 @@ class _PrivateTempStorage(FileStorage):
 
 class _MemoryPool:
     """Stands in for Whoosh's ``PostingPool``: ``add`` gets the same tuples and keeps them by
-    field (``termfiles.FieldPostings``). Documents are added in order, so each term's postings
-    are in document order."""
+    field (``termfiles.FieldPostings``; a ``Positions`` field's as flat token rows). Documents
+    are added in order, so each term's postings are in document order."""
 
-    def __init__(self):
-        self.fields: defaultdict[str, termfiles.FieldPostings] = defaultdict(
-            termfiles.FieldPostings
-        )
+    def __init__(self, schema):
+        self.schema = schema
+        self.fields: dict[str, termfiles.FieldPostings] = {}
+
+    def field(self, name: str) -> termfiles.FieldPostings:
+        got = self.fields.get(name)
+        if got is None:
+            fmt = self.schema[name].format
+            positional = type(fmt) is Positions
+            decode = fmt.decode_positions if positional else None
+            got = self.fields[name] = termfiles.FieldPostings(positional, fmt.field_boost, decode)
+        return got
 
     def add(self, item) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
-        self.fields[fieldname].add(tbytes, docnum, weight, vbytes)
+        self.field(fieldname).add(tbytes, docnum, weight, vbytes)
 
     def cleanup(self) -> None:
         self.fields.clear()
@@ -111,11 +122,18 @@ class SegmentBuilder(SegmentWriter):
         self.compound = compound and self.newsegment.should_assemble()
         self.is_closed = False
         self._added = False
-        self.pool = _MemoryPool()
+        self.pool = _MemoryPool(schema)
         self.compress_min = compress_min
-        self._last_items: dict[str, tuple] = {}
         self._texts: list[str] = []  # each document's ``text``, for the flat postings file
+        # field → value → field_items(value), for the fields whose values are never pickled one
+        # by one (sharing a bytes object would change the block pickle): an article's title,
+        # bylines, id and source once per paragraph, the paragraph numbers, the kinds
+        self._seen: dict[str, dict] = {
+            name: {} for name, field in schema.items() if field.format and
+            field.format.fixed_value_size() is not None and type(field.format) is not Positions
+        }  # fmt: skip
         self.perdocwriter = self.codec.per_document_writer(self.storage, self.newsegment)
+        self._length_columns: dict = {}  # field → the perdoc writer's column of its lengths
         self.fieldwriter = self.codec.field_writer(self.storage, self.newsegment)
         self.merge, self.optimize, self.mergetype = True, False, None
         self._searcher = None
@@ -172,6 +190,7 @@ class SegmentBuilder(SegmentWriter):
         names = sorted(fields)
         self._check_fields(schema, names)
         perdoc.start_doc(docnum)
+        stored, lengths = perdoc._storedfields, perdoc._fieldlengths
         try:
             for name in names:
                 value = fields[name]
@@ -179,7 +198,18 @@ class SegmentBuilder(SegmentWriter):
                     continue
                 field = schema[name]
                 length = self._index(name, field, value, docnum) if field.indexed else 0
-                perdoc.add_field(name, field, value if field.stored else None, length)
+                # W3PerDocWriter.add_field, without its calls per field
+                if field.stored:
+                    stored[name] = value
+                if length:
+                    lb = length_to_byte(length)
+                    column = self._length_columns.get(name)
+                    if column is None:
+                        perdoc.add_column_value(_lenfield(name), LENGTHS_COLUMN, lb)
+                        self._length_columns[name] = perdoc._colwriters[_lenfield(name)]
+                    else:
+                        column.add(docnum, lb)
+                    lengths[name] += length
                 column = field.column_type
                 if column:
                     perdoc.add_column_value(name, column, field.to_column_value(value))
@@ -192,16 +222,36 @@ class SegmentBuilder(SegmentWriter):
 
     def _index(self, name: str, field, value, docnum: int) -> int:
         """Add one field's postings to the pool; its length (0 if not scorable)."""
-        last = self._last_items.get(name)
-        if last is not None and last[0] == value:
-            items = last[1]  # an article's title and bylines, once per paragraph
-        else:
+        pool = self.pool.field(name)
+        if pool.positional and _ours(field, value):
+            terms, poss = field.analyzer.index_columns(normalize(value))
+            pool.add_tokens(docnum, terms, poss)
+            return len(terms) if field.scorable else 0
+        seen = self._seen.get(name)
+        items = seen.get(value) if seen is not None and value.__hash__ else None
+        if items is None:
             items = field_items(field, value)
-            if field.format.fixed_value_size() is not None:  # values never pickled one by one
-                self._last_items[name] = (value, items)
+            if seen is not None and value.__hash__:
+                if len(seen) >= SEEN_VALUES:
+                    seen.clear()
+                seen[value] = items
         terms, freqs, weights, values = items
-        self.pool.fields[name].add_doc(docnum, terms, weights, values)
+        if pool.positional:  # through Whoosh's own analysis: decode what it encoded
+            for term, vbytes in zip(terms, values, strict=True):
+                pool.add(term, docnum, 0.0, vbytes)
+        elif len(terms) == 1:
+            pool.add_one(docnum, terms[0], weights[0], values[0])
+        else:
+            pool.add_doc(docnum, terms, weights, values)
         return sum(freqs) if field.scorable else 0
+
+    def field_arrays(self):
+        """``(fieldname, termfiles.TermArrays)`` of every field this segment indexes, in name
+        order: the sorted postings as numpy arrays (positions as flat uint32 arrays for the
+        positional fields). Before ``finish``, which writes the term files from the same
+        arrays (and drops them field by field)."""
+        for fieldname in sorted(self.pool.fields):
+            yield fieldname, self.pool.fields[fieldname].arrays()
 
     def _write_postings(self, pdr) -> dict[str, flatpostings.FieldArrays]:
         """Write each field's term files; the fields' flat postings (``flatpostings``)."""
@@ -219,127 +269,47 @@ class SegmentBuilder(SegmentWriter):
                 lbytes = None
             postings = self.pool.fields.pop(fieldname)
             if fieldname in flatpostings.FIELDS:
-                flat[fieldname] = flat_arrays(postings, fieldobj.format.supports("positions"))
+                flat[fieldname] = _flat(postings.arrays())
             termfiles.write_field(fw, fieldname, fieldobj, postings, lbytes, self.compress_min)
             del postings
         return flat
 
 
-def flat_arrays(postings: termfiles.FieldPostings, positional: bool) -> flatpostings.FieldArrays:
-    """A field's pooled postings as ``flatpostings.FieldArrays``: grouped by term, each term's
-    postings in document order; in a positional field, the positions decoded from the values
-    (the common single position read off the bytes with numpy, the rest unpickled)."""
-    names: dict[str, int] = {}
-    tid_term = np.array(
-        [
-            names.setdefault(t.decode("utf-8") if isinstance(t, bytes) else t, len(names))
-            for t in postings.terms
-        ],
-        np.int64,
+def _flat(arrays: termfiles.TermArrays) -> flatpostings.FieldArrays:
+    """A field's sorted postings as the flat postings file takes them."""
+    counts = None if arrays.pos_starts is None else np.diff(arrays.pos_starts)
+    terms = [t.decode("utf-8") if isinstance(t, bytes) else t for t in arrays.terms]
+    return flatpostings.FieldArrays(
+        terms, arrays.starts, arrays.docs, arrays.weights, counts, arrays.positions
     )
-    keys = tid_term[np.frombuffer(postings.tids, np.uint32)]
-    order = np.argsort(keys, kind="stable")  # a term's postings stay in document order
-    starts = np.searchsorted(keys[order], np.arange(len(names) + 1))
-    docs = np.frombuffer(postings.docs, np.uint32)[order].astype(np.int32)
-    weights = np.frombuffer(postings.weights, np.float32)[order]
-    counts = where = None
-    if positional:
-        ends = np.frombuffer(postings.ends, np.uint32).astype(np.int64)
-        begins = np.concatenate(([0], ends[:-1]))
-        counts, where = _decode_positions(bytes(postings.values), begins[order], ends[order])
-    return flatpostings.FieldArrays(list(names), starts, docs, weights, counts, where)
 
 
-def _decode_positions(buf: bytes, begins: np.ndarray, ends: np.ndarray):
-    """Per value ``buf[begins[i]:ends[i]]`` (``Positions.encode``): its count and positions."""
-    raw = np.frombuffer(buf, np.uint8)
-    size = ends - begins
-    head = len(_POS_HEAD)
-    safe = np.minimum(begins + head, max(len(raw) - 3, 0))
-    tag = raw[safe] if len(raw) else np.zeros(0, np.uint8)
-    # One position: a count of 1 (``pack_uint``) and a pickled one-item list (``_ONE_POS``).
-    one = (raw[safe - head + 3] == 1) & (raw[safe - head + 4] == 0x80) if len(raw) else tag
-    one_byte = one & (size == head + 4) & (tag == ord("K"))
-    two_byte = one & (size == head + 5) & (tag == ord("M"))
-    single = np.zeros(len(size), np.int64)
-    single[one_byte] = raw[safe[one_byte] + 1]
-    lo, hi = raw[safe[two_byte] + 1].astype(np.int64), raw[safe[two_byte] + 2].astype(np.int64)
-    single[two_byte] = lo | (hi << 8)
-    simple = one_byte | two_byte
-    counts = np.ones(len(size), np.int64)
-    rest = np.flatnonzero(~simple)
-    decoded = {}
-    for i in rest.tolist():
-        poses = Positions().decode_positions(buf[begins[i] : ends[i]])
-        decoded[i] = poses
-        counts[i] = len(poses)
-    if not decoded:
-        return counts, single
-    where = np.empty(int(counts.sum()), np.int64)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    where[starts[simple]] = single[simple]
-    for i, poses in decoded.items():
-        where[starts[i] : starts[i] + counts[i]] = poses
-    return counts, where
-
-
-_POS_HEAD = b"\x00\x00\x00\x01\x80\x02]q\x00"  # pack_uint(1) + pickle protocol 2, a list
-# The rest of ``Positions.encode([p])`` for a single position p: the pickled int and APPEND.
-_ONE_POS = [b"K" + bytes((p,)) + b"a." for p in range(256)] + [
-    b"M" + p.to_bytes(2, "little") + b"a." for p in range(256, 4096)
-]
-
-
-def encode_positions(poses: list[int]) -> bytes:
-    """``formats.Positions.encode``: ``pack_uint(len) + pickle(deltas, 2)`` — built by hand for
-    the common single position (a new bytes object each time, as Whoosh makes them: the block
-    pickle must not find the same object twice)."""
-    if len(poses) == 1 and poses[0] < 4096:
-        return _POS_HEAD + _ONE_POS[poses[0]]
-    deltas = [poses[0]]
-    deltas += [b - a for a, b in pairwise(poses)]
-    return pack_uint(len(poses)) + dumps(deltas, 2)
+def _ours(field, value) -> bool:
+    return isinstance(field.analyzer, NormalizedTokenizer) and isinstance(value, str)
 
 
 def field_items(field, value) -> tuple[list, list, list, list]:
     """``field.index(value)`` as four lists — terms, frequencies, weights, values, one entry per
-    distinct term — computed straight from our tokenizers' ``(term, position)`` for the formats
+    distinct term — computed straight from our tokenizers' terms for the non-positional formats
     we use (terms as str); anything else goes through Whoosh (terms as bytes)."""
-    fmt, ana = field.format, field.analyzer
+    fmt = field.format
     kind = type(fmt)
-    if not (isinstance(ana, NormalizedTokenizer) and isinstance(value, str)) or kind not in (
-        Positions,
-        Frequency,
-        Existence,
-    ):
+    if type(field.analyzer) is IDTokenizer and kind is Existence and isinstance(value, str):
+        return [value], [1], [fmt.field_boost], [b""]  # the whole value, one term
+    if not _ours(field, value) or kind not in (Frequency, Existence):
         rows = list(field.index(value))
         return tuple(map(list, zip(*rows, strict=True))) if rows else ([], [], [], [])
     fb = fmt.field_boost
-    toks = ana.index_terms(normalize(value))
+    terms = field.analyzer.index_columns(normalize(value))[0]
     if kind is Existence:
-        terms = list({tok[0] for tok in toks})
+        terms = list(dict.fromkeys(terms))
         n = len(terms)
         return terms, [1] * n, [fb] * n, [b""] * n
-    if kind is Frequency:
-        counts: dict[str, int] = {}
-        for tok in toks:
-            counts[tok[0]] = counts.get(tok[0], 0) + 1
-        freqs = list(counts.values())
-        return list(counts), freqs, [f * fb for f in freqs], [pack_uint(f) for f in freqs]
-    poses: dict[str, list[int]] = {}
-    for term, pos in toks:
-        got = poses.get(term)
-        if got is None:
-            poses[term] = [pos]
-        else:
-            got.append(pos)
-    plists = list(poses.values())
-    freqs = [len(p) for p in plists]
-    values = [
-        _POS_HEAD + _ONE_POS[p[0]] if len(p) == 1 and p[0] < 4096 else encode_positions(p)
-        for p in plists
-    ]
-    return list(poses), freqs, [f * fb for f in freqs], values
+    counts: dict[str, int] = {}
+    for term in terms:
+        counts[term] = counts.get(term, 0) + 1
+    freqs = list(counts.values())
+    return list(counts), freqs, [f * fb for f in freqs], [pack_uint(f) for f in freqs]
 
 
 # --------------------------------------------------------------------------- merge policy

@@ -25,6 +25,7 @@ import struct
 import zlib
 from array import array
 from bisect import bisect_right
+from dataclasses import dataclass
 from hashlib import md5
 from itertools import accumulate, islice, pairwise, repeat
 from pickle import dumps
@@ -50,68 +51,197 @@ def _hash(key: bytes) -> int:
     return int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
 
 
+@dataclass
+class TermArrays:
+    """One field's postings for a segment, sorted: ``terms`` in byte order; term k's postings
+    are rows ``starts[k]:starts[k + 1]`` of ``docs`` (int32, ascending within a term) and
+    ``weights`` (float32). For a positional field, posting i's positions, in order, are
+    ``positions[pos_starts[i]:pos_starts[i + 1]]`` (uint32); otherwise both are None and
+    ``values`` / ``value_ends`` hold each posting's Whoosh value bytes (or are None: the
+    format keeps none)."""
+
+    terms: list[bytes]
+    starts: np.ndarray  # int64, len(terms) + 1
+    docs: np.ndarray  # int32, one per posting
+    weights: np.ndarray  # float32
+    positions: np.ndarray | None = None  # uint32
+    pos_starts: np.ndarray | None = None  # int64, postings + 1
+    values: bytes | None = None
+    value_ends: np.ndarray | None = None  # int64, postings + 1 (value i: ends[i]:ends[i + 1])
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+
+class _TermIds(dict):
+    """Term → term number, numbered in order of first sight (``ids[term]`` adds a new one)."""
+
+    def __missing__(self, term) -> int:
+        self[term] = got = len(self)
+        return got
+
+
 class FieldPostings:
-    """One field's postings for a segment, gathered in memory in document order: flat arrays
-    (term number, document, weight, end of the value in one byte buffer) — ~16 bytes a posting
-    plus its value, where a tuple per posting took ~170."""
+    """One field's postings for a segment, gathered in memory as flat arrays.
 
-    __slots__ = ("terms", "tids", "docs", "weights", "ends", "values")
+    A positional field (``positional=True``: Whoosh's ``Positions`` format) keeps one row per
+    token — term number, document, position (12 bytes) — in the order the document's tokens
+    came; its postings (a term's positions in a document) are made at the end with numpy
+    (``arrays``). Any other field keeps one row per posting: term number, document, weight and
+    the end of its value in one byte buffer. ``arrays()`` gives either as ``TermArrays``;
+    ``by_term`` is what the term files are written from.
+    """
 
-    def __init__(self):
-        self.terms: dict[bytes, int] = {}
+    __slots__ = ("terms", "positional", "boost", "tids", "docs", "weights", "ends", "values",
+                 "pos", "decode", "_arrays")  # fmt: skip
+
+    def __init__(self, positional: bool = False, boost: float = 1.0, decode=None):
+        self.terms = _TermIds()  # term (str or bytes) → term number
+        self.positional, self.boost = positional, boost
+        self.decode = decode  # value bytes → positions (``Positions.decode_positions``)
         self.tids = array("I")
         self.docs = array("I")
         self.weights = array("f")  # the block buffer keeps weights as float32 anyway
         self.ends = array("I")
         self.values = bytearray()
+        self.pos = array("I")  # positional: one row per token
+        self._arrays: TermArrays | None = None
 
     def __len__(self) -> int:
         return len(self.docs)
 
     def add(self, btext, docnum: int, weight: float, vbytes: bytes) -> None:
         """One posting; ``btext`` as bytes or str (encoded once per term when written)."""
-        self.add_doc(docnum, [btext], [weight], [vbytes or b""])  # add_reader passes None
+        if self.positional:
+            poses = self.decode(vbytes)
+            self.add_tokens(docnum, [btext] * len(poses), poses)
+        else:
+            self.add_doc(docnum, [btext], [weight], [vbytes or b""])  # add_reader passes None
 
     def add_doc(self, docnum: int, terms: list, weights: list, values: list) -> None:
-        """One document's postings in this field: a distinct term each."""
-        ids = self.terms
-        self.tids.extend([ids.setdefault(t, len(ids)) for t in terms])
+        """One document's postings in this field (not positional): a distinct term each."""
+        self.tids.extend(map(self.terms.__getitem__, terms))
         self.docs.extend(repeat(docnum, len(terms)))
         self.weights.extend(weights)
         self.ends.extend(islice(accumulate(map(len, values), initial=len(self.values)), 1, None))
         self.values += b"".join(values)
 
-    def by_term(self, chunk: int = 1 << 17):
-        """``(btext, docnums, weights, values)`` per term in byte order (lists, each in
-        document order; ``values`` are new bytes objects)."""
-        if not self.terms:
-            return
+    def add_one(self, docnum: int, term, weight: float, value: bytes) -> None:
+        """``add_doc`` of a document with one term in this field."""
+        self.tids.append(self.terms[term])
+        self.docs.append(docnum)
+        self.weights.append(weight)
+        self.values += value
+        self.ends.append(len(self.values))
+
+    def add_tokens(self, docnum: int, terms: list, positions: list) -> None:
+        """One document's tokens in a positional field: term and position of each, in order."""
+        self.tids.extend(map(self.terms.__getitem__, terms))
+        self.docs.extend(repeat(docnum, len(terms)))
+        self.pos.extend(positions)
+
+    def arrays(self) -> TermArrays:
+        """The postings sorted by term (then document), as ``TermArrays``; made once, after
+        which the rows gathered are dropped (nothing can be added any more)."""
+        if self._arrays is None:
+            self._arrays = self._sort()
+            self.tids = self.docs = self.weights = self.ends = self.pos = None
+            self.values = None
+        return self._arrays
+
+    def _sort(self) -> TermArrays:
         # Keys are str (our analyzers) or bytes (Whoosh's); a term given both ways is one term.
         encoded = [t if isinstance(t, bytes) else t.encode() for t in self.terms]
         names = sorted(set(encoded))
         position = {t: i for i, t in enumerate(names)}
-        rank = np.array([position[t] for t in encoded], np.uint32)
-        keys = rank[np.frombuffer(self.tids, np.uint32)]
-        order = np.argsort(keys, kind="stable")  # a term's postings stay in document order
-        starts = np.searchsorted(keys[order], np.arange(len(names) + 1)).tolist()
-        docs = np.frombuffer(self.docs, np.uint32)
-        weights = np.frombuffer(self.weights, np.float32)
-        ends = np.frombuffer(self.ends, np.uint32)
-        begins = np.concatenate(([0], ends[:-1])).astype(np.uint32)
+        rank = np.array([position[t] for t in encoded], np.int64)
+        keys = rank[np.frombuffer(self.tids, np.uint32)] if len(self.tids) else rank[:0]
+        docs = np.frombuffer(self.docs, np.uint32).astype(np.int64)
+        # by term, then document; stable, so a document's tokens keep their order
+        order = np.argsort((keys << 32) | docs, kind="stable")
+        keys, docs = keys[order], docs[order]
+        if self.positional:
+            positions = np.frombuffer(self.pos, np.uint32)[order]
+            # a posting is a run of tokens with the same term and document
+            new = np.ones(len(keys), bool)
+            new[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
+            first = np.flatnonzero(new)
+            pos_starts = np.append(first, len(keys)).astype(np.int64)
+            keys, docs = keys[first], docs[first]
+            weights = (np.diff(pos_starts) * self.boost).astype(np.float32)
+            starts = np.searchsorted(keys, np.arange(len(names) + 1)).astype(np.int64)
+            return TermArrays(names, starts, docs.astype(np.int32), weights,
+                              positions=positions, pos_starts=pos_starts)  # fmt: skip
+        starts = np.searchsorted(keys, np.arange(len(names) + 1)).astype(np.int64)
+        weights = np.frombuffer(self.weights, np.float32)[order]
+        ends = np.frombuffer(self.ends, np.uint32).astype(np.int64)
+        begins = np.concatenate(([0], ends[:-1]))
+        lengths = (ends - begins)[order]
+        if not lengths.any():  # a format without values (Existence)
+            return TermArrays(names, starts, docs.astype(np.int32), weights)
         buf = bytes(self.values)
-        self.values = bytearray()
+        if np.array_equal(order, np.arange(len(order))):
+            values = buf
+        else:
+            values = b"".join([buf[a:b] for a, b in zip(begins[order].tolist(),
+                                                        ends[order].tolist(), strict=True)])  # fmt: skip
+        value_ends = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        return TermArrays(names, starts, docs.astype(np.int32), weights,
+                          values=values, value_ends=value_ends)  # fmt: skip
+
+    def by_term(self, chunk: int = 1 << 17):
+        """``(btext, docnums, weights, values)`` per term in byte order (lists, each in
+        document order; ``values`` are new bytes objects: Whoosh's value encoding)."""
+        arr = self.arrays()
+        names, starts = arr.terms, arr.starts.tolist()
         i, lo = 0, 0
         while i < len(names):
             # Convert the sorted postings to lists a chunk of whole terms at a time.
             j = max(i + 1, bisect_right(starts, lo + chunk, i) - 1)
             hi = starts[j]
-            sel = order[lo:hi]
-            d, w = docs[sel].tolist(), weights[sel].tolist()
-            v = [buf[x:y] for x, y in zip(begins[sel].tolist(), ends[sel].tolist(), strict=True)]
+            d, w = arr.docs[lo:hi].tolist(), arr.weights[lo:hi].tolist()
+            v = _values(arr, lo, hi)
             for k in range(i, j):
                 a, b = starts[k] - lo, starts[k + 1] - lo
                 yield names[k], d[a:b], w[a:b], v[a:b]
             i, lo = j, hi
+
+
+_ONE_MAX = 4096
+_POS_HEAD = b"\x00\x00\x00\x01\x80\x02]q\x00"  # pack_uint(1) + pickle protocol 2, a list
+# The rest of ``Positions.encode([p])`` for a single position p: the pickled int and APPEND.
+_ONE_POS = [b"K" + bytes((p,)) + b"a." for p in range(256)] + [
+    b"M" + p.to_bytes(2, "little") + b"a." for p in range(256, _ONE_MAX)
+]
+
+
+def encode_positions(poses: list[int]) -> bytes:
+    """``formats.Positions.encode``: ``pack_uint(len) + pickle(deltas, 2)`` — built by hand for
+    the common single position (a new bytes object each time, as Whoosh makes them: the block
+    pickle must not find the same object twice)."""
+    if len(poses) == 1 and poses[0] < _ONE_MAX:
+        return _POS_HEAD + _ONE_POS[poses[0]]
+    deltas = [poses[0]]
+    deltas += [b - a for a, b in pairwise(poses)]
+    return struct.pack("!I", len(poses)) + dumps(deltas, 2)
+
+
+def _values(arr: TermArrays, lo: int, hi: int) -> list:
+    """Postings ``lo:hi``'s value bytes, as Whoosh's format encodes them."""
+    if arr.positions is not None:
+        ps = arr.pos_starts[lo : hi + 1].tolist()
+        flat = arr.positions[ps[0] : ps[-1]].tolist()
+        base, head, one, top = ps[0], _POS_HEAD, _ONE_POS, _ONE_MAX
+        return [
+            head + one[p]
+            if b - a == 1 and (p := flat[a - base]) < top
+            else encode_positions(flat[a - base : b - base])
+            for a, b in pairwise(ps)
+        ]
+    if arr.values is None:
+        return [b""] * (hi - lo)
+    ends, buf = arr.value_ends[lo : hi + 1].tolist(), arr.values
+    return [buf[a:b] for a, b in pairwise(ends)]
 
 
 def encode_term(ids: list, ws: list, vals: list, lbytes, fixedsize, level, limit, compress_min):
@@ -121,6 +251,23 @@ def encode_term(ids: list, ws: list, vals: list, lbytes, fixedsize, level, limit
     this field (None: the field is not scorable); lengths and their bytes order alike, so the
     minimum and maximum are taken on bytes."""
     n = len(ids)
+    if n == 1:  # half the terms of a segment: _block's work for one posting, inline
+        i, w, v = ids[0], ws[0], vals[0]
+        weight = maxw = 1.0 if w == 1.0 else w
+        if lbytes is None or not (b := lbytes[i]):
+            minb, maxb = None, 0
+        else:
+            minb = maxb = b
+        mv = (v,) if v else ()
+        if fixedsize is not None:
+            mv = None if fixedsize == 0 else v
+        data = dumps(((i,), None if w == 1.0 else w, mv), 2)
+        comp = level if len(data) >= compress_min else 0
+        if comp:
+            data = zlib.compress(data, comp)
+        info = dumps((1, i, max(0, maxw), comp, minb or 0, maxb), 2)
+        blob = _BLOCK_LEN.pack(-(len(info) + len(data))) + info + data
+        return WHOOSH3_HEADER_MAGIC + blob, (weight, 1, minb, maxb, max(0, maxw), i, i)
     if n <= limit:  # most terms: one block
         blob, weight, minb, maxb, maxw = _block(
             ids, ws, vals, lbytes, fixedsize, level, compress_min, True

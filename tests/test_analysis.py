@@ -131,3 +131,26 @@ def test_rjieba_cuts_real_pages_as_jieba_does():
             t for t in texts if list(word_tokens(t, mode)) != _reference_word_tokens(t, mode)
         ]
         assert differing == [], differing[:3]
+
+
+def test_the_bulk_writers_columns_are_the_index_tokens_of_real_pages():
+    """``index_columns`` (what the bulk writer indexes: a cache of each word's sub-words, Han
+    runs cut without a regex per unit) gives every analyzer's index-mode terms and positions,
+    and the same whether the tokenizer is pinned for a batch or not."""
+    from searchsvc import analysis
+
+    from .conftest import SEED, shared_bulletins
+
+    texts = []
+    for path in [SEED, *shared_bulletins()]:
+        texts += [normalize(p) for p in path.read_text(encoding="utf-8").split("\n") if p]
+    texts += [normalize("F-22和CP-300型号占比3.5%；第1-8名，哈哈哈哈，ＡＢＣ１２３北京市总工会")]
+    assert len(texts) > 2000
+    for ana in (analysis.word_analyzer(), analysis.gram_analyzer(), analysis.unit_analyzer()):
+        for t in texts:
+            want = [(term, pos) for term, pos, _s, _e in ana.terms(t, "index")]
+            assert list(zip(*ana.index_columns(t), strict=True)) == want, (type(ana).__name__, t)
+        with analysis.tokenizers_pinned():
+            assert [ana.index_columns(t) for t in texts[:300]] == [
+                ana.index_columns(t) for t in texts[:300]
+            ]

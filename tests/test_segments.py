@@ -104,6 +104,15 @@ def test_whoosh_internals_the_builder_leans_on():
         assert hasattr(fw._tindex, attr), attr
     assert fw._postfile.tell() == 0
     fw.close()
+    # the per-document writer's state add_document fills directly
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocWriter, _lenfield
+
+    assert _lenfield("text") == "_text_len" and LENGTHS_COLUMN._typecode == "B"
+    pdw = codec.per_document_writer(RamStorage(), codec.new_segment(None, "X"))
+    assert isinstance(pdw, W3PerDocWriter)
+    pdw.start_doc(0)
+    for attr in ("_storedfields", "_fieldlengths", "_colwriters"):
+        assert isinstance(getattr(pdw, attr), dict), attr
 
 
 def test_one_bulk_segment_equals_the_stock_segment(tmp_path, docs, stock):
@@ -189,3 +198,38 @@ def test_the_merge_policy_merges_a_full_tier_of_small_segments(tmp_path, docs):
     for q in QUERIES:
         assert scored(ix, q) == scored(stock, q), q
     assert sorted(p.name for p in folder.iterdir() if ".tmp" in p.name) == []
+
+
+def test_field_arrays_are_the_postings_the_segment_holds(tmp_path, docs):
+    """``SegmentBuilder.field_arrays``: per field, sorted terms with docs, weights and (text,
+    gram) positions as numpy arrays — what the written segment reads back, posting for posting."""
+    folder = tmp_path / "ix"
+    ix = storage.create_empty(folder, documents.schema())
+    builder = segments.SegmentBuilder(folder, ix.schema, storage.WHOOSH_NAME)
+    for fields in docs[:800]:
+        builder.add_document(**fields)
+    arrays = dict(builder.field_arrays())
+    assert {"text", "gram", "unit", "pid"} <= set(arrays)
+    assert arrays["text"].positions is not None and arrays["unit"].positions is None
+    TOC(ix.schema, [builder.finish()], 1).write(FileStorage(str(folder)), storage.WHOOSH_NAME)
+    checked = 0
+    with whoosh_index.open_dir(str(folder)).reader() as reader:
+        for name, arr in arrays.items():
+            assert arr.docs.dtype == "int32" and arr.weights.dtype == "float32"
+            assert arr.terms == sorted(arr.terms) == list(reader.lexicon(name))
+            for k in range(0, len(arr.terms), 7):
+                lo, hi = arr.starts[k], arr.starts[k + 1]
+                m = reader.postings(name, arr.terms[k])
+                got = []
+                while m.is_active():
+                    poss = m.value_as("positions") if arr.positions is not None else None
+                    got.append((m.id(), m.weight(), poss))
+                    m.next()
+                want = [
+                    (int(d), float(w), None if arr.positions is None else
+                     arr.positions[arr.pos_starts[i] : arr.pos_starts[i + 1]].tolist())
+                    for i, d, w in zip(range(lo, hi), arr.docs[lo:hi], arr.weights[lo:hi], strict=True)
+                ]  # fmt: skip
+                assert got == want, (name, arr.terms[k])
+                checked += 1
+    assert checked > 1000
