@@ -36,6 +36,12 @@ _ROUNDUP = re.compile(r"各地|多地|各省|各地区|北京、")
 # 东城区夕照寺西里发生的火灾: a district named where something happened, without 在.
 # The first sentence of a roundup's paragraph says it is about Beijing (not 北京时间).
 _BEIJING_ITEM = re.compile(r"[^。！？]{0,12}?北京(?!时间)")
+# A roundup of a market or an economic trend (各地冬季游市场火热, 外资看好中国新机遇, 各地一批重大
+# 工程加快推进): its Beijing item is a scene of the trend, not a happening with a venue.
+_TREND = re.compile("市场|消费|外资|文旅|旅游|工程|项目|产业|企业|新业态|投资")
+# An item's sentence about a plan or the past: 所有在建项目将在3月20日前全部复工, 1937年…在卢沟桥.
+_NOT_NOW = re.compile(r"将(?:于|要|会|在|可|陆续|全部)|即将|19\d\d年|\d+年前|历史上")
+_SENTENCE = re.compile("[。！？]")
 _HAPPENED = re.compile(r"[^，。；]{0,10}?发生")
 _VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
 
@@ -110,11 +116,18 @@ def _roundup_places(
 ) -> list[tuple[str, str]]:
     """A roundup with one Beijing item: the district its venue names (在丰台区马家堡社区的接种点),
     when one district only is named so (FACETS-GUIDE.md); a district in passing (an office's
-    name, a policy's subject) does not count, nor do two districts."""
-    if not _ROUNDUP.search(head) or _SERIES.match(article.title):
+    name, a policy's subject) does not count, nor do two districts, nor an item of a market or
+    economy roundup (旅游市场火热, 外资看好…: scenes of a trend, no happening), a plan (将…复工)
+    or a past one (1937年…在卢沟桥)."""
+    if not _ROUNDUP.search(head) or _SERIES.match(article.title) or _TREND.search(article.title):
         return []  # 【新思想引领新征程】…: a series' feature shows places, not one happening
     # The lead too: 北方多地降雨持续…在怀柔，当地提前开展群众转移 puts the items in the lead.
-    found = [v for p in article.paragraphs for v in venues(p.text, vocab)]
+    found, named = [], set()
+    for p in article.paragraphs:
+        for sentence in _SENTENCE.split(p.text):
+            if (here := venues(sentence, vocab)) and not _NOT_NOW.search(sentence):
+                found += here
+                named |= {d for d, _ in _places([sentence], vocab)}
     # The Beijing item often names its district as a sentence's subject, without 在: 在北京，
     # 顺义区启动… / 北京受灾地区…。门头沟区组织…; not 平谷区的降雪量, not 截至目前，朝阳区已…
     for p in article.paragraphs[1:]:
@@ -125,7 +138,9 @@ def _roundup_places(
             ):
                 if not text.startswith("的", m.end()):
                     found.append((vocab.places[m.group(1)], m.group()))
-    return found[:1] if len({d for d, _ in found}) == 1 else []
+                    named.add(vocab.places[m.group(1)])
+    # 在海淀同庆街、顺义鲜花港等地: two districts in the item's sentence, not one venue.
+    return found[:1] if len({d for d, _ in found} | named) == 1 else []
 
 
 def _happened_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
@@ -171,7 +186,9 @@ def places_of(
         # Later paragraphs only for a visit (考察, 调研) and only its stops (来到/走进/位于), never
         # 在 (anything): features and reactions name places of other days.
         # …and only a visit in Beijing: 李克强在四川考察…来到沙河镇 is Sichuan's 沙河镇.
-        visit = (_INSPECTION.search(head) or _ATTENDED.search(article.title)) and not (
+        # A series' name is no visit: 【调结构转方式·北京科技创新调研行】 heads a feature.
+        plain = _SERIES.sub("", head)
+        visit = (_INSPECTION.search(plain) or _ATTENDED.search(article.title)) and not (
             _elsewhere(head, vocab)
         )
         for p in article.paragraphs[1:] if visit and kind != "statement" else ():

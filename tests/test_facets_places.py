@@ -200,3 +200,43 @@ def test_a_visit_elsewhere_gives_no_beijing_stop(vocab):
     # The same stop on a visit the lead does not put elsewhere is Beijing's (沙河镇, 昌平区).
     lead = "19日至20日，中共中央政治局常委、国务院总理李克强在北京考察。"
     assert facets.extract(article("李克强在北京考察", lead, stop), vocab).district == ("昌平区",)
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 6: roundups and series read on archive articles outside the dev set (spot checks)
+
+
+def test_a_market_roundups_beijing_scene_gives_no_district(vocab):
+    lead = "这个冬天，各地积极拓展冰雪旅游新场景，持续激发消费活力。"
+    item = "在北京延庆奥林匹克园区，13条专业雪道满足不同滑雪者的需求。"
+    got = facets.extract(article("拓展冰雪旅游新场景 激发消费活力", lead, item), vocab)
+    assert got.district == ()
+    # The same item in a festive roundup is a happening with a venue.
+    lead = "春节临近，年味渐浓，各地举办多种多样的新春活动。"
+    item = "在北京延庆的“2023民宿过大年”活动上，当地将非遗体验中加入冬奥和冰雪元素，吸引众多游客。"
+    got = facets.extract(article("新春佳节临近 各地年味渐浓", lead, item), vocab)
+    assert got.district == ("延庆区",)
+
+
+def test_a_roundup_item_naming_two_districts_gives_none(vocab):
+    lead = "新春将至，年味愈浓。各地装扮一新，举办多种多样的新春活动。"
+    item = "在海淀同庆街、顺义鲜花港等地彩灯景观进入最后调试阶段。在天津杨柳青古镇，59组特色灯组异彩纷呈。"
+    got = facets.extract(article("红红火火迎新春 热热闹闹备年货", lead, item), vocab)
+    assert got.district == ()
+
+
+def test_a_roundup_item_of_the_past_or_a_plan_gives_no_district(vocab):
+    lead = "今天是“七·七”事变75周年纪念日。上午十点，河北石家庄等地同时拉响防空警报。"
+    past = "1937年7月7号，日军在卢沟桥附近借“军事演习”之名，向中国驻军寻衅。"
+    got = facets.extract(article("各地纪念七七事变75周年", lead, past), vocab)
+    assert got.district == ()
+    lead = "连日来，北京、辽宁、福建等地多措并举，助复工复产。"
+    plan = "在北京怀柔科学城，所有在建项目将在3月20日前全部复工。"
+    assert facets.extract(article("多措并举 助复工复产", lead, plan), vocab).district == ()
+
+
+def test_a_series_name_is_no_visit(vocab):
+    title = "【调结构转方式·北京科技创新调研行】创新成果辐射全国"
+    lead = "北京的科技创新成果正在辐射全国。"
+    scene = "在中关村，一批创新企业的成果走向各地。位于北京海淀的一家企业，来到这里的客户络绎不绝。"
+    assert facets.extract(article(title, lead, scene), vocab).district == ()
