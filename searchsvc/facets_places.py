@@ -42,6 +42,14 @@ _TREND = re.compile("市场|消费|外资|文旅|旅游|工程|项目|产业|企
 # An item's sentence about a plan or the past: 所有在建项目将在3月20日前全部复工, 1937年…在卢沟桥.
 _NOT_NOW = re.compile(r"将(?:于|要|会|在|可|陆续|全部)|即将|19\d\d年|\d+年前|历史上")
 _SENTENCE = re.compile("[。！？]")
+# A disaster's rescue or recovery (防汛救灾, 灾后重建): its concrete Beijing items are often in
+# several districts (房山区、门头沟区…道路相继打通), each a place where something was done.
+_DISASTER = re.compile("防汛|抗洪|救灾|灾后|抢险|受灾|灾区|重建")
+_INSTRUCTION = re.compile("指示|批示")
+_DONE = re.compile(
+    "修复|抢修|打通|抢通|恢复|清理|转移|救援|营救|配送|调拨|安置|消杀|救治|架设|挺进|分赴|"
+    "开设|检测|排查|完成|展开|启动|开展|组织|派出|补种|改种"
+)
 _HAPPENED = re.compile(r"[^，。；]{0,10}?发生")
 _VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
 
@@ -143,6 +151,33 @@ def _roundup_places(
     return found[:1] if len({d for d, _ in found} | named) == 1 else []
 
 
+def _disaster_places(
+    article: bulletin.Article, head: str, vocab: Vocabulary
+) -> list[tuple[str, str]] | None:
+    """A disaster's rescue or recovery: every Beijing district named in a sentence that says
+    something was done there (北京昌平区、门头沟区、房山区受损地区国道、省道相继打通; not a plan,
+    将…). None when a district is named with nothing said done (险情告急, 暴雨橙色预警): the
+    set of places is then not known; none for a leader's instruction on the disaster
+    (习近平对防汛救灾工作作出重要指示). None when the article is not about a disaster."""
+    if not _DISASTER.search(head):
+        return None
+    if _INSTRUCTION.search(article.title):
+        return []
+    found, named = [], set()
+    for p in article.paragraphs:
+        for sentence in _SENTENCE.split(p.text):
+            here = list(_places([sentence], vocab))
+            named |= {d for d, _ in here}
+            if _DONE.search(sentence) and not _NOT_NOW.search(sentence):
+                found += here
+    if named - {d for d, _ in found}:
+        return []  # 怀柔区…险情告急 / 门头沟区处于暴雨橙色预警: a district with nothing said done
+    first: dict[str, tuple[str, str]] = {}
+    for district, name in found:
+        first.setdefault(district, (district, name))
+    return list(first.values())
+
+
 def _happened_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     """东城区夕照寺西里发生的火灾 → 东城区: where the lead says something happened."""
     found = []
@@ -198,7 +233,9 @@ def places_of(
             places = _later_venue(article, vocab)
     if not places and kind not in ("briefing", "statement", "future"):
         first = head.partition("\n")[2]
-        places = _roundup_places(article, head, vocab) or _happened_places(first, vocab)
+        places = _disaster_places(article, head, vocab)
+        if places is None:
+            places = _roundup_places(article, head, vocab) or _happened_places(first, vocab)
     return places
 
 

@@ -240,3 +240,20 @@ def test_a_series_name_is_no_visit(vocab):
     lead = "北京的科技创新成果正在辐射全国。"
     scene = "在中关村，一批创新企业的成果走向各地。位于北京海淀的一家企业，来到这里的客户络绎不绝。"
     assert facets.extract(article(title, lead, scene), vocab).district == ()
+
+
+def test_a_disaster_roundup_gives_every_district_where_something_was_done(vocab):
+    title = "众志成城 团结奋战 各地区和有关部门全力做好防汛抗洪救灾"
+    lead = "连日来，我国华北、东北等地出现极端降雨过程，各地区和有关部门全力做好防汛抗洪救灾工作。"
+    done = (
+        "北京抓紧修复交通、通讯、电力等受损基础设施。目前，北京昌平区、门头沟区、房山区受损地区"
+        "国道、省道相继打通。房山区加快修复山区农村供水设施。"
+    )
+    got = facets.extract(article(title, lead, done), vocab)
+    assert set(got.district) == {"昌平区", "门头沟区", "房山区"}
+    # A district named with nothing said done there: the set is not known, none is given.
+    alert = "今天，北京市延庆区处于暴雨橙色预警状态。"
+    assert facets.extract(article(title, lead, done, alert), vocab).district == ()
+    # A leader's instruction on the disaster is not the disaster.
+    title = "习近平对防汛救灾工作作出重要指示强调 全力保障人民生命财产安全"
+    assert facets.extract(article(title, lead, done), vocab).district == ()
