@@ -45,6 +45,14 @@ _SENTENCE = re.compile("[。！？]")
 # A disaster's rescue or recovery (防汛救灾, 灾后重建): its concrete Beijing items are often in
 # several districts (房山区、门头沟区…道路相继打通), each a place where something was done.
 _DISASTER = re.compile("防汛|抗洪|救灾|灾后|抢险|受灾|灾区|重建")
+# …and what a roundup's item does besides: an event held or a visit made.
+_ITEM_HELD = re.compile(
+    "举行|举办|开幕|上演|演出|宣讲|活动|庙会|灯会|正在|火热进行|瞻仰|走进|下沉|核查|颁发|"
+    "接种|复工|邀请|竣工|开园|开工|投产|开业|揭牌|上线"
+)
+_NOW = re.compile(r"(?:今天|昨天|目前|近日|当前|\d{1,2}日)(?:[上下]午)?，?")
+# 北京西城区出台新政策，…启动…项目建设: a policy, whatever it starts.
+_RULE = re.compile("出台|政策|印发|办法|措施规定")
 _INSTRUCTION = re.compile("指示|批示")
 _DONE = re.compile(
     "修复|抢修|打通|抢通|恢复|清理|转移|救援|营救|配送|调拨|安置|消杀|救治|架设|挺进|分赴|"
@@ -126,14 +134,15 @@ def _roundup_places(
     when one district only is named so (FACETS-GUIDE.md); a district in passing (an office's
     name, a policy's subject) does not count, nor do two districts, nor an item of a market or
     economy roundup (旅游市场火热, 外资看好…: scenes of a trend, no happening), a plan (将…复工)
-    or a past one (1937年…在卢沟桥)."""
+    or a past one (1937年…在卢沟桥), nor a scene where nothing is said to happen (在八达岭长城
+    景区，雪花飘落…; 在北京门头沟，各类精品民宿广受青睐)."""
     if not _ROUNDUP.search(head) or _SERIES.match(article.title) or _TREND.search(article.title):
         return []  # 【新思想引领新征程】…: a series' feature shows places, not one happening
     # The lead too: 北方多地降雨持续…在怀柔，当地提前开展群众转移 puts the items in the lead.
     found, named = [], set()
     for p in article.paragraphs:
         for sentence in _SENTENCE.split(p.text):
-            if (here := venues(sentence, vocab)) and not _NOT_NOW.search(sentence):
+            if (here := venues(sentence, vocab)) and _happening(sentence):
                 found += here
                 named |= {d for d, _ in _places([sentence], vocab)}
     # The Beijing item often names its district as a sentence's subject, without 在: 在北京，
@@ -142,13 +151,24 @@ def _roundup_places(
         if _BEIJING_ITEM.match(p.text):
             text = _blank_ignored(p.text, vocab)
             for m in re.finditer(
-                rf"(?:^|。|在?北京市?，)({vocab.patterns['place'].pattern})", text
+                rf"(?:^|。|在?北京市?，)(?:{_NOW.pattern})?({vocab.patterns['place'].pattern})",
+                text,
             ):
-                if not text.startswith("的", m.end()):
+                end = text.find("。", m.end())
+                sentence = text[m.start() : end if end >= 0 else len(text)]
+                if not text.startswith("的", m.end()) and _happening(sentence):
                     found.append((vocab.places[m.group(1)], m.group()))
                     named.add(vocab.places[m.group(1)])
     # 在海淀同庆街、顺义鲜花港等地: two districts in the item's sentence, not one venue.
     return found[:1] if len({d for d, _ in found} | named) == 1 else []
+
+
+def _happening(sentence: str) -> bool:
+    """Does a roundup's item sentence say something happened or was done, now (举行, 开幕, 灯会
+    正在进行, 排查, 转移), rather than show a scene (雪花飘落, 游客人数达到), a plan or a policy?"""
+    return bool(_DONE.search(sentence) or _ITEM_HELD.search(sentence)) and not (
+        _NOT_NOW.search(sentence) or _RULE.search(sentence)
+    )
 
 
 def _disaster_places(

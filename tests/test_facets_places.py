@@ -257,3 +257,22 @@ def test_a_disaster_roundup_gives_every_district_where_something_was_done(vocab)
     # A leader's instruction on the disaster is not the disaster.
     title = "习近平对防汛救灾工作作出重要指示强调 全力保障人民生命财产安全"
     assert facets.extract(article(title, lead, done), vocab).district == ()
+
+
+def test_a_roundups_beijing_scene_or_policy_is_no_happening(vocab):
+    title = "中东部雨雪“水浇春”"
+    lead = "今天，我国中东部多地迎来雨雪天气，各地旱情有所缓解。"
+    scene = "在八达岭长城景区，雪花飘落在蜿蜒的群山峻岭间，别有一番意境。"
+    assert facets.extract(article(title, lead, scene), vocab).district == ()
+    title = "各地经济生活秩序加快恢复"
+    lead = "连日来，各地多措并举，经济生活秩序加快恢复。"
+    policy = "今天，北京西城区出台新政策，梳理出23个重点项目，启动5G网络基站等近10个领域项目建设。"
+    assert facets.extract(article(title, lead, policy), vocab).district == ()
+    # …but a district that starts something is a happening: 今天，大兴区启动…核酸检测.
+    item = "北京市25日新增2例确诊病例。今天，大兴区启动第二轮大规模核酸检测。"
+    got = facets.extract(article("多措并举 各地加强疫情防控", lead, item), vocab)
+    assert got.district == ("大兴区",)
+    # A hospital's name is not its district: 北京朝阳医院发热门诊.
+    clinic = "北京朝阳医院发热门诊目前每天接诊400多位患者，医院组织全院力量积极救治。"
+    got = facets.extract(article("全力守护人民群众生命安全", "各地医院全力救治。", clinic), vocab)
+    assert got.district == ()
