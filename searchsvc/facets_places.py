@@ -20,6 +20,7 @@ _REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|�
 _FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
 # 在北京市大兴区等33个试点县 / 在北京市大兴区、天津市蓟县等试点县: examples in a list of places.
 _SERIES = re.compile(r"【[^】]*】")
+_FEATURE = re.compile(r"【[^】]*】|[^ ：:]{2,8}[：:]")
 _BEIJING = re.compile("北京|京|本市")
 SHORT_NAME = 2  # gazetteer names this short need 北京 before them (see _shared_name)
 _LISTED = re.compile(r"(?:、[^，。；、]{1,10})*等(?![待候])")
@@ -241,10 +242,11 @@ def places_of(
         # Later paragraphs only for a visit (考察, 调研) and only its stops (来到/走进/位于), never
         # 在 (anything): features and reactions name places of other days.
         # …and only a visit in Beijing: 李克强在四川考察…来到沙河镇 is Sichuan's 沙河镇.
-        # A series' name is no visit: 【调结构转方式·北京科技创新调研行】 heads a feature.
+        # A series' name is no visit: 【调结构转方式·北京科技创新调研行】 heads a feature, and so
+        # does a place and a colon (北京西城：…, 【一线调研】北京：…, whose lead says 来看记者的调研).
         plain = _SERIES.sub("", head)
         visit = (_INSPECTION.search(plain) or _ATTENDED.search(article.title)) and not (
-            _elsewhere(head, vocab)
+            _elsewhere(head, vocab) or _FEATURE.match(article.title)
         )
         for p in article.paragraphs[1:] if visit and kind != "statement" else ():
             if _VISIT.search(p.text):

@@ -276,3 +276,10 @@ def test_a_roundups_beijing_scene_or_policy_is_no_happening(vocab):
     clinic = "北京朝阳医院发热门诊目前每天接诊400多位患者，医院组织全院力量积极救治。"
     got = facets.extract(article("全力守护人民群众生命安全", "各地医院全力救治。", clinic), vocab)
     assert got.district == ()
+
+
+def test_a_feature_headed_place_and_colon_is_no_visit(vocab):
+    title = "【一线调研·加快形成新质生产力】北京：“数”为先 抢“新”机"
+    lead = "数据是数字经济的核心生产要素。北京如何更好发挥数据要素作用呢？来看记者的一线调研。"
+    scene = "位于北京亦庄的高级别自动驾驶示范区已从1.0“小步”快走，迭代到3.0阶段建设。"
+    assert facets.extract(article(title, lead, scene), vocab).district == ()
