@@ -84,6 +84,7 @@ _APPOSITION = re.compile(r"^.*(?:——|—|主办单位|承办单位|协办单�
 _DISTRIBUTIVE = re.compile(r"(?:各地|各国|各级|各省|多地|各界|世界各地)$")
 _ALONGSIDE = ("联手", "携手", "会同", "联合")
 _COLUMN = re.compile(r"【[^】]*】")
+_SERIES_EVENT = re.compile("举行|举办|召开|开幕|闭幕|仪式|参观|展览|会见|会谈|慰问|看望|颁奖|表彰")
 _PAREN_TAIL = re.compile(r"[（(][^（）()]*[）)]$")  # 中国长江三峡集团公司（下称“三峡集团”）
 
 
@@ -396,6 +397,10 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     typed = _COLUMN.sub(lambda m: " " * len(m.group()), head)
     kinds = _event_evidence(typed, vocab) if kind == EVENT or organizer or host else []
     if kind not in (EVENT, "none") and not (organizer or host):
+        kinds = []
+    # A series' feature (【全面建成小康社会 “百城千县万村调研行”】…走进北京市东城区) reports no event
+    # unless its headline or lead says one was held or visited.
+    if _COLUMN.match(article.title) and not (organizer or host or _SERIES_EVENT.search(typed)):
         kinds = []
     if not kinds and (organizer or host or co):
         kinds = [(OTHER, "")]  # an event, just not of a kind the taxonomy names

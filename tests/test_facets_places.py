@@ -283,3 +283,12 @@ def test_a_feature_headed_place_and_colon_is_no_visit(vocab):
     lead = "数据是数字经济的核心生产要素。北京如何更好发挥数据要素作用呢？来看记者的一线调研。"
     scene = "位于北京亦庄的高级别自动驾驶示范区已从1.0“小步”快走，迭代到3.0阶段建设。"
     assert facets.extract(article(title, lead, scene), vocab).district == ()
+
+
+def test_a_series_feature_reports_no_event_unless_one_was_held(vocab):
+    lead = "《新闻联播》从今天起推出系列报道。今天首先走进北京市东城区，看看当地如何做好老城保护。"
+    title = "【全面建成小康社会 “百城千县万村调研行”】北京老城区更新 胡同百姓过上现代生活"
+    assert facets.extract(article(title, lead), vocab).event_type == ()
+    lead = "“伟大的变革——庆祝改革开放40周年大型展览”在国家博物馆举行，观众参观展览。"
+    title = "【伟大的变革——庆祝改革开放40周年大型展览】参观人数突破300万"
+    assert facets.extract(article(title, lead), vocab).event_type == ("参观交流",)
