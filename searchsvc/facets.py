@@ -379,7 +379,8 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     # One search skips the many paragraphs without a role verb.
     # A programme broadcast or recorded has no host even when 由X主办 (特别节目…录制完成).
     kind = report_kind(article.title, first)
-    texts = (article.title, *(p.text for p in article.paragraphs)) if kind != "programme" else ()
+    whole = kind not in ("programme", "bundle")  # 国内联播快讯: no item's host is the article's
+    texts = (article.title, *(p.text for p in article.paragraphs)) if whole else ()
     for text in (t for t in texts if vocab.patterns["role"].search(t)):
         for role, names in roles(text, vocab, evidence).items():
             found[role].extend(names)

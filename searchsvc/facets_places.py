@@ -253,7 +253,7 @@ def places_of(
                 places += _stops(p.text, vocab)
         if not places and kind == EVENT and _IN_BEIJING.search(head):
             places = _later_venue(article, vocab)
-    if not places and kind not in ("briefing", "statement", "future"):
+    if not places and kind not in ("briefing", "statement", "future", "bundle"):
         first = head.partition("\n")[2]
         places = _disaster_places(article, head, vocab)
         if places is None:

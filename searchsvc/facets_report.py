@@ -59,6 +59,8 @@ _PROGRAMME = re.compile(
     r"(?:节目|晚会|专题片|纪录片|电视剧|栏目|《[^》]{1,20}》)[^，。；]{0,24}?"
     r"(?:播出|开播|首播|录制完成|完成录制|录制)"
 )
+# 国内联播快讯 / 简讯: a bundle of unrelated briefs, none of them the article's main event.
+_BUNDLE = re.compile(r"(?:国内|国际)?(?:联播)?快讯|(?:新闻)?简讯")
 # 国务院新闻办举行…记者会 / …举行新闻发布会: a headline about a briefing.
 _BRIEFING_TITLE = re.compile(r"(?:举行|召开)[^，。 ]{0,20}(?:发布会|记者会|见面会|吹风会|通报会)")
 # 不得举办 / 取消了…活动 / 推迟…举行 / 延期一个月举行: the event is not (or no longer) held.
@@ -88,9 +90,12 @@ _AT_EVENT = re.compile(
 
 def report_kind(title: str, lead: str) -> str:
     """'event' when the headline and lead report an event that was held; otherwise why not:
-    'none' (no sign of an event), 'briefing', 'programme', 'future', 'cancelled', 'policy',
+    'none' (no sign of an event), 'bundle' (国内联播快讯: briefs of unrelated news, no one main
+    event), 'briefing', 'programme', 'future', 'cancelled', 'policy',
     'appointment', 'travel' or 'statement'. The headline decides before the lead: 全国人大常委会启动…执法检查
     is an event even when its lead goes on about the law."""
+    if _BUNDLE.fullmatch(title.strip()):
+        return "bundle"
     head = _PASSING.sub("", f"{title}\n{lead}")
     opening = re.split("[。！？]", lead, maxsplit=1)[0]
     if (_PROGRAMME.search(title) or _PROGRAMME.search(opening)) and not _HOSTED.search(opening):

@@ -292,3 +292,14 @@ def test_a_series_feature_reports_no_event_unless_one_was_held(vocab):
     lead = "“伟大的变革——庆祝改革开放40周年大型展览”在国家博物馆举行，观众参观展览。"
     title = "【伟大的变革——庆祝改革开放40周年大型展览】参观人数突破300万"
     assert facets.extract(article(title, lead), vocab).event_type == ("参观交流",)
+
+
+def test_a_bundle_of_briefs_gives_no_host_and_a_meeting_is_no_fair(vocab):
+    first = "我国自主研发的第一个用于治疗“超级细菌”的药物投入生产。"
+    brief = "由中国文联、中央电视台主办的文艺晚会今晚在北京举行。"
+    got = facets.extract(article("国内联播快讯", first, brief), vocab)
+    assert (got.organizer, got.event_type, got.district) == ((), (), ())
+    # 联合国贸易和发展会议: 展会 inside 发展会议 is no fair.
+    title = "李强分别会见世界银行、国际货币基金组织、联合国贸易和发展会议负责人"
+    lead = "12月9日，国务院总理李强在北京分别会见世界银行行长和联合国贸发会议秘书长。"
+    assert facets.extract(article(title, lead), vocab).event_type == ("座谈会议",)

@@ -160,3 +160,8 @@ def test_report_kind(title, lead_text, kind):
 def test_report_kind_seed_articles_are_events():
     for article in bulletin.read(SEED, SEED.parent).articles:
         assert report_kind(article.title, lead(article)) == EVENT, article.title
+
+
+def test_a_bundle_of_briefs_has_no_main_event():
+    lead = "我国自主研发的第一个用于治疗“超级细菌”的药物投入生产。"
+    assert report_kind("国内联播快讯", lead) == "bundle"
