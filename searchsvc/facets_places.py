@@ -54,6 +54,8 @@ _ITEM_HELD = re.compile(
 _NOW = re.compile(r"(?:今天|昨天|目前|近日|当前|\d{1,2}日)(?:[上下]午)?，?")
 # 北京西城区出台新政策，…启动…项目建设: a policy, whatever it starts.
 _RULE = re.compile("出台|政策|印发|办法|措施规定")
+# Kinds of article whose text names no happening of its own (facets_report.report_kind).
+_NO_HAPPENING = ("briefing", "statement", "future", "bundle", "commentary", "letter")
 _INSTRUCTION = re.compile("指示|批示")
 _DONE = re.compile(
     "修复|抢修|打通|抢通|恢复|清理|转移|救援|营救|配送|调拨|安置|消杀|救治|架设|挺进|分赴|"
@@ -253,7 +255,7 @@ def places_of(
                 places += _stops(p.text, vocab)
         if not places and kind == EVENT and _IN_BEIJING.search(head):
             places = _later_venue(article, vocab)
-    if not places and kind not in ("briefing", "statement", "future", "bundle"):
+    if not places and kind not in _NO_HAPPENING:
         first = head.partition("\n")[2]
         places = _disaster_places(article, head, vocab)
         if places is None:

@@ -61,6 +61,11 @@ _PROGRAMME = re.compile(
 )
 # 国内联播快讯 / 简讯: a bundle of unrelated briefs, none of them the article's main event.
 _BUNDLE = re.compile(r"(?:国内|国际)?(?:联播)?快讯|(?:新闻)?简讯")
+# 人民日报评论员文章：…论学习贯彻…在…表彰大会上重要讲话 / 新华时评: a comment, whatever it
+# comments on.
+_COMMENTARY = re.compile("评论员文章|社论|时评|网评|短评|述评|锐评")
+# 习近平回信勉励…社区工作者: a letter is no event (a 贺信 to a congress names the congress, which is).
+_REPLY = re.compile("回信|复信")
 # 国务院新闻办举行…记者会 / …举行新闻发布会: a headline about a briefing.
 _BRIEFING_TITLE = re.compile(r"(?:举行|召开)[^，。 ]{0,20}(?:发布会|记者会|见面会|吹风会|通报会)")
 # 不得举办 / 取消了…活动 / 推迟…举行 / 延期一个月举行: the event is not (or no longer) held.
@@ -91,11 +96,15 @@ _AT_EVENT = re.compile(
 def report_kind(title: str, lead: str) -> str:
     """'event' when the headline and lead report an event that was held; otherwise why not:
     'none' (no sign of an event), 'bundle' (国内联播快讯: briefs of unrelated news, no one main
-    event), 'briefing', 'programme', 'future', 'cancelled', 'policy',
-    'appointment', 'travel' or 'statement'. The headline decides before the lead: 全国人大常委会启动…执法检查
-    is an event even when its lead goes on about the law."""
+    event), 'commentary', 'letter' (a reply, 回信), 'briefing', 'programme', 'future',
+    'cancelled', 'policy', 'appointment', 'travel' or 'statement'. The headline decides before
+    the lead: 全国人大常委会启动…执法检查 is an event even when its lead goes on about the law."""
     if _BUNDLE.fullmatch(title.strip()):
         return "bundle"
+    if _COMMENTARY.search(title):
+        return "commentary"
+    if _REPLY.search(title) and not _HELD.search(title):
+        return "letter"
     head = _PASSING.sub("", f"{title}\n{lead}")
     opening = re.split("[。！？]", lead, maxsplit=1)[0]
     if (_PROGRAMME.search(title) or _PROGRAMME.search(opening)) and not _HOSTED.search(opening):

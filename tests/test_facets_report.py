@@ -165,3 +165,14 @@ def test_report_kind_seed_articles_are_events():
 def test_a_bundle_of_briefs_has_no_main_event():
     lead = "我国自主研发的第一个用于治疗“超级细菌”的药物投入生产。"
     assert report_kind("国内联播快讯", lead) == "bundle"
+
+
+def test_a_comment_or_a_reply_is_no_event():
+    title = "人民日报评论员文章：向世界奉献了一届简约安全精彩的奥运盛会——论学习贯彻习近平总书记在北京冬奥会冬残奥会总结表彰大会上重要讲话"
+    assert report_kind(title, "今天出版的人民日报发表评论员文章。") == "commentary"
+    title = "习近平回信勉励武汉东湖新城社区全体社区工作者 抓细抓实疫情防控各项工作"
+    lead = "习近平4月8日给武汉市东湖新城社区全体社区工作者回信，向他们致以诚挚的慰问。"
+    assert report_kind(title, lead) == "letter"
+    # A 贺信 to a congress: the congress is the event.
+    title = "习近平致信祝贺第39届国际标准化组织大会召开"
+    assert report_kind(title, "第39届国际标准化组织大会9月12日在北京开幕。") == EVENT
