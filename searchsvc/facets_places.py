@@ -57,9 +57,10 @@ _RULE = re.compile("出台|政策|印发|办法|措施规定")
 # Kinds of article whose text names no happening of its own (facets_report.report_kind).
 _NO_HAPPENING = ("briefing", "statement", "future", "bundle", "commentary", "letter")
 _INSTRUCTION = re.compile("指示|批示")
+# (救援站, 抢修队, 安置点, 检测点: the verb inside a name is no deed.)
 _DONE = re.compile(
-    "修复|抢修|打通|抢通|恢复|清理|转移|救援|营救|配送|调拨|安置|消杀|救治|架设|挺进|分赴|"
-    "开设|检测|排查|完成|展开|启动|开展|组织|派出|补种|改种"
+    "(?:修复|抢修|打通|抢通|恢复|清理|转移|救援|营救|配送|调拨|安置|消杀|救治|架设|挺进|分赴|"
+    "开设|检测|排查|完成|展开|启动|开展|组织|派出|补种|改种)(?![站队点所中])"
 )
 _HAPPENED = re.compile(r"[^，。；]{0,10}?发生")
 _VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
