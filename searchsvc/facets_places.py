@@ -140,8 +140,8 @@ def _roundup_places(
     economy roundup (旅游市场火热, 外资看好…: scenes of a trend, no happening), a plan (将…复工)
     or a past one (1937年…在卢沟桥), nor a scene where nothing is said to happen (在八达岭长城
     景区，雪花飘落…; 在北京门头沟，各类精品民宿广受青睐)."""
-    if not _ROUNDUP.search(head) or _SERIES.match(article.title) or _TREND.search(article.title):
-        return []  # 【新思想引领新征程】…: a series' feature shows places, not one happening
+    if not _ROUNDUP.search(head) or _FEATURE.match(article.title) or _TREND.search(article.title):
+        return []  # 【新思想引领新征程】…, 党政机关：…: a feature shows places, not one happening
     # The lead too: 北方多地降雨持续…在怀柔，当地提前开展群众转移 puts the items in the lead.
     found, named = [], set()
     for p in article.paragraphs:
@@ -218,6 +218,8 @@ def _parent_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     for unit in vocab.names["units"]:
         for part in text.split(unit)[:-1]:
             clause = _CLAUSE.split(part)[-1]
+            if not clause.endswith(tuple(vocab.names["suffixes"])):
+                continue  # 密云区、承德市…及两市所属5个县: places, not a parent body
             found += [(d, f"{clause}{unit}") for d, _ in _places([clause], vocab)]
     return found
 

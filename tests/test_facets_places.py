@@ -303,3 +303,19 @@ def test_a_bundle_of_briefs_gives_no_host_and_a_meeting_is_no_fair(vocab):
     title = "李强分别会见世界银行、国际货币基金组织、联合国贸易和发展会议负责人"
     lead = "12月9日，国务院总理李强在北京分别会见世界银行行长和联合国贸发会议秘书长。"
     assert facets.extract(article(title, lead), vocab).event_type == ("座谈会议",)
+
+
+def test_places_listed_before_suo_shu_are_no_parent_body(vocab):
+    title = "密云水库60年 清水润京城"
+    lead = (
+        "今天（9月1日），密云水库建成60周年主题展开幕，与此同时，密云区、怀柔区、延庆区、承德市、"
+        "张家口及两市所属5个县共同签署保水合作协议，组成“保水共同体”。"
+    )
+    assert facets.extract(article(title, lead), vocab).district == ()
+
+
+def test_a_feature_roundup_gives_no_district(vocab):
+    title = "党政机关：节俭过节变化大"
+    lead = "中秋将至，各地党政机关厉行节约，节俭过节。"
+    item = "在朝阳区政府的地下停车场，检查人员仔细核查了公车的情况。"
+    assert facets.extract(article(title, lead, item), vocab).district == ()
