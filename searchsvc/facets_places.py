@@ -28,7 +28,7 @@ _LISTED = re.compile(r"(?:、[^，。；、]{1,10})*等(?![待候])")
 _IN_BEIJING = re.compile(r"在(?:京|北京市?)(?:隆重)?(?:举行|举办|召开|开幕|启动)")
 _HELD_HERE = re.compile("举行|举办|召开|开幕|开始|启动")
 _YU_WORDS = set("对关由至属等善终基鉴乐忙急")  # …于 that is not 在 (位于 is)
-_INSPECTION = re.compile("考察|调研|视察|参观|走访")
+_INSPECTION = re.compile("考察|调研|视察|参观|走访|看望")
 # 习近平在参加首都义务植树活动时强调: a headline about attending an event, whose venue the
 # next paragraph gives (来到位于北京市朝阳区温榆河的植树点).
 _ATTENDED = re.compile(r"参加[^，。 ]{0,12}活动")
@@ -63,6 +63,8 @@ _DONE = re.compile(
     "开设|检测|排查|完成|展开|启动|开展|组织|派出|补种|改种)(?![站队点所中])"
 )
 _HAPPENED = re.compile(r"[^，。；]{0,10}?发生")
+# What a visitor does at a stop (察看, 了解, 听取…).
+_LOOKED = re.compile("察看|考察|视察|调研|看望|慰问|了解|听取|参观|走进|来到")
 _VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
 
 
@@ -253,9 +255,8 @@ def places_of(
         visit = (_INSPECTION.search(plain) or _ATTENDED.search(article.title)) and not (
             _elsewhere(head, vocab) or _FEATURE.match(article.title)
         )
-        for p in article.paragraphs[1:] if visit and kind != "statement" else ():
-            if _VISIT.search(p.text):
-                places += _stops(p.text, vocab)
+        if visit and kind != "statement":
+            places += _visit_stops(article, vocab)
         if not places and kind == EVENT and _IN_BEIJING.search(head):
             places = _later_venue(article, vocab)
     if not places and kind not in _NO_HAPPENING:
@@ -273,6 +274,20 @@ def _elsewhere(head: str, vocab: Vocabulary) -> bool:
         for place in vocab.place_rules["foreign"]
         for verb in ("在", "赴", "到")
     )
+
+
+def _visit_stops(article: bulletin.Article, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """The stops of a visit, in the paragraphs after the lead; none when a sentence about what
+    the visitor did names a district among no stop (首先来到地铁8号线南锣鼓巷站施工工地…): the set
+    of places is then not known."""
+    stops, seen = [], set()
+    for p in article.paragraphs[1:]:
+        if _VISIT.search(p.text):
+            stops += _stops(p.text, vocab)
+        for sentence in _SENTENCE.split(p.text):
+            if _LOOKED.search(sentence):
+                seen |= {d for d, _ in _places([sentence], vocab)}
+    return stops if seen <= {d for d, _ in stops} else []
 
 
 def _stops(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:

@@ -319,3 +319,15 @@ def test_a_feature_roundup_gives_no_district(vocab):
     lead = "中秋将至，各地党政机关厉行节约，节俭过节。"
     item = "在朝阳区政府的地下停车场，检查人员仔细核查了公车的情况。"
     assert facets.extract(article(title, lead, item), vocab).district == ()
+
+
+def test_a_visits_stops_are_all_or_none(vocab):
+    title = "习近平看望慰问坚守岗位的一线劳动者"
+    lead = "农历除夕来临之际，习近平8日下午来到地铁施工现场、环卫站，看望慰问坚守岗位的一线劳动者。"
+    stop = (
+        "习近平惦记着这些最普通的劳动者，来到西城区环境卫生服务中心手帕口清洁站，向他们祝贺新年。"
+    )
+    assert facets.extract(article(title, lead, stop), vocab).district == ("西城区",)
+    # A sentence of what he did names another district that is no stop found: not known.
+    aside = "随后，习近平了解了东城区地铁施工进展情况。"
+    assert facets.extract(article(title, lead, stop, aside), vocab).district == ()
