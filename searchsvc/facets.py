@@ -384,8 +384,11 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     for text in (t for t in texts if vocab.patterns["role"].search(t)):
         for role, names in roles(text, vocab, evidence).items():
             found[role].extend(names)
-    # A policy, an appointment, a statement, a future event…: no subject of 举办/开展 is its host.
-    if not found["organizer"] and kind in (EVENT, "none"):
+    # A policy, an appointment, a statement, a future event…: no subject of 举办/开展 is its host;
+    # nor in a series' feature, unless it says an event was held (【法治中国行】…试点…一年多来).
+    typed = _COLUMN.sub(lambda m: " " * len(m.group()), head)  # the series' name blanked
+    feature = _COLUMN.match(article.title) and not _SERIES_EVENT.search(typed)
+    if not found["organizer"] and kind in (EVENT, "none") and not feature:
         for text in (article.title, first):
             found["organizer"] += organizers(text, vocab, evidence, held=kind == EVENT)
     organizer, host, co = (tuple(_full_forms(found[role])) for role in ROLES)
@@ -394,14 +397,10 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     district = tuple(_unique(d for d, _ in places))
     evidence += [("district", d, phrase) for d, phrase in places]
 
-    # 【新时代担当作为典型风采】/【…走进老区看新貌】: a series' name, not what was done.
-    typed = _COLUMN.sub(lambda m: " " * len(m.group()), head)
+    # 【新时代担当作为典型风采】/【…走进老区看新貌】: a series' name, not what was done; a series'
+    # feature (【…“百城千县万村调研行”】…走进北京市东城区) reports no event unless it says one was held.
     kinds = _event_evidence(typed, vocab) if kind == EVENT or organizer or host else []
-    if kind not in (EVENT, "none") and not (organizer or host):
-        kinds = []
-    # A series' feature (【全面建成小康社会 “百城千县万村调研行”】…走进北京市东城区) reports no event
-    # unless its headline or lead says one was held or visited.
-    if _COLUMN.match(article.title) and not (organizer or host or _SERIES_EVENT.search(typed)):
+    if (kind not in (EVENT, "none") or feature) and not (organizer or host):
         kinds = []
     if not kinds and (organizer or host or co):
         kinds = [(OTHER, "")]  # an event, just not of a kind the taxonomy names

@@ -331,3 +331,13 @@ def test_a_visits_stops_are_all_or_none(vocab):
     # A sentence of what he did names another district that is no stop found: not known.
     aside = "随后，习近平了解了东城区地铁施工进展情况。"
     assert facets.extract(article(title, lead, stop, aside), vocab).district == ()
+
+
+def test_a_series_feature_names_no_host_unless_it_says_an_event_was_held(vocab):
+    title = "【法治中国行】人民陪审员制度改革 推进公正民主"
+    lead = (
+        "2015年4月，全国人大常委会通过授权决定，最高人民法院、司法部正式启动人民陪审员制度改革"
+        "试点工作。一年多来，改革措施不断落实。"
+    )
+    got = facets.extract(article(title, lead), vocab)
+    assert (got.organizer, got.event_type) == ((), ())
