@@ -320,8 +320,11 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 def _full_forms(names: Iterable[str]) -> list[str]:
     """伦敦奥运会中国代表团 … 中国代表团: a name printed again without its leading words is
-    the same body, given once in its full form (FACETS-GUIDE.md)."""
+    the same body, given once in its full form (FACETS-GUIDE.md); two names run together in a
+    headline (中共中央国务院) are the two bodies the lead prints apart."""
     names = _unique(names)
+    # 中共中央国务院举行 in a headline, 中共中央、国务院 in the lead: two bodies run together.
+    names = [n for n in names if not any(a + b == n for a in names for b in names)]
     return [n for n in names if not any(o != n and o.endswith(n) for o in names)]
 
 

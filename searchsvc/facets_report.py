@@ -30,7 +30,10 @@ _BRIEFING = re.compile(
     r"接受[^，。]{0,12}采访时?(?:表示|说|称|指出)"
 )
 # The lead opens with the briefing itself (4日，…举行发布会。会上 / 针对…问题，…表示).
-_BRIEFING_OPENING = re.compile(r"(?:举行|召开)[^，。]{0,30}(?:发布会|记者会|通报会)$")
+# …or names nothing but the briefing before its first comma (举行省区市系列新闻发布会，聚焦…).
+_BRIEFING_OPENING = re.compile(
+    r"(?:举行|召开)[^，。]{0,30}(?:发布会|记者会|通报会|见面会)(?:$|[，,](?!并|同时|会后))"
+)
 # 报告显示 / 数据显示: a figure, whatever the report says was done.
 _FIGURES = re.compile(r"(?:报告|数据|统计|调查|监测)显示")
 # A hosting verb with a sense of completion or of being under way, in the headline or lead.
@@ -66,8 +69,12 @@ _BUNDLE = re.compile(r"(?:国内|国际)?(?:联播)?快讯|(?:新闻)?简讯")
 _COMMENTARY = re.compile("评论员文章|社论|时评|网评|短评|述评|锐评")
 # 习近平回信勉励…社区工作者: a letter is no event (a 贺信 to a congress names the congress, which is).
 _REPLY = re.compile("回信|复信")
+_MADE_BY = re.compile(r"由[^，。]{1,40}?(?:主办|举办|联合举办|联合摄制|摄制|制作)的")
 # 国务院新闻办举行…记者会 / …举行新闻发布会: a headline about a briefing.
-_BRIEFING_TITLE = re.compile(r"(?:举行|召开)[^，。 ]{0,20}(?:发布会|记者会|见面会|吹风会|通报会)")
+_BRIEFING_TITLE = re.compile(
+    r"(?:举行|召开)[^，。 ]{0,20}(?:发布会|记者会|见面会|吹风会|通报会)|"
+    r"(?:发布会|记者会|见面会|吹风会|通报会)[^，。 ]{0,12}(?:举行|召开)"
+)
 # 不得举办 / 取消了…活动 / 推迟…举行 / 延期一个月举行: the event is not (or no longer) held.
 _CANCELLED = re.compile(
     r"(?:不得|禁止|暂停|取消|推迟|延期|停止)[^，。；]{0,16}?(?:举行|举办|活动|赛事|比赛|演出)"
@@ -80,7 +87,10 @@ _POLICY = re.compile(
     r"(?:条例|办法|政策|规定|意见|通知|细则|方案|法规)|签署命令|划归|建制"
 )
 # Appointments and dismissals: the 就任大会 or the session that voted is not the story.
-_APPOINTMENT = re.compile(r"不再担任|任命|免去|出任|接替|辞去|卸任|履新|当选为")
+_APPOINTMENT = re.compile(
+    r"不再担任|任命|免去|出任|接替|辞去|卸任|履新|当选为|"
+    r"(?<![主责担])任[^，。 ]{0,12}(?:书记|主任|部长|局长|厅长|主席|院长|省长|市长|总经理|董事长)"
+)
 # 引起强烈共鸣 / 引发热烈反响 / 积极评价: reactions to a speech or a congress, not the event.
 _REACTION = re.compile(r"共鸣|反响|积极评价|高度评价|热议")
 # A leader leaving or coming back: the trip, not an event held.
@@ -107,7 +117,9 @@ def report_kind(title: str, lead: str) -> str:
         return "letter"
     head = _PASSING.sub("", f"{title}\n{lead}")
     opening = re.split("[。！？]", lead, maxsplit=1)[0]
-    if (_PROGRAMME.search(title) or _PROGRAMME.search(opening)) and not _HOSTED.search(opening):
+    # 由全总和央视联合举办的…特别节目…录制完成: who made the programme is no event held.
+    made = _MADE_BY.sub("", opening)
+    if (_PROGRAMME.search(title) or _PROGRAMME.search(opening)) and not _HOSTED.search(made):
         return "programme"
     if not _EVENT_CUES.search(head):
         return "none"

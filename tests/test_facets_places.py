@@ -341,3 +341,13 @@ def test_a_series_feature_names_no_host_unless_it_says_an_event_was_held(vocab):
     )
     got = facets.extract(article(title, lead), vocab)
     assert (got.organizer, got.event_type) == ((), ())
+
+
+def test_host_forms_read_on_archive_text(vocab):
+    title = "中共中央国务院举行春节团拜会 习近平发表讲话"
+    lead = "中共中央、国务院8日上午在人民大会堂举行2024年春节团拜会。"
+    assert facets.extract(article(title, lead), vocab).organizer == ("中共中央", "国务院")
+    lead = "由中央宣传部理论局组织撰写的系列最新读本《新征程面对面》目前已出版，在各地上架发行。"
+    assert facets.extract(article("《新征程面对面》今起上架发行", lead), vocab).organizer == ()
+    lead = "昨晚进行的自由式滑雪空中技巧混合团体赛中，中国队向冠军发起冲击，最终获得一枚银牌。"
+    assert facets.extract(article("冬奥会赛况", lead), vocab).organizer == ()

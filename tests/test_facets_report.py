@@ -176,3 +176,20 @@ def test_a_comment_or_a_reply_is_no_event():
     # A 贺信 to a congress: the congress is the event.
     title = "习近平致信祝贺第39届国际标准化组织大会召开"
     assert report_kind(title, "第39届国际标准化组织大会9月12日在北京开幕。") == EVENT
+
+
+def test_briefings_appointments_and_programmes_read_on_archive_text():
+    lead = "国务院新闻办公室今天（8月28日）举行省区市系列新闻发布会，聚焦新中国成立70年来陕西取得的发展成就。"
+    assert report_kind("陕西：打造内陆改革开放新高地", lead) == "briefing"
+    title = "神舟十五号航天员乘组与记者见面会在北京航天城举行"
+    lead = "今天下午，中国航天员科研训练中心举行乘组与记者见面会，3名航天员与公众见面。"
+    assert report_kind(title, lead) == "briefing"
+    title = "何江海任河北体育局党组书记 曾任省申奥办副主任"
+    lead = "2月5日上午，河北省体育局召开领导干部大会，宣布主要领导调整决定。"
+    assert report_kind(title, lead) == "appointment"
+    title = "“五一”国际劳动节特别节目录制完成"
+    lead = "昨天，由中华全国总工会和中央电视台联合举办的《中国梦·劳动美》特别节目在北京录制完成。"
+    assert report_kind(title, lead) == "programme"
+    # …but a launch event held for a programme is an event.
+    lead = "中华全国总工会今天举行《中国梦·劳动美》特别节目启播仪式，节目今晚播出。"
+    assert report_kind("特别节目今晚播出", lead) == EVENT
