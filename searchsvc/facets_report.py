@@ -51,7 +51,7 @@ _HOSTED = re.compile("召开|举行|举办|主持|出席|会见|会谈")
 # 将 is not future in 上将 / 将军 / 将领 (晋升上将军衔仪式…举行).
 _FUTURE = re.compile(
     r"(?:(?<![上中少大主名武])将(?![军领士帅])|将于|将要|即将|拟|计划|准备|预计)[^，。；]{0,24}?"
-    r"(?:举行|举办|召开|启动|开幕|主办)|"
+    r"(?:举行|举办|召开|启动|开幕|主办|出席|参加)|"
     r"(?:召开|举行|举办|开幕)在即|(?:决定|迎接)[^，。；]{0,24}?(?:举行|举办|召开)"
 )
 # 迎接党的二十大胜利召开 / 全会召开之际: a congress to come, named in passing, is no event held.
@@ -67,8 +67,8 @@ _BUNDLE = re.compile(r"(?:国内|国际)?(?:联播)?快讯|(?:新闻)?简讯")
 # 人民日报评论员文章：…论学习贯彻…在…表彰大会上重要讲话 / 新华时评: a comment, whatever it
 # comments on.
 _COMMENTARY = re.compile("评论员文章|社论|时评|网评|短评|述评|锐评")
-# 习近平回信勉励…社区工作者: a letter is no event (a 贺信 to a congress names the congress, which is).
-_REPLY = re.compile("回信|复信")
+# 习近平回信勉励…社区工作者 / 就南极仲冬节发出慰问电: a letter is no event (a 贺信 to a congress names the congress, which is).
+_REPLY = re.compile("回信|复信|慰问电|慰问信")
 _MADE_BY = re.compile(r"由[^，。]{1,40}?(?:主办|举办|联合举办|联合摄制|摄制|制作)的")
 # 国务院新闻办举行…记者会 / …举行新闻发布会: a headline about a briefing.
 _BRIEFING_TITLE = re.compile(
@@ -113,7 +113,7 @@ def report_kind(title: str, lead: str) -> str:
         return "bundle"
     if _COMMENTARY.search(title):
         return "commentary"
-    if _REPLY.search(title) and not _HELD.search(title):
+    if _REPLY.search(title) and not _HELD.search(_REPLY.sub("", title)):
         return "letter"
     head = _PASSING.sub("", f"{title}\n{lead}")
     opening = re.split("[。！？]", lead, maxsplit=1)[0]

@@ -351,3 +351,9 @@ def test_host_forms_read_on_archive_text(vocab):
     assert facets.extract(article("《新征程面对面》今起上架发行", lead), vocab).organizer == ()
     lead = "昨晚进行的自由式滑雪空中技巧混合团体赛中，中国队向冠军发起冲击，最终获得一枚银牌。"
     assert facets.extract(article("冬奥会赛况", lead), vocab).organizer == ()
+
+
+def test_greetings_are_no_visit_of_aid(vocab):
+    title = "劳动创造美好未来"
+    lead = "在“五一”国际劳动节到来之际，习近平总书记代表党中央向全国广大劳动群众致以节日祝贺和诚挚慰问。"
+    assert facets.extract(article(title, lead), vocab).event_type == ()

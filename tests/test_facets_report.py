@@ -193,3 +193,12 @@ def test_briefings_appointments_and_programmes_read_on_archive_text():
     # …but a launch event held for a programme is an event.
     lead = "中华全国总工会今天举行《中国梦·劳动美》特别节目启播仪式，节目今晚播出。"
     assert report_kind("特别节目今晚播出", lead) == EVENT
+
+
+def test_a_visit_to_come_and_a_telegram_are_no_event_held():
+    title = "习近平将出席2022年世界经济论坛视频会议"
+    lead = "国家主席习近平将于1月17日在北京出席2022年世界经济论坛视频会议并发表演讲。"
+    assert report_kind(title, lead) == "future"
+    title = "习近平就南极仲冬节发出慰问电"
+    lead = "国家主席习近平21日在北京就南极仲冬节向中国南极长城站、中山站发去慰问电。"
+    assert report_kind(title, lead) == "letter"
