@@ -357,3 +357,9 @@ def test_greetings_are_no_visit_of_aid(vocab):
     title = "劳动创造美好未来"
     lead = "在“五一”国际劳动节到来之际，习近平总书记代表党中央向全国广大劳动群众致以节日祝贺和诚挚慰问。"
     assert facets.extract(article(title, lead), vocab).event_type == ()
+
+
+def test_a_venue_for_sports_and_arts_is_no_event(vocab):
+    title = "北京大兴：共建共享公共文化设施"
+    lead = "北京市大兴区积极推进公共文化设施共建共享，两年间，新开发出8万多平方米的文体活动场所。"
+    assert facets.extract(article(title, lead), vocab).event_type == ()
