@@ -84,6 +84,7 @@ _APPOSITION = re.compile(r"^.*(?:——|—|主办单位|承办单位|协办单�
 _DISTRIBUTIVE = re.compile(r"(?:各地|各国|各级|各省|多地|各界|世界各地)$")
 _ALONGSIDE = ("联手", "携手", "会同", "联合")
 _COLUMN = re.compile(r"【[^】]*】")
+_SERIES_EVENT = re.compile("举行|举办|召开|开幕|闭幕|仪式|参观|展览|会见|会谈|慰问|看望|颁奖|表彰")
 _PAREN_TAIL = re.compile(r"[（(][^（）()]*[）)]$")  # 中国长江三峡集团公司（下称“三峡集团”）
 
 
@@ -319,8 +320,11 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 def _full_forms(names: Iterable[str]) -> list[str]:
     """伦敦奥运会中国代表团 … 中国代表团: a name printed again without its leading words is
-    the same body, given once in its full form (FACETS-GUIDE.md)."""
+    the same body, given once in its full form (FACETS-GUIDE.md); two names run together in a
+    headline (中共中央国务院) are the two bodies the lead prints apart."""
     names = _unique(names)
+    # 中共中央国务院举行 in a headline, 中共中央、国务院 in the lead: two bodies run together.
+    names = [n for n in names if not any(a + b == n for a in names for b in names)]
     return [n for n in names if not any(o != n and o.endswith(n) for o in names)]
 
 
@@ -378,12 +382,16 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     # One search skips the many paragraphs without a role verb.
     # A programme broadcast or recorded has no host even when 由X主办 (特别节目…录制完成).
     kind = report_kind(article.title, first)
-    texts = (article.title, *(p.text for p in article.paragraphs)) if kind != "programme" else ()
+    whole = kind not in ("programme", "bundle")  # 国内联播快讯: no item's host is the article's
+    texts = (article.title, *(p.text for p in article.paragraphs)) if whole else ()
     for text in (t for t in texts if vocab.patterns["role"].search(t)):
         for role, names in roles(text, vocab, evidence).items():
             found[role].extend(names)
-    # A policy, an appointment, a statement, a future event…: no subject of 举办/开展 is its host.
-    if not found["organizer"] and kind in (EVENT, "none"):
+    # A policy, an appointment, a statement, a future event…: no subject of 举办/开展 is its host;
+    # nor in a series' feature, unless it says an event was held (【法治中国行】…试点…一年多来).
+    typed = _COLUMN.sub(lambda m: " " * len(m.group()), head)  # the series' name blanked
+    feature = _COLUMN.match(article.title) and not _SERIES_EVENT.search(typed)
+    if not found["organizer"] and kind in (EVENT, "none") and not feature:
         for text in (article.title, first):
             found["organizer"] += organizers(text, vocab, evidence, held=kind == EVENT)
     organizer, host, co = (tuple(_full_forms(found[role])) for role in ROLES)
@@ -392,10 +400,10 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     district = tuple(_unique(d for d, _ in places))
     evidence += [("district", d, phrase) for d, phrase in places]
 
-    # 【新时代担当作为典型风采】/【…走进老区看新貌】: a series' name, not what was done.
-    typed = _COLUMN.sub(lambda m: " " * len(m.group()), head)
+    # 【新时代担当作为典型风采】/【…走进老区看新貌】: a series' name, not what was done; a series'
+    # feature (【…“百城千县万村调研行”】…走进北京市东城区) reports no event unless it says one was held.
     kinds = _event_evidence(typed, vocab) if kind == EVENT or organizer or host else []
-    if kind not in (EVENT, "none") and not (organizer or host):
+    if (kind not in (EVENT, "none") or feature) and not (organizer or host):
         kinds = []
     if not kinds and (organizer or host or co):
         kinds = [(OTHER, "")]  # an event, just not of a kind the taxonomy names

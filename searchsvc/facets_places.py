@@ -20,6 +20,7 @@ _REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|�
 _FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
 # 在北京市大兴区等33个试点县 / 在北京市大兴区、天津市蓟县等试点县: examples in a list of places.
 _SERIES = re.compile(r"【[^】]*】")
+_FEATURE = re.compile(r"【[^】]*】|[^ ：:]{2,8}[：:]")
 _BEIJING = re.compile("北京|京|本市")
 SHORT_NAME = 2  # gazetteer names this short need 北京 before them (see _shared_name)
 _LISTED = re.compile(r"(?:、[^，。；、]{1,10})*等(?![待候])")
@@ -27,7 +28,7 @@ _LISTED = re.compile(r"(?:、[^，。；、]{1,10})*等(?![待候])")
 _IN_BEIJING = re.compile(r"在(?:京|北京市?)(?:隆重)?(?:举行|举办|召开|开幕|启动)")
 _HELD_HERE = re.compile("举行|举办|召开|开幕|开始|启动")
 _YU_WORDS = set("对关由至属等善终基鉴乐忙急")  # …于 that is not 在 (位于 is)
-_INSPECTION = re.compile("考察|调研|视察|参观|走访")
+_INSPECTION = re.compile("考察|调研|视察|参观|走访|看望")
 # 习近平在参加首都义务植树活动时强调: a headline about attending an event, whose venue the
 # next paragraph gives (来到位于北京市朝阳区温榆河的植树点).
 _ATTENDED = re.compile(r"参加[^，。 ]{0,12}活动")
@@ -36,7 +37,34 @@ _ROUNDUP = re.compile(r"各地|多地|各省|各地区|北京、")
 # 东城区夕照寺西里发生的火灾: a district named where something happened, without 在.
 # The first sentence of a roundup's paragraph says it is about Beijing (not 北京时间).
 _BEIJING_ITEM = re.compile(r"[^。！？]{0,12}?北京(?!时间)")
+# A roundup of a market or an economic trend (各地冬季游市场火热, 外资看好中国新机遇, 各地一批重大
+# 工程加快推进): its Beijing item is a scene of the trend, not a happening with a venue.
+_TREND = re.compile("市场|消费|外资|文旅|旅游|工程|项目|产业|企业|新业态|投资")
+# An item's sentence about a plan or the past: 所有在建项目将在3月20日前全部复工, 1937年…在卢沟桥.
+_NOT_NOW = re.compile(r"将(?:于|要|会|在|可|陆续|全部)|即将|19\d\d年|\d+年前|历史上")
+_SENTENCE = re.compile("[。！？]")
+# A disaster's rescue or recovery (防汛救灾, 灾后重建): its concrete Beijing items are often in
+# several districts (房山区、门头沟区…道路相继打通), each a place where something was done.
+_DISASTER = re.compile("防汛|抗洪|救灾|灾后|抢险|受灾|灾区|重建")
+# …and what a roundup's item does besides: an event held or a visit made.
+_ITEM_HELD = re.compile(
+    "举行|举办|开幕|上演|演出|宣讲|活动|庙会|灯会|正在|火热进行|瞻仰|走进|下沉|核查|颁发|"
+    "接种|复工|邀请|竣工|开园|开工|投产|开业|揭牌|上线"
+)
+_NOW = re.compile(r"(?:今天|昨天|目前|近日|当前|\d{1,2}日)(?:[上下]午)?，?")
+# 北京西城区出台新政策，…启动…项目建设: a policy, whatever it starts.
+_RULE = re.compile("出台|政策|印发|办法|措施规定")
+# Kinds of article whose text names no happening of its own (facets_report.report_kind).
+_NO_HAPPENING = ("briefing", "statement", "future", "bundle", "commentary", "letter")
+_INSTRUCTION = re.compile("指示|批示")
+# (救援站, 抢修队, 安置点, 检测点: the verb inside a name is no deed.)
+_DONE = re.compile(
+    "(?:修复|抢修|打通|抢通|恢复|清理|转移|救援|营救|配送|调拨|安置|消杀|救治|架设|挺进|分赴|"
+    "开设|检测|排查|完成|展开|启动|开展|组织|派出|补种|改种)(?![站队点所中])"
+)
 _HAPPENED = re.compile(r"[^，。；]{0,10}?发生")
+# What a visitor does at a stop (察看, 了解, 听取…).
+_LOOKED = re.compile("察看|考察|视察|调研|看望|慰问|了解|听取|参观|走进|来到")
 _VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
 
 
@@ -110,22 +138,70 @@ def _roundup_places(
 ) -> list[tuple[str, str]]:
     """A roundup with one Beijing item: the district its venue names (在丰台区马家堡社区的接种点),
     when one district only is named so (FACETS-GUIDE.md); a district in passing (an office's
-    name, a policy's subject) does not count, nor do two districts."""
-    if not _ROUNDUP.search(head) or _SERIES.match(article.title):
-        return []  # 【新思想引领新征程】…: a series' feature shows places, not one happening
+    name, a policy's subject) does not count, nor do two districts, nor an item of a market or
+    economy roundup (旅游市场火热, 外资看好…: scenes of a trend, no happening), a plan (将…复工)
+    or a past one (1937年…在卢沟桥), nor a scene where nothing is said to happen (在八达岭长城
+    景区，雪花飘落…; 在北京门头沟，各类精品民宿广受青睐)."""
+    if not _ROUNDUP.search(head) or _FEATURE.match(article.title) or _TREND.search(article.title):
+        return []  # 【新思想引领新征程】…, 党政机关：…: a feature shows places, not one happening
     # The lead too: 北方多地降雨持续…在怀柔，当地提前开展群众转移 puts the items in the lead.
-    found = [v for p in article.paragraphs for v in venues(p.text, vocab)]
+    found, named = [], set()
+    for p in article.paragraphs:
+        for sentence in _SENTENCE.split(p.text):
+            if (here := venues(sentence, vocab)) and _happening(sentence):
+                found += here
+                named |= {d for d, _ in _places([sentence], vocab)}
     # The Beijing item often names its district as a sentence's subject, without 在: 在北京，
     # 顺义区启动… / 北京受灾地区…。门头沟区组织…; not 平谷区的降雪量, not 截至目前，朝阳区已…
     for p in article.paragraphs[1:]:
         if _BEIJING_ITEM.match(p.text):
             text = _blank_ignored(p.text, vocab)
             for m in re.finditer(
-                rf"(?:^|。|在?北京市?，)({vocab.patterns['place'].pattern})", text
+                rf"(?:^|。|在?北京市?，)(?:{_NOW.pattern})?({vocab.patterns['place'].pattern})",
+                text,
             ):
-                if not text.startswith("的", m.end()):
+                end = text.find("。", m.end())
+                sentence = text[m.start() : end if end >= 0 else len(text)]
+                if not text.startswith("的", m.end()) and _happening(sentence):
                     found.append((vocab.places[m.group(1)], m.group()))
-    return found[:1] if len({d for d, _ in found}) == 1 else []
+                    named.add(vocab.places[m.group(1)])
+    # 在海淀同庆街、顺义鲜花港等地: two districts in the item's sentence, not one venue.
+    return found[:1] if len({d for d, _ in found} | named) == 1 else []
+
+
+def _happening(sentence: str) -> bool:
+    """Does a roundup's item sentence say something happened or was done, now (举行, 开幕, 灯会
+    正在进行, 排查, 转移), rather than show a scene (雪花飘落, 游客人数达到), a plan or a policy?"""
+    return bool(_DONE.search(sentence) or _ITEM_HELD.search(sentence)) and not (
+        _NOT_NOW.search(sentence) or _RULE.search(sentence)
+    )
+
+
+def _disaster_places(
+    article: bulletin.Article, head: str, vocab: Vocabulary
+) -> list[tuple[str, str]] | None:
+    """A disaster's rescue or recovery: every Beijing district named in a sentence that says
+    something was done there (北京昌平区、门头沟区、房山区受损地区国道、省道相继打通; not a plan,
+    将…). None when a district is named with nothing said done (险情告急, 暴雨橙色预警): the
+    set of places is then not known; none for a leader's instruction on the disaster
+    (习近平对防汛救灾工作作出重要指示). None when the article is not about a disaster."""
+    if not _DISASTER.search(head):
+        return None
+    if _INSTRUCTION.search(article.title):
+        return []
+    found, named = [], set()
+    for p in article.paragraphs:
+        for sentence in _SENTENCE.split(p.text):
+            here = list(_places([sentence], vocab))
+            named |= {d for d, _ in here}
+            if _DONE.search(sentence) and not _NOT_NOW.search(sentence):
+                found += here
+    if named - {d for d, _ in found}:
+        return []  # 怀柔区…险情告急 / 门头沟区处于暴雨橙色预警: a district with nothing said done
+    first: dict[str, tuple[str, str]] = {}
+    for district, name in found:
+        first.setdefault(district, (district, name))
+    return list(first.values())
 
 
 def _happened_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
@@ -144,6 +220,8 @@ def _parent_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     for unit in vocab.names["units"]:
         for part in text.split(unit)[:-1]:
             clause = _CLAUSE.split(part)[-1]
+            if not clause.endswith(tuple(vocab.names["suffixes"])):
+                continue  # 密云区、承德市…及两市所属5个县: places, not a parent body
             found += [(d, f"{clause}{unit}") for d, _ in _places([clause], vocab)]
     return found
 
@@ -171,17 +249,21 @@ def places_of(
         # Later paragraphs only for a visit (考察, 调研) and only its stops (来到/走进/位于), never
         # 在 (anything): features and reactions name places of other days.
         # …and only a visit in Beijing: 李克强在四川考察…来到沙河镇 is Sichuan's 沙河镇.
-        visit = (_INSPECTION.search(head) or _ATTENDED.search(article.title)) and not (
-            _elsewhere(head, vocab)
+        # A series' name is no visit: 【调结构转方式·北京科技创新调研行】 heads a feature, and so
+        # does a place and a colon (北京西城：…, 【一线调研】北京：…, whose lead says 来看记者的调研).
+        plain = _SERIES.sub("", head)
+        visit = (_INSPECTION.search(plain) or _ATTENDED.search(article.title)) and not (
+            _elsewhere(head, vocab) or _FEATURE.match(article.title)
         )
-        for p in article.paragraphs[1:] if visit and kind != "statement" else ():
-            if _VISIT.search(p.text):
-                places += _stops(p.text, vocab)
+        if visit and kind != "statement":
+            places += _visit_stops(article, vocab)
         if not places and kind == EVENT and _IN_BEIJING.search(head):
             places = _later_venue(article, vocab)
-    if not places and kind not in ("briefing", "statement", "future"):
+    if not places and kind not in _NO_HAPPENING:
         first = head.partition("\n")[2]
-        places = _roundup_places(article, head, vocab) or _happened_places(first, vocab)
+        places = _disaster_places(article, head, vocab)
+        if places is None:
+            places = _roundup_places(article, head, vocab) or _happened_places(first, vocab)
     return places
 
 
@@ -192,6 +274,20 @@ def _elsewhere(head: str, vocab: Vocabulary) -> bool:
         for place in vocab.place_rules["foreign"]
         for verb in ("在", "赴", "到")
     )
+
+
+def _visit_stops(article: bulletin.Article, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """The stops of a visit, in the paragraphs after the lead; none when a sentence about what
+    the visitor did names a district among no stop (首先来到地铁8号线南锣鼓巷站施工工地…): the set
+    of places is then not known."""
+    stops, seen = [], set()
+    for p in article.paragraphs[1:]:
+        if _VISIT.search(p.text):
+            stops += _stops(p.text, vocab)
+        for sentence in _SENTENCE.split(p.text):
+            if _LOOKED.search(sentence):
+                seen |= {d for d, _ in _places([sentence], vocab)}
+    return stops if seen <= {d for d, _ in stops} else []
 
 
 def _stops(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:

@@ -30,7 +30,10 @@ _BRIEFING = re.compile(
     r"接受[^，。]{0,12}采访时?(?:表示|说|称|指出)"
 )
 # The lead opens with the briefing itself (4日，…举行发布会。会上 / 针对…问题，…表示).
-_BRIEFING_OPENING = re.compile(r"(?:举行|召开)[^，。]{0,30}(?:发布会|记者会|通报会)$")
+# …or names nothing but the briefing before its first comma (举行省区市系列新闻发布会，聚焦…).
+_BRIEFING_OPENING = re.compile(
+    r"(?:举行|召开)[^，。]{0,30}(?:发布会|记者会|通报会|见面会)(?:$|[，,](?!并|同时|会后))"
+)
 # 报告显示 / 数据显示: a figure, whatever the report says was done.
 _FIGURES = re.compile(r"(?:报告|数据|统计|调查|监测)显示")
 # A hosting verb with a sense of completion or of being under way, in the headline or lead.
@@ -48,7 +51,7 @@ _HOSTED = re.compile("召开|举行|举办|主持|出席|会见|会谈")
 # 将 is not future in 上将 / 将军 / 将领 (晋升上将军衔仪式…举行).
 _FUTURE = re.compile(
     r"(?:(?<![上中少大主名武])将(?![军领士帅])|将于|将要|即将|拟|计划|准备|预计)[^，。；]{0,24}?"
-    r"(?:举行|举办|召开|启动|开幕|主办)|"
+    r"(?:举行|举办|召开|启动|开幕|主办|出席|参加)|"
     r"(?:召开|举行|举办|开幕)在即|(?:决定|迎接)[^，。；]{0,24}?(?:举行|举办|召开)"
 )
 # 迎接党的二十大胜利召开 / 全会召开之际: a congress to come, named in passing, is no event held.
@@ -59,8 +62,19 @@ _PROGRAMME = re.compile(
     r"(?:节目|晚会|专题片|纪录片|电视剧|栏目|《[^》]{1,20}》)[^，。；]{0,24}?"
     r"(?:播出|开播|首播|录制完成|完成录制|录制)"
 )
+# 国内联播快讯 / 简讯: a bundle of unrelated briefs, none of them the article's main event.
+_BUNDLE = re.compile(r"(?:国内|国际)?(?:联播)?快讯|(?:新闻)?简讯")
+# 人民日报评论员文章：…论学习贯彻…在…表彰大会上重要讲话 / 新华时评: a comment, whatever it
+# comments on.
+_COMMENTARY = re.compile("评论员文章|社论|时评|网评|短评|述评|锐评")
+# 习近平回信勉励…社区工作者 / 就南极仲冬节发出慰问电: a letter is no event (a 贺信 to a congress names the congress, which is).
+_REPLY = re.compile("回信|复信|慰问电|慰问信")
+_MADE_BY = re.compile(r"由[^，。]{1,40}?(?:主办|举办|联合举办|联合摄制|摄制|制作)的")
 # 国务院新闻办举行…记者会 / …举行新闻发布会: a headline about a briefing.
-_BRIEFING_TITLE = re.compile(r"(?:举行|召开)[^，。 ]{0,20}(?:发布会|记者会|见面会|吹风会|通报会)")
+_BRIEFING_TITLE = re.compile(
+    r"(?:举行|召开)[^，。 ]{0,20}(?:发布会|记者会|见面会|吹风会|通报会)|"
+    r"(?:发布会|记者会|见面会|吹风会|通报会)[^，。 ]{0,12}(?:举行|召开)"
+)
 # 不得举办 / 取消了…活动 / 推迟…举行 / 延期一个月举行: the event is not (or no longer) held.
 _CANCELLED = re.compile(
     r"(?:不得|禁止|暂停|取消|推迟|延期|停止)[^，。；]{0,16}?(?:举行|举办|活动|赛事|比赛|演出)"
@@ -73,7 +87,10 @@ _POLICY = re.compile(
     r"(?:条例|办法|政策|规定|意见|通知|细则|方案|法规)|签署命令|划归|建制"
 )
 # Appointments and dismissals: the 就任大会 or the session that voted is not the story.
-_APPOINTMENT = re.compile(r"不再担任|任命|免去|出任|接替|辞去|卸任|履新|当选为")
+_APPOINTMENT = re.compile(
+    r"不再担任|任命|免去|出任|接替|辞去|卸任|履新|当选为|"
+    r"(?<![主责担])任[^，。 ]{0,12}(?:书记|主任|部长|局长|厅长|主席|院长|省长|市长|总经理|董事长)"
+)
 # 引起强烈共鸣 / 引发热烈反响 / 积极评价: reactions to a speech or a congress, not the event.
 _REACTION = re.compile(r"共鸣|反响|积极评价|高度评价|热议")
 # A leader leaving or coming back: the trip, not an event held.
@@ -88,12 +105,21 @@ _AT_EVENT = re.compile(
 
 def report_kind(title: str, lead: str) -> str:
     """'event' when the headline and lead report an event that was held; otherwise why not:
-    'none' (no sign of an event), 'briefing', 'programme', 'future', 'cancelled', 'policy',
-    'appointment', 'travel' or 'statement'. The headline decides before the lead: 全国人大常委会启动…执法检查
-    is an event even when its lead goes on about the law."""
+    'none' (no sign of an event), 'bundle' (国内联播快讯: briefs of unrelated news, no one main
+    event), 'commentary', 'letter' (a reply, 回信), 'briefing', 'programme', 'future',
+    'cancelled', 'policy', 'appointment', 'travel' or 'statement'. The headline decides before
+    the lead: 全国人大常委会启动…执法检查 is an event even when its lead goes on about the law."""
+    if _BUNDLE.fullmatch(title.strip()):
+        return "bundle"
+    if _COMMENTARY.search(title):
+        return "commentary"
+    if _REPLY.search(title) and not _HELD.search(_REPLY.sub("", title)):
+        return "letter"
     head = _PASSING.sub("", f"{title}\n{lead}")
     opening = re.split("[。！？]", lead, maxsplit=1)[0]
-    if (_PROGRAMME.search(title) or _PROGRAMME.search(opening)) and not _HOSTED.search(opening):
+    # 由全总和央视联合举办的…特别节目…录制完成: who made the programme is no event held.
+    made = _MADE_BY.sub("", opening)
+    if (_PROGRAMME.search(title) or _PROGRAMME.search(opening)) and not _HOSTED.search(made):
         return "programme"
     if not _EVENT_CUES.search(head):
         return "none"

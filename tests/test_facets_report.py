@@ -160,3 +160,45 @@ def test_report_kind(title, lead_text, kind):
 def test_report_kind_seed_articles_are_events():
     for article in bulletin.read(SEED, SEED.parent).articles:
         assert report_kind(article.title, lead(article)) == EVENT, article.title
+
+
+def test_a_bundle_of_briefs_has_no_main_event():
+    lead = "我国自主研发的第一个用于治疗“超级细菌”的药物投入生产。"
+    assert report_kind("国内联播快讯", lead) == "bundle"
+
+
+def test_a_comment_or_a_reply_is_no_event():
+    title = "人民日报评论员文章：向世界奉献了一届简约安全精彩的奥运盛会——论学习贯彻习近平总书记在北京冬奥会冬残奥会总结表彰大会上重要讲话"
+    assert report_kind(title, "今天出版的人民日报发表评论员文章。") == "commentary"
+    title = "习近平回信勉励武汉东湖新城社区全体社区工作者 抓细抓实疫情防控各项工作"
+    lead = "习近平4月8日给武汉市东湖新城社区全体社区工作者回信，向他们致以诚挚的慰问。"
+    assert report_kind(title, lead) == "letter"
+    # A 贺信 to a congress: the congress is the event.
+    title = "习近平致信祝贺第39届国际标准化组织大会召开"
+    assert report_kind(title, "第39届国际标准化组织大会9月12日在北京开幕。") == EVENT
+
+
+def test_briefings_appointments_and_programmes_read_on_archive_text():
+    lead = "国务院新闻办公室今天（8月28日）举行省区市系列新闻发布会，聚焦新中国成立70年来陕西取得的发展成就。"
+    assert report_kind("陕西：打造内陆改革开放新高地", lead) == "briefing"
+    title = "神舟十五号航天员乘组与记者见面会在北京航天城举行"
+    lead = "今天下午，中国航天员科研训练中心举行乘组与记者见面会，3名航天员与公众见面。"
+    assert report_kind(title, lead) == "briefing"
+    title = "何江海任河北体育局党组书记 曾任省申奥办副主任"
+    lead = "2月5日上午，河北省体育局召开领导干部大会，宣布主要领导调整决定。"
+    assert report_kind(title, lead) == "appointment"
+    title = "“五一”国际劳动节特别节目录制完成"
+    lead = "昨天，由中华全国总工会和中央电视台联合举办的《中国梦·劳动美》特别节目在北京录制完成。"
+    assert report_kind(title, lead) == "programme"
+    # …but a launch event held for a programme is an event.
+    lead = "中华全国总工会今天举行《中国梦·劳动美》特别节目启播仪式，节目今晚播出。"
+    assert report_kind("特别节目今晚播出", lead) == EVENT
+
+
+def test_a_visit_to_come_and_a_telegram_are_no_event_held():
+    title = "习近平将出席2022年世界经济论坛视频会议"
+    lead = "国家主席习近平将于1月17日在北京出席2022年世界经济论坛视频会议并发表演讲。"
+    assert report_kind(title, lead) == "future"
+    title = "习近平就南极仲冬节发出慰问电"
+    lead = "国家主席习近平21日在北京就南极仲冬节向中国南极长城站、中山站发去慰问电。"
+    assert report_kind(title, lead) == "letter"

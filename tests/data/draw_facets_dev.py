@@ -83,6 +83,9 @@ def main() -> None:
     ap.add_argument("--local-named", type=int, default=80)
     ap.add_argument("--local-stated", type=int, default=32)
     ap.add_argument("--local-placed", type=int, default=40)
+    ap.add_argument("--district-seed", type=int, default=14141414)
+    ap.add_argument("--district-size", type=int, default=50)
+    ap.add_argument("--placed-seed", type=int, default=1414141414)
     args = ap.parse_args()
     rng = random.Random(args.seed)
     out = []
@@ -116,6 +119,8 @@ def main() -> None:
         row["split"] = "held" if i in held else "dev"
     out += event_draw(pools, {(row["page"], row["ordinal"]) for row in out}, args)
     out += local_draw(pools, {(row["page"], row["ordinal"]) for row in out}, args)
+    out += district_draw(pools, {(row["page"], row["ordinal"]) for row in out}, args)
+    out += placed_draw(pools, {(row["page"], row["ordinal"]) for row in out}, args)
     for row in out:
         print(json.dumps(row, ensure_ascii=False))
 
@@ -189,6 +194,43 @@ def local_draw(pools: dict[str, list], chosen: set, args: argparse.Namespace) ->
     picked += rng.sample(placed, min(args.local_placed, len(placed)))
     new = [
         {"page": rel, "ordinal": a.ordinal, "title": a.title, "split": "dev"} for rel, a in picked
+    ]
+    for i in rng.sample(range(len(new)), len(new) // 5):
+        new[i]["split"] = "held"
+    return new
+
+
+def district_draw(pools: dict[str, list], chosen: set, args: argparse.Namespace) -> list[dict]:
+    """The sixth draw (round 6): `district_size` articles of the pool (xwlb and web) that name a
+    Beijing district in full (朝阳区, 经济技术开发区) anywhere in headline or text, none drawn
+    before, whatever they report — where a district is given rightly, wrongly or not at all; a
+    random fifth held back (the earlier rows keep their split)."""
+    rng = random.Random(args.district_seed)
+    pool = [
+        (rel, a)
+        for kind in ("xwlb", "web")
+        for rel, a in pools[kind]
+        if (rel, a.ordinal) not in chosen and in_district(a, ())
+    ]
+    new = [
+        {"page": rel, "ordinal": a.ordinal, "title": a.title, "split": "dev"}
+        for rel, a in rng.sample(pool, min(args.district_size, len(pool)))
+    ]
+    for i in rng.sample(range(len(new)), len(new) // 5):
+        new[i]["split"] = "held"
+    return new
+
+
+def placed_draw(pools: dict[str, list], chosen: set, args: argparse.Namespace) -> list[dict]:
+    """The seventh draw (round 6): every article of the pool left whose headline or lead puts
+    something in a district (DISTRICT_STATED: 在海淀, 北京大兴：, 来到…丰台区), none drawn before —
+    the kind of article where a district is given, rightly or wrongly; a random fifth held."""
+    rng = random.Random(args.placed_seed)
+    new = [
+        {"page": rel, "ordinal": a.ordinal, "title": a.title, "split": "dev"}
+        for kind in ("xwlb", "web")
+        for rel, a in pools[kind]
+        if (rel, a.ordinal) not in chosen and DISTRICT_STATED.search(_head(a))
     ]
     for i in rng.sample(range(len(new)), len(new) // 5):
         new[i]["split"] = "held"
