@@ -45,6 +45,8 @@ _LIVE_NAME = re.compile(r"live-[0-9A-Za-z_-]+")
 # segment files, its write lock, and the posting pool's temp folder.
 _WHOOSH_FILE = re.compile(rf"_{WHOOSH_NAME}_\d+\.toc(?:\..*)?|{WHOOSH_NAME}_.+|{WHOOSH_NAME}\.tmp")
 _TEMP_TOC = re.compile(rf"_{WHOOSH_NAME}_\d+\.toc\..+")
+# A per-segment file (``flatpostings``, ``snapshot``) killed before its rename.
+_TEMP_SEGMENT_FILE = re.compile(rf"\.{WHOOSH_NAME}_[0-9a-z]+\.(flat|cat)\..+")
 
 
 class IndexBusy(Exception):
@@ -314,6 +316,7 @@ def tidy_live(ix) -> list[str]:
             name
             for name in store
             if _TEMP_TOC.fullmatch(name)
+            or _TEMP_SEGMENT_FILE.fullmatch(name)
             or ((m := tocfile.match(name)) and int(m.group(1)) != toc.generation)
             or ((m := segfile.match(name)) and m.group(1) not in live)
             or name == pool

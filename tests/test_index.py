@@ -245,6 +245,7 @@ def test_what_killed_runs_leave_is_tidied_by_the_next_run(dirs):
         index / "MAIN_deadbeefdeadbeef.trm",  # the segment of a commit killed mid-way
         index / "MAIN.tmp",  # its posting pool
         index / ".rejected-x1y2",
+        index / ".MAIN_deadbeefdeadbeef.flat.4242.tmp",  # a flat postings file before its rename
     ]
     for path in leftovers:
         if "." in path.name and not path.name.startswith(("build", "live", "MAIN.tmp")):
