@@ -30,7 +30,7 @@ from searchsvc.query import Lit, Node, Not, Or, matches, needs_check
 from searchsvc.snapshot import Snapshot
 
 CHECK_EVERY = 20_000  # units of work (postings, stored reads × 50) between two looks at the clock
-EXACT_CHECK_MAX = 2_000  # candidate paragraphs read to confirm a typed string with punctuation
+EXACT_CHECK_MAX = 30_000  # candidate paragraphs read to confirm a typed string with punctuation
 CANDIDATES_READ = 300  # at most this many candidates: a single unit is looked for in their text
 # … or this many, when the segment has no ``unit`` field and the unit was not expanded yet: its
 # bigram expansion costs ~0.3 ms a term, thousands of terms for a common character.
@@ -416,17 +416,22 @@ class Matcher:
 
     def _confirm(self, tree: Node, docnum: int) -> bool:
         self.deadline.spend(50)
-        art = int(self.snapshot.doc_article[docnum])
-        heads = self._heads.get(art)
-        if heads is None:  # an article's paragraphs are confirmed one after another
-            record = self.snapshot.articles[art]
-            heads = self._heads[art] = (normalize(record.title), normalize(" ".join(record.names)))
+        heads = self._heads_of(int(self.snapshot.doc_article[docnum]))
         fields = {
             "title": heads[0],
             "names": heads[1],
             "text": normalize(self._stored_text(docnum)),
         }
         return matches(tree, fields)
+
+    def _heads_of(self, art: int) -> tuple[str, str]:
+        """An article's title and bylines, normalised once per request (its paragraphs are
+        confirmed one after another)."""
+        heads = self._heads.get(art)
+        if heads is None:
+            record = self.snapshot.articles[art]
+            heads = self._heads[art] = (normalize(record.title), normalize(" ".join(record.names)))
+        return heads
 
     def _stored_text(self, docnum: int) -> str:
         i = bisect_right(self._bases, docnum) - 1
@@ -462,10 +467,22 @@ class Matcher:
         """Articles (snapshot indices) holding ``text`` (normalised) literally."""
         lit = Lit(text, phrase=True)
         docs, _ = self._raw(lit)
-        if needs_check(lit):
-            docs = docs[:EXACT_CHECK_MAX]
-            docs = np.array([d for d in docs if self._confirm(lit, int(d))], dtype=np.int32)
-        return np.unique(self.snapshot.doc_article[docs]) if len(docs) else postings.EMPTY_DOCS
+        if not len(docs):
+            return postings.EMPTY_DOCS
+        arts = self.snapshot.doc_article[docs]
+        if not needs_check(lit):
+            return np.unique(arts)
+        # Punctuation inside: the candidates' text says. An article is read until one of its
+        # paragraphs (or its title or bylines) holds the string.
+        held: set[int] = set()
+        for d, art in zip(docs[:EXACT_CHECK_MAX].tolist(), arts.tolist(), strict=False):
+            if art in held:
+                continue
+            self.deadline.spend(50)
+            heads = self._heads_of(art)
+            if text in heads[0] or text in heads[1] or text in normalize(self._stored_text(d)):
+                held.add(art)
+        return np.array(sorted(held), dtype=np.int32)
 
     def _raw(self, tree: Node) -> Hits:
         parts = [(seg.node(tree)[0] + base,) for seg, base in self.segments

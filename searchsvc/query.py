@@ -357,9 +357,12 @@ def describe(node: Node | None) -> str:
 
 def typed_strings(text: str) -> tuple[str, ...]:
     """The bare words of a query that jieba cuts into several words (坚持和发展 → 坚持 和 发展),
-    normalised: an article holding one of them as typed ranks above one with its words apart.
+    or that hold punctuation (，以及“), normalised: an article holding one of them as typed
+    ranks above one with its words apart.
     Excluded and field-restricted words, and phrases (already literal), are not among them."""
-    text = to_simplified(_quotes(text))
+    # A lone typographic quote stays a character here: pasted from an article, it is part of
+    # the string (，以及“), not a request for a phrase, nor nothing.
+    text = to_simplified(_CURLY_PAIR.sub(r'"\1"', text).replace("＂", '"'))
     try:
         tokens = _tokenize(text)
     except QueryError:
@@ -370,8 +373,11 @@ def typed_strings(text: str) -> tuple[str, ...]:
         if skip or kind in ("neg", "field"):
             skip = kind in ("neg", "field")
             continue
-        if kind == "word" and value != "OR" and len(words(value, mode="query")) > 1:
+        if kind == "word" and value != "OR":
             norm = normalize(value).strip()
-            if unit_runs(norm):
+            # Several words (坚持和发展), or one with punctuation typed around it (，以及“):
+            # what was typed, as typed, is what staff look for first.
+            several = len(words(value, mode="query")) > 1
+            if unit_runs(norm) and (several or not _is_unit_text(norm)):
                 found.append(norm)
     return tuple(dict.fromkeys(found))

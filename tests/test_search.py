@@ -205,3 +205,33 @@ def test_matched_paragraphs_and_snippets_read_only_what_they_must(mixed_engine, 
         assert fast.snippet == results.mark(
             backend.paragraph(best), needles, window=results.SNIPPET_CHARS
         )
+
+
+def test_a_string_typed_with_punctuation_ranks_its_holders_first(mixed_engine):
+    """A string cut from an article with its punctuation (and a lone quote) — the articles
+    holding it as typed come before those that hold only its word."""
+    from collections import Counter
+
+    from searchsvc.analysis import normalize
+    from searchsvc.query import typed_strings
+
+    backend = mixed_engine.backend
+    snap = backend.snapshot()
+    texts = {a.id: normalize("\n".join(backend.article_paragraphs(a.id))) for a in snap.articles}
+    # A word printed after "，" in a few articles and in many more without it.
+    after = Counter(
+        t[i + 1 : i + 3] for t in texts.values() for i in range(len(t) - 3) if t[i] == ","
+    )
+    word = next(
+        w
+        for w, _ in after.most_common()
+        if w.isalpha()
+        and 2
+        <= sum(f",{w}" in t for t in texts.values())
+        < sum(w in t for t in texts.values()) // 2
+    )
+    typed = f"，{word}“" if any(f",{word}“" in t for t in texts.values()) else f"，{word}"
+    assert typed_strings(typed) == (normalize(typed).strip(),)
+    holders = {a for a, t in texts.items() if normalize(typed) in t}
+    got = [r.id for r in mixed_engine.search(SearchRequest(q=typed, per_page=100)).results]
+    assert holders and set(got[: len(holders)]) == holders
