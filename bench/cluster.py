@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import random
 import shutil
 import statistics
@@ -80,7 +81,9 @@ def query_mix(corpus: Path, n: int, facet_values: dict[str, list[str]], seed: in
 
 
 def run(engine: Engine, asks: list, seconds: float, clients: int) -> dict:
-    times: list[float] = []
+    """``clients`` threads asking ``asks`` in order, each query once, for ``seconds``. A failed
+    search (a 503 past the budget) counts with its time."""
+    times: list[tuple[str, float]] = []  # (kind, ms)
     failed: list[str] = []
     lock = threading.Lock()
     stop = time.monotonic() + seconds
@@ -91,16 +94,16 @@ def run(engine: Engine, asks: list, seconds: float, clients: int) -> dict:
             with lock:
                 if cursor[0] >= len(asks):
                     return  # out of distinct queries: none is asked twice
-                _kind, req = asks[cursor[0]]
+                kind, req = asks[cursor[0]]
                 cursor[0] += 1
             started = time.perf_counter()
             try:
                 engine.search(req)
             except Exception as err:  # noqa: BLE001 — counted, not raised: a bench row
-                failed.append(f"{req.q!r}: {type(err).__name__}")
-                continue
+                with lock:
+                    failed.append(f"{kind} {req.q!r}: {type(err).__name__}")
             with lock:
-                times.append((time.perf_counter() - started) * 1000)
+                times.append((kind, (time.perf_counter() - started) * 1000))
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     began = time.monotonic()
@@ -109,24 +112,38 @@ def run(engine: Engine, asks: list, seconds: float, clients: int) -> dict:
     for t in threads:
         t.join()
     wall = time.monotonic() - began
-    times.sort()
+    kinds: dict[str, list[float]] = {}
+    for kind, ms in times:
+        kinds.setdefault(kind, []).append(ms)
     return {
         "requests": len(times),
         "failed": failed,
         "rps": len(times) / wall,
-        "p50": statistics.median(times) if times else 0,
-        "p95": times[int(0.95 * (len(times) - 1))] if times else 0,
+        **percentiles([ms for _kind, ms in times]),
+        "kinds": {kind: percentiles(v) | {"n": len(v)} for kind, v in sorted(kinds.items())},
         "asked": cursor[0],
         "ran_out": cursor[0] >= len(asks),
     }
+
+
+def percentiles(ms: list[float]) -> dict[str, float]:
+    ms = sorted(ms)
+    if not ms:
+        return {"p50": 0.0, "p95": 0.0}
+    return {"p50": statistics.median(ms), "p95": ms[int(0.95 * (len(ms) - 1))]}
+
+
+def proc_kib(pid: int, key: str) -> int:
+    """A ``/proc/<pid>/status`` size in KiB (``VmRSS``: now, ``VmHWM``: the peak)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line[: len(key)] == key)
 
 
 def node_memory(local: LocalCluster) -> list[tuple[int, int]]:
     """(RSS bytes, jemalloc active bytes) of every node."""
     out = []
     for node in local.nodes:
-        status = Path(f"/proc/{node.proc.pid}/status").read_text()
-        rss = next(int(line.split()[1]) for line in status.splitlines() if line[:6] == "VmRSS:")
+        rss = proc_kib(node.proc.pid, "VmRSS")
         req = urllib.request.Request(
             f"{node.url}/metrics.json", headers={"X-TYPESENSE-API-KEY": local.api_key}
         )
@@ -152,10 +169,38 @@ def sample_corpus(source: Path, pages: int | None, into: Path) -> Path:
     return into
 
 
+class Watchdog(threading.Thread):
+    """Stops the cluster (by PID) if the nodes together pass ``limit`` bytes of RSS: the
+    machine is shared. Also keeps the largest total it saw."""
+
+    def __init__(self, local: LocalCluster, limit: float):
+        super().__init__(daemon=True)
+        self.local, self.limit, self.peak, self.tripped = local, limit, 0, False
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(1.0):
+            try:
+                total = sum(proc_kib(n.proc.pid, "VmRSS") * 1024 for n in self.local.nodes)
+            except (OSError, StopIteration):
+                continue  # a node restarting
+            self.peak = max(self.peak, total)
+            if total > self.limit:
+                self.tripped = True
+                print(f"cluster RSS {total / 2**30:.1f} GiB > {self.limit / 2**30:.0f}: stopping")
+                self.local.stop()
+                return
+
+
 def load(local: LocalCluster, corpus: Path) -> ts_index.TsSyncReport:
     before = node_memory(local)
     started = time.monotonic()
-    report = ts_index.sync(Cluster(local.config), corpus, alias=ALIAS)
+
+    def progress(done: int, total: int, _rel: str) -> None:
+        if done % 500 == 0 or done == total:
+            print(f"  {done}/{total} pages in {time.monotonic() - started:.0f} s", flush=True)
+
+    report = ts_index.sync(Cluster(local.config), corpus, alias=ALIAS, progress=progress)
     synced = time.monotonic()
     local.wait_synced(ALIAS, timeout=3600)
     replicated = time.monotonic()
@@ -189,6 +234,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--queries", type=int, default=3000)
+    ap.add_argument("--max-rss-gib", type=float, default=14.0, help="stop the cluster past it")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
         work = Path(tmp)
@@ -200,46 +246,65 @@ def main() -> None:
         else:
             corpus = sample_corpus(args.corpus, args.pages, work / "corpus")
         with LocalCluster(work / "ts") as local:
+            watchdog = Watchdog(local, args.max_rss_gib * 2**30)
+            watchdog.start()
             report = load(local, corpus)
-            if args.load_only:
-                return
-            index = args.index
-            if index is None:
-                index = work / "index"
-                sync(corpus, index, full=True)
-            ts = TypesenseConfig(local.config.nodes, local.api_key, ALIAS)
-            engines = {
-                "whoosh (1 process)": Engine(index, cache=False, backend=BackendConfig()),
-                "typesense (3 nodes)": Engine(
-                    index, cache=False, backend=BackendConfig("typesense", ts)
-                ),
-            }
-            values = _facet_values(engines["typesense (3 nodes)"])
-            asks = query_mix(corpus, args.queries, values)
-            print(f"corpus: {len(report.added)} pages, {report.articles} articles, "
-                  f"{report.paragraphs} paragraphs; {len(asks)} distinct queries; "
-                  f"{args.clients} clients, {args.seconds:g} s each")  # fmt: skip
-            print(f"{'backend':22} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'asked':>6} "
-                  f"{'failed':>6}")  # fmt: skip
-            warm, measured = asks[:60], asks[60:]
-            for name, engine in engines.items():
-                run(engine, warm, 30, args.clients)  # jieba, catalogue, connections, page cache
-                r = run(engine, measured, args.seconds, args.clients)
-                print(f"{name:22} {r['rps']:7.1f} {r['p50']:8.1f} {r['p95']:8.1f} "
-                      f"{r['asked']:6d} {len(r['failed']):6d}"
-                      + ("  (ran out of distinct queries)" if r["ran_out"] else ""))  # fmt: skip
-                for line in r["failed"][:5]:
-                    print(f"    failed: {line}")
+            if not args.load_only:
+                bench(local, corpus, report, args, work)
+            watchdog.done.set()
+            peaks = [proc_kib(n.proc.pid, "VmHWM") * 1024 for n in local.nodes]
+            print(f"node RSS peak {', '.join(f'{p / 2**30:.2f}' for p in peaks)} GiB; cluster "
+                  f"total peak (sampled) {watchdog.peak / 2**30:.2f} GiB; this process "
+                  f"{proc_kib(os.getpid(), 'VmHWM') / 2**20:.2f} GiB peak")  # fmt: skip
+
+
+def bench(local: LocalCluster, corpus: Path, report, args, work: Path) -> None:
+    index = args.index
+    if index is None:
+        index = work / "index"
+        sync(corpus, index, full=True)
+    pointer = index / "CURRENT"
+    print(f"whoosh index: {index} ({pointer.read_text().strip() if pointer.exists() else '?'})")
+    ts = TypesenseConfig(local.config.nodes, local.api_key, ALIAS)
+    engines = {
+        "whoosh (1 process)": Engine(index, cache=False, backend=BackendConfig()),
+        "typesense (3 nodes)": Engine(index, cache=False, backend=BackendConfig("typesense", ts)),
+    }
+    values = _facet_values(engines["typesense (3 nodes)"])
+    asks = query_mix(corpus, args.queries, values)
+    print(f"corpus: {len(report.added)} pages, {report.articles} articles, "
+          f"{report.paragraphs} paragraphs; {len(asks)} distinct queries; "
+          f"{args.clients} clients, {args.seconds:g} s each")  # fmt: skip
+    print(f"{'backend':22} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'asked':>6} "
+          f"{'failed':>6}")  # fmt: skip
+    warm, measured = asks[:60], asks[60:]
+    rows = {}
+    for name, engine in engines.items():
+        run(engine, warm, 30, args.clients)  # jieba, catalogue, connections, page cache
+        r = rows[name] = run(engine, measured, args.seconds, args.clients)
+        print(f"{name:22} {r['rps']:7.1f} {r['p50']:8.1f} {r['p95']:8.1f} "
+              f"{r['asked']:6d} {len(r['failed']):6d}"
+              + ("  (ran out of distinct queries)" if r["ran_out"] else ""), flush=True)  # fmt: skip
+    print("by kind (n, p50 / p95 ms):")
+    for kind in rows[next(iter(rows))]["kinds"]:
+        cells = []
+        for r in rows.values():
+            k = r["kinds"].get(kind, {"n": 0, "p50": 0, "p95": 0})
+            cells.append(f"{k['n']:4d} {k['p50']:7.0f} / {k['p95']:6.0f}")
+        print(f"  {kind:9} " + "   ".join(cells))
+    for name, r in rows.items():
+        for line in r["failed"][:8]:
+            print(f"  {name} failed: {line}")
 
 
 def _facet_values(engine: Engine) -> dict[str, list[str]]:
     """Facet values a filter may pick: known ones with at least 20 articles."""
     catalog = engine.backend.catalog()
-    return {
+    picked = {
         name: [v for v, c in counts.items() if c >= 20 and v != "未注明"]
         for name, counts in catalog.values.items()
-        if any(c >= 20 for c in counts.values())
     }
+    return {name: values for name, values in picked.items() if values}
 
 
 if __name__ == "__main__":
