@@ -23,7 +23,7 @@ from searchsvc.matching import Deadline
 from searchsvc.query import And, Lit, Node, Not, Or
 from searchsvc.typesense.client import Cluster
 from searchsvc.typesense.documents import literal_tokens
-from searchsvc.typesense.query import EXACT, phrase_term
+from searchsvc.typesense.query import EXACT, phrase_term, q_string
 
 PAGE = 250
 Para = tuple[str, int]  # (article id, paragraph number)
@@ -118,6 +118,9 @@ class TreeMatcher:
             return _union([self.node(n) for n in node.items])
         if isinstance(node, Not):
             raise ValueError("a bare exclusion has no hits of its own")
+        together = self._together(node)
+        if together is not None:
+            return together
         positives = [n for n in node.items if not isinstance(n, Not)]
         # "(-a -b)" inside an OR: every paragraph but those.
         found = self.node(positives[0]) if positives else self._everything()
@@ -131,6 +134,20 @@ class TreeMatcher:
                 drop = self.node(n.item)
                 found = {p: s for p, s in found.items() if p not in drop}
         return found
+
+    def _together(self, node: And) -> Hits | None:
+        """An AND that one ``q`` says exactly (``is_simple``), asked as one: the cluster
+        intersects, and only the paragraphs holding every word come back — not every paragraph
+        of each word (a question's strict AND held 的, 有, 什么: most of the archive). Scored by
+        Typesense's text match of the whole ``q``, as the one-search path scores it."""
+        if not is_simple(node):
+            return None
+        words = tuple(i.text for i in node.items if isinstance(i, Lit))
+        exclude = tuple(i.item.text for i in node.items if isinstance(i, Not))
+        q, several = q_string(words, exclude)
+        if several:
+            return None
+        return {(aid, n): score for aid, n, score, _ in self._fetch(q, with_text=False)}
 
     def _everything(self) -> Hits:
         return {(aid, n): 0.0 for aid, n, _s, _t in self._fetch("*", with_text=False)}
