@@ -1,22 +1,32 @@
 """One Whoosh process beside a 3-node Typesense cluster: requests/s and p95, the same query mix.
 
-    python bench/cluster.py [--seconds 8] [--clients 4]
+    python bench/cluster.py                                   # seed + the 20 shared bulletins
+    python bench/cluster.py --corpus DIR --pages 300 --load-only   # what a paragraph costs
+    flock /tmp/searchsvc-heavy.lock python bench/cluster.py --corpus DIR --index DIR  # whole
 
-Both backends answer through the same ``Engine`` (parsing, results and snippets included, no
-match cache: every search in full), in this process, from ``--clients`` threads for
-``--seconds`` each. The corpus is the seed and the 20 shared bulletins, not the whole archive:
-loading 362,705 paragraphs into a 3-node cluster on this shared 2-core machine did not fit in
-the time this was written in. The query mix is drawn as a stranger would: strings cut at random places from
-random paragraphs, pairs of them, a third as quoted phrases, and a few OR / title: / filtered
-queries; no query repeats. Also prints the memory one paragraph document costs a node
-(``/metrics.json``: active bytes after the sync minus before, over the documents) and what the
-whole archive would need at that rate.
+**Load**: the corpus (or ``--pages`` of it, a fixed random sample) is synced into a fresh 3-node
+cluster on 127.0.0.1 through ``typesense.index.sync`` (what ``searchsvc index`` runs), timed
+until every node has indexed every document; the nodes' memory is read before and after: RSS
+from ``/proc`` and jemalloc's active bytes (``/metrics.json``), per node, per paragraph, and
+extrapolated to the whole archive. ``--load-only`` stops there.
+
+**Queries**: both backends answer through the same ``Engine`` (parsing, results and snippets
+included, no match cache: every search in full), in this process, from ``--clients`` threads for
+``--seconds`` each. The Whoosh engine reads ``--index`` (an index of the same corpus: the whole
+archive's is built by ``searchsvc index --full``) or one built here. The query mix is
+``bench/archive.py``'s — strings cut at random places from random paragraphs, quoted phrases,
+common and rare words, pairs, reporters' names, questions — each with or without a date filter,
+by relevance or date, page 1 or 2, plus a facet filter on one query in five and a few OR /
+``title:`` queries; no query repeats (each backend gets the same list from the same start, and
+the run says if it ran out). Every node is stopped by PID at the end (``LocalCluster``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import random
 import shutil
 import statistics
@@ -30,8 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from searchsvc import bulletin  # noqa: E402
-from searchsvc.analysis import normalize, unit_runs  # noqa: E402
+from bench.archive import mix, variants  # noqa: E402
+from searchsvc.bulletin import corpus_files  # noqa: E402
 from searchsvc.config import BackendConfig  # noqa: E402
 from searchsvc.index import sync  # noqa: E402
 from searchsvc.records import SearchRequest  # noqa: E402
@@ -42,49 +52,38 @@ from searchsvc.typesense.config import TypesenseConfig  # noqa: E402
 from tests.conftest import SEED, SHARED_BULLETINS  # noqa: E402
 from tests.typesense_cluster import LocalCluster  # noqa: E402
 
-ARCHIVE_PARAGRAPHS = 362_705
-ARCHIVE_CHARS = 35.5e6
+ARCHIVE_PARAGRAPHS = 360_886  # paragraph documents of the whole archive, in either backend
+ALIAS = "bench"
 
 
-def query_mix(corpus: Path, n: int, seed: int = 15) -> list[SearchRequest]:
+def query_mix(corpus: Path, n: int, facet_values: dict[str, list[str]], seed: int = 15):
+    """``n`` distinct requests (archive.py's kinds, plus facet filters, OR and title:)."""
     rng = random.Random(seed)
-    paragraphs = [
-        p.text for path in sorted(corpus.iterdir()) for a in bulletin.read(path, corpus).articles
-        for p in a.paragraphs
-    ]  # fmt: skip
-
-    def cut() -> str:
-        while True:
-            runs = [r for r in unit_runs(normalize(rng.choice(paragraphs))) if len(r) >= 2]
-            if runs:
-                run = rng.choice(runs)
-                size = rng.randint(2, min(5, len(run)))
-                start = rng.randrange(len(run) - size + 1)
-                return "".join(u for u, _s, _e in run[start : start + size])
-
-    seen, out = set(), []
-    while len(out) < n:
-        kind = len(out) % 10
-        if kind < 4:
-            q = cut()
-        elif kind < 6:
-            q = f"{cut()} {cut()}"
-        elif kind < 8:
-            q = f'"{cut()}"'
-        elif kind == 8:
-            q = f"{cut()} OR {cut()}"
-        else:
-            q = f"title:{cut()[:2]}"
-        if q not in seen:
-            seen.add(q)
-            sort = "-date" if len(out) % 7 == 3 else "relevance"
-            out.append(SearchRequest(q=q, sort=sort))
-    return out
+    kinds = mix(corpus, n // 6 + 1, seed)
+    extra = []
+    strings = [text.strip('"') for text, _aid in kinds["string"] + kinds["phrase"]]
+    for a, b in zip(strings[::2], strings[1::2], strict=False):
+        extra.append(("or", SearchRequest(q=f"{a} OR {b}")))
+        extra.append(("title", SearchRequest(q=f"title:{b[:2]}")))
+    asks = variants(kinds, rng) + extra[: n // 10]
+    rng.shuffle(asks)
+    out, seen = [], set()
+    for i, (kind, req) in enumerate(asks):
+        if i % 5 == 2 and facet_values:
+            name = rng.choice(sorted(facet_values))
+            req = dataclasses.replace(req, **{name: (rng.choice(facet_values[name]),)})
+        key = (req.q, req.sort, req.page, req.date_from, req.district, req.type, req.organizer)
+        if key not in seen:
+            seen.add(key)
+            out.append((kind, req))
+    return out[:n]
 
 
-def run(engine: Engine, mix: list[SearchRequest], seconds: float, clients: int) -> dict:
-    times: list[float] = []
-    failed = [0]
+def run(engine: Engine, asks: list, seconds: float, clients: int) -> dict:
+    """``clients`` threads asking ``asks`` in order, each query once, for ``seconds``. A failed
+    search (a 503 past the budget) counts with its time."""
+    times: list[tuple[str, float]] = []  # (kind, ms)
+    failed: list[str] = []
     lock = threading.Lock()
     stop = time.monotonic() + seconds
     cursor = [0]
@@ -92,16 +91,18 @@ def run(engine: Engine, mix: list[SearchRequest], seconds: float, clients: int) 
     def client() -> None:
         while time.monotonic() < stop:
             with lock:
-                req = mix[cursor[0] % len(mix)]
+                if cursor[0] >= len(asks):
+                    return  # out of distinct queries: none is asked twice
+                kind, req = asks[cursor[0]]
                 cursor[0] += 1
             started = time.perf_counter()
             try:
                 engine.search(req)
-            except Exception:  # noqa: BLE001 — counted, not raised: a bench row, not a test
-                failed[0] += 1
-                continue
+            except Exception as err:  # noqa: BLE001 — counted, not raised: a bench row
+                with lock:
+                    failed.append(f"{kind} {req.q!r}: {type(err).__name__}")
             with lock:
-                times.append((time.perf_counter() - started) * 1000)
+                times.append((kind, (time.perf_counter() - started) * 1000))
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     began = time.monotonic()
@@ -110,66 +111,199 @@ def run(engine: Engine, mix: list[SearchRequest], seconds: float, clients: int) 
     for t in threads:
         t.join()
     wall = time.monotonic() - began
-    times.sort()
+    kinds: dict[str, list[float]] = {}
+    for kind, ms in times:
+        kinds.setdefault(kind, []).append(ms)
     return {
         "requests": len(times),
-        "failed": failed[0],
+        "failed": failed,
         "rps": len(times) / wall,
-        "p50": statistics.median(times) if times else 0,
-        "p95": times[int(0.95 * (len(times) - 1))] if times else 0,
-        "distinct": min(cursor[0], len(mix)),
+        **percentiles([ms for _kind, ms in times]),
+        "kinds": {kind: percentiles(v) | {"n": len(v)} for kind, v in sorted(kinds.items())},
+        "asked": cursor[0],
+        "ran_out": cursor[0] >= len(asks),
     }
 
 
-def active_bytes(url: str, key: str) -> int:
-    req = urllib.request.Request(f"{url}/metrics.json", headers={"X-TYPESENSE-API-KEY": key})
-    with urllib.request.urlopen(req, timeout=5) as resp:
-        return int(float(json.load(resp)["typesense_memory_active_bytes"]))
+def percentiles(ms: list[float]) -> dict[str, float]:
+    ms = sorted(ms)
+    if not ms:
+        return {"p50": 0.0, "p95": 0.0}
+    return {"p50": statistics.median(ms), "p95": ms[int(0.95 * (len(ms) - 1))]}
+
+
+def proc_kib(pid: int, key: str) -> int:
+    """A ``/proc/<pid>/status`` size in KiB (``VmRSS``: now, ``VmHWM``: the peak)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line[: len(key)] == key)
+
+
+def node_memory(local: LocalCluster) -> list[tuple[int, int]]:
+    """(RSS bytes, jemalloc active bytes) of every node."""
+    out = []
+    for node in local.nodes:
+        rss = proc_kib(node.proc.pid, "VmRSS")
+        req = urllib.request.Request(
+            f"{node.url}/metrics.json", headers={"X-TYPESENSE-API-KEY": local.api_key}
+        )
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            active = int(float(json.load(resp)["typesense_memory_active_bytes"]))
+        out.append((rss * 1024, active))
+    return out
+
+
+def disk_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def sample_corpus(source: Path, pages: int | None, into: Path) -> Path:
+    """``source`` itself, or ``pages`` of its bulletins (a fixed random sample) linked into
+    ``into`` under the same relative paths (ids stay the archive's)."""
+    if not pages:
+        return source
+    files = corpus_files(source)
+    for rel in random.Random(15).sample(sorted(files), pages):
+        (into / rel).parent.mkdir(parents=True, exist_ok=True)
+        (into / rel).symlink_to(files[rel])
+    return into
+
+
+class Watchdog(threading.Thread):
+    """Stops the cluster (by PID) if the nodes together pass ``limit`` bytes of RSS: the
+    machine is shared. Also keeps the largest total it saw."""
+
+    def __init__(self, local: LocalCluster, limit: float):
+        super().__init__(daemon=True)
+        self.local, self.limit, self.peak, self.tripped = local, limit, 0, False
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(1.0):
+            try:
+                total = sum(proc_kib(n.proc.pid, "VmRSS") * 1024 for n in self.local.nodes)
+            except (OSError, StopIteration):
+                continue  # a node restarting
+            self.peak = max(self.peak, total)
+            if total > self.limit:
+                self.tripped = True
+                print(f"cluster RSS {total / 2**30:.1f} GiB > {self.limit / 2**30:.0f}: stopping")
+                self.local.stop()
+                return
+
+
+def load(local: LocalCluster, corpus: Path) -> ts_index.TsSyncReport:
+    before = node_memory(local)
+    started = time.monotonic()
+
+    def progress(done: int, total: int, _rel: str) -> None:
+        if done % 500 == 0 or done == total:
+            print(f"  {done}/{total} pages in {time.monotonic() - started:.0f} s", flush=True)
+
+    report = ts_index.sync(Cluster(local.config), corpus, alias=ALIAS, progress=progress)
+    synced = time.monotonic()
+    local.wait_synced(ALIAS, timeout=3600)
+    replicated = time.monotonic()
+    time.sleep(2)  # the allocator's counters are sampled, not exact at each write
+    after = node_memory(local)
+    n = report.paragraphs
+    rss = [a[0] - b[0] for a, b in zip(after, before, strict=True)]
+    active = [a[1] - b[1] for a, b in zip(after, before, strict=True)]
+    disk = [disk_bytes(node.data_dir) for node in local.nodes]
+    print(f"load: {len(report.added)} pages, {report.articles} articles, {n} paragraphs; "
+          f"sync {synced - started:.0f} s (leader indexed), every node {replicated - started:.0f} s "
+          f"= {(replicated - started) / n * 1000:.2f} ms a paragraph")  # fmt: skip
+    for name, per in (("RSS", rss), ("active", active)):
+        each = statistics.median(per) / n
+        print(f"  node {name} growth: {', '.join(f'{b / 2**20:.0f}' for b in per)} MiB = "
+              f"{each / 1024:.2f} KiB a paragraph (median node) → whole archive "
+              f"{each * ARCHIVE_PARAGRAPHS / 2**30:.2f} GiB a node, "
+              f"{3 * each * ARCHIVE_PARAGRAPHS / 2**30:.2f} GiB for 3")  # fmt: skip
+    print(f"  node RSS now {', '.join(f'{a[0] / 2**20:.0f}' for a in after)} MiB; data folder "
+          f"{statistics.median(disk) / 2**20:.0f} MiB a node; whole-archive load at this rate "
+          f"≈ {(replicated - started) / n * ARCHIVE_PARAGRAPHS / 60:.0f} min")  # fmt: skip
+    return report
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--corpus", type=Path, help="default: the seed and the 20 shared bulletins")
+    ap.add_argument("--pages", type=int, help="a fixed random sample of this many pages")
+    ap.add_argument("--index", type=Path, help="a Whoosh index of exactly this corpus")
+    ap.add_argument("--load-only", action="store_true")
+    ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--queries", type=int, default=3000)
+    ap.add_argument("--max-rss-gib", type=float, default=14.0, help="stop the cluster past it")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
         work = Path(tmp)
-        corpus = work / "corpus"
-        corpus.mkdir()
-        for page in [SEED, *sorted(SHARED_BULLETINS.glob("*.md"))]:
-            shutil.copy(page, corpus / page.name)
-        sync(corpus, work / "index")
-        mix = query_mix(corpus, 2000)
+        (work / "corpus").mkdir()
+        if args.corpus is None:
+            for page in [SEED, *sorted(SHARED_BULLETINS.glob("*.md"))]:
+                shutil.copy(page, work / "corpus" / page.name)
+            corpus = work / "corpus"
+        else:
+            corpus = sample_corpus(args.corpus, args.pages, work / "corpus")
         with LocalCluster(work / "ts") as local:
-            before = [active_bytes(u, local.api_key) for u in local.config.nodes]
-            cluster = Cluster(local.config)
-            report = ts_index.sync(cluster, corpus, alias="bench")
-            local.wait_synced("bench")
-            time.sleep(1)  # the allocator's counters are sampled, not exact at each write
-            after = [active_bytes(u, local.api_key) for u in local.config.nodes]
-            per_doc = statistics.median(a - b for a, b in zip(after, before, strict=True))
-            per_doc /= report.paragraphs
-            chars = sum(len(p.read_text(errors="replace")) for p in corpus.iterdir())
-            ts = TypesenseConfig(local.config.nodes, local.api_key, "bench")
-            engines = {
-                "whoosh (1 process)": Engine(work / "index", cache=False, backend=BackendConfig()),
-                "typesense (3 nodes)": Engine(
-                    work / "index", cache=False, backend=BackendConfig("typesense", ts)
-                ),
-            }
-            print(f"corpus: {report.articles} articles, {report.paragraphs} paragraphs, "
-                  f"{chars / 1e6:.2f} M chars; {args.clients} clients, {args.seconds:g} s each")  # fmt: skip
-            print(f"{'backend':22} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'failed':>6}")
-            for name, engine in engines.items():
-                run(engine, mix[:50], 2, args.clients)  # warm: jieba, catalogue, connections
-                r = run(engine, mix[50:], args.seconds, args.clients)
-                print(f"{name:22} {r['rps']:7.1f} {r['p50']:8.1f} {r['p95']:8.1f} "
-                      f"{r['failed']:6d}")  # fmt: skip
-            archive = per_doc * ARCHIVE_PARAGRAPHS
-            print(f"memory per paragraph document on a node: {per_doc / 1024:.1f} KiB "
-                  f"(median over nodes; {per_doc * report.paragraphs / 2**20:.0f} MiB for "
-                  f"{report.paragraphs}); whole archive ({ARCHIVE_PARAGRAPHS:,} paragraphs, "
-                  f"{ARCHIVE_CHARS / 1e6:.1f} M chars) ≈ {archive / 2**30:.2f} GiB per node")  # fmt: skip
+            watchdog = Watchdog(local, args.max_rss_gib * 2**30)
+            watchdog.start()
+            report = load(local, corpus)
+            if not args.load_only:
+                bench(local, corpus, report, args, work)
+            watchdog.done.set()
+            peaks = [proc_kib(n.proc.pid, "VmHWM") * 1024 for n in local.nodes]
+            print(f"node RSS peak {', '.join(f'{p / 2**30:.2f}' for p in peaks)} GiB; cluster "
+                  f"total peak (sampled) {watchdog.peak / 2**30:.2f} GiB; this process "
+                  f"{proc_kib(os.getpid(), 'VmHWM') / 2**20:.2f} GiB peak")  # fmt: skip
+
+
+def bench(local: LocalCluster, corpus: Path, report, args, work: Path) -> None:
+    index = args.index
+    if index is None:
+        index = work / "index"
+        sync(corpus, index, full=True)
+    pointer = index / "CURRENT"
+    print(f"whoosh index: {index} ({pointer.read_text().strip() if pointer.exists() else '?'})")
+    ts = TypesenseConfig(local.config.nodes, local.api_key, ALIAS)
+    engines = {
+        "whoosh (1 process)": Engine(index, cache=False, backend=BackendConfig()),
+        "typesense (3 nodes)": Engine(index, cache=False, backend=BackendConfig("typesense", ts)),
+    }
+    values = _facet_values(engines["typesense (3 nodes)"])
+    asks = query_mix(corpus, args.queries, values)
+    print(f"corpus: {len(report.added)} pages, {report.articles} articles, "
+          f"{report.paragraphs} paragraphs; {len(asks)} distinct queries; "
+          f"{args.clients} clients, {args.seconds:g} s each")  # fmt: skip
+    print(f"{'backend':22} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'asked':>6} "
+          f"{'failed':>6}")  # fmt: skip
+    warm, measured = asks[:60], asks[60:]
+    rows = {}
+    for name, engine in engines.items():
+        run(engine, warm, 30, args.clients)  # jieba, catalogue, connections, page cache
+        r = rows[name] = run(engine, measured, args.seconds, args.clients)
+        print(f"{name:22} {r['rps']:7.1f} {r['p50']:8.1f} {r['p95']:8.1f} "
+              f"{r['asked']:6d} {len(r['failed']):6d}"
+              + ("  (ran out of distinct queries)" if r["ran_out"] else ""), flush=True)  # fmt: skip
+    print("by kind (n, p50 / p95 ms):")
+    for kind in rows[next(iter(rows))]["kinds"]:
+        cells = []
+        for r in rows.values():
+            k = r["kinds"].get(kind, {"n": 0, "p50": 0, "p95": 0})
+            cells.append(f"{k['n']:4d} {k['p50']:7.0f} / {k['p95']:6.0f}")
+        print(f"  {kind:9} " + "   ".join(cells))
+    for name, r in rows.items():
+        for line in r["failed"][:8]:
+            print(f"  {name} failed: {line}")
+
+
+def _facet_values(engine: Engine) -> dict[str, list[str]]:
+    """Facet values a filter may pick: known ones with at least 20 articles."""
+    catalog = engine.backend.catalog()
+    picked = {
+        name: [v for v, c in counts.items() if c >= 20 and v != "未注明"]
+        for name, counts in catalog.values.items()
+    }
+    return {name: values for name, values in picked.items() if values}
 
 
 if __name__ == "__main__":

@@ -83,6 +83,9 @@ class Backend(Protocol):
 
     def health(self) -> Health: ...
 
+    # A sync in this process just wrote: the next request must see it.
+    def refresh(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -162,6 +165,9 @@ class WhooshBackend:
         searcher = searcher or self.searcher()
         key = (self._opened, searcher.reader().generation())
         return self._snapshots.get(searcher, key, self.reading)
+
+    def refresh(self) -> None:
+        """Nothing to do: every request looks for the newest generation (``searcher``)."""
 
     def close(self) -> None:
         with self._open_lock:

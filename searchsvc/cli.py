@@ -74,10 +74,12 @@ def main() -> None:
 )
 @_paths
 def index_cmd(full: bool, lock_timeout: float, corpus: Path | None, index_dir: Path | None) -> None:
-    from searchsvc.index import IndexBusy, sync
+    from searchsvc.index import IndexBusy
     from searchsvc.lexicon import Lexicon
     from searchsvc.storage import PointerError
+    from searchsvc.typesense.client import TypesenseUnavailable
     from searchsvc.vocabulary import VOCAB_DIR, VocabError
+    from searchsvc.writing import Target, sync
 
     cfg = _config(corpus=corpus, index=index_dir)
     bar = None
@@ -102,51 +104,26 @@ def index_cmd(full: bool, lock_timeout: float, corpus: Path | None, index_dir: P
         # Printed even when piped: a run that sits silent for a minute looks hung.
         click.echo(f"{message} (≤ {lock_timeout:.0f} s)", err=True)
 
-    if cfg.backend.name == "typesense":
-        _index_cluster(cfg, full, progress)
-        return
     try:
         # The query-time vocabularies are not part of the index, but staff edit them alongside
         # the others and this is where they look for errors.
         Lexicon.load(cfg.vocab or VOCAB_DIR)
-        report = sync(cfg.corpus, cfg.index, progress=progress, lock_timeout=lock_timeout,
-                      vocab_dir=cfg.vocab, full=full, on_wait=waiting)  # fmt: skip
+        # Whichever backend serves (writing.sync): the Whoosh index, or the Typesense cluster
+        # (batched upserts retried across a leader change; --full: new collection, alias swap).
+        report = sync(Target.of(cfg), full=full, progress=progress, lock_timeout=lock_timeout,
+                      on_wait=waiting)  # fmt: skip
     except (FileNotFoundError, VocabError) as err:
         _fail(str(err), 2)
     except (IndexBusy, PointerError) as err:
         _fail(str(err), 1)
+    except TypesenseUnavailable as err:
+        _fail(err.message, 1)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     for rejected in report.rejected:
         click.echo(f"拒收 / rejected: {rejected.file}: {rejected.reason}", err=True)
     click.echo(report.summary())
-
-
-def _index_cluster(cfg: Config, full: bool, progress) -> None:
-    """``index`` with ``SEARCHSVC_BACKEND=typesense``: the same manifest sync, into the cluster
-    (``typesense.index``: batched upserts retried across a leader change; ``--full`` builds a new
-    collection and swaps the alias)."""
-    from searchsvc.typesense import index as ts_index
-    from searchsvc.typesense.client import Cluster, TypesenseUnavailable
-    from searchsvc.vocabulary import VocabError
-
-    try:
-        report = ts_index.sync(
-            Cluster(cfg.backend.typesense), cfg.corpus, vocab_dir=cfg.vocab, full=full,
-            progress=progress,
-        )  # fmt: skip
-    except (FileNotFoundError, VocabError) as err:
-        _fail(str(err), 2)
-    except TypesenseUnavailable as err:
-        _fail(err.message, 1)
-    for rejected in report.rejected:
-        click.echo(f"拒收 / rejected: {rejected.file}: {rejected.reason}", err=True)
-    click.echo(
-        f"{report.collection}: +{len(report.added)} ~{len(report.changed)} "
-        f"-{len(report.removed)} files, {report.articles} articles, {report.paragraphs} "
-        f"paragraphs{' (rebuilt)' if report.rebuilt else ''} in {report.seconds:.1f} s"
-    )
 
 
 def _request_options(fn):
@@ -290,7 +267,8 @@ def serve(
         reindexer = app.extensions["searchsvc.reindexer"]
         reindexer.request()  # whatever landed while nobody was watching
         _start_watching(cfg, lambda changes: reindexer.request())
-    click.echo(f"档案检索 serving http://{cfg.host}:{cfg.port}/ (index {cfg.index})")
+    target = app.extensions["searchsvc.reindexer"].target.describe()
+    click.echo(f"档案检索 serving http://{cfg.host}:{cfg.port}/ (index {target})")
     # SIGTERM (systemd, docker stop) ends the server like Ctrl-C: the sync worker is shut down.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -308,12 +286,13 @@ def serve(
 def watch(poll: bool, debounce: int, corpus: Path | None, index_dir: Path | None) -> None:
     from searchsvc.reindexer import Reindexer
     from searchsvc.watch import watch as watch_corpus
+    from searchsvc.writing import Target
 
     cfg = _config(corpus=corpus, index=index_dir)
     if not cfg.corpus.is_dir():
         _fail(f"{cfg.corpus}: 语料目录不存在 / corpus folder not found", 2)
     _logging()
-    reindexer = Reindexer(cfg.corpus, cfg.index, cfg.vocab, in_process=True)
+    reindexer = Reindexer(Target.of(cfg), in_process=True)
 
     def sync_now(changes=()) -> None:
         run = reindexer.wait(reindexer.request())
@@ -321,7 +300,8 @@ def watch(poll: bool, debounce: int, corpus: Path | None, index_dir: Path | None
             logging.getLogger("searchsvc.watch").error("sync failed: %s", run.error)
 
     sync_now()
-    click.echo(f"监视 / watching {cfg.corpus} → {cfg.index} (Ctrl-C to stop)", err=True)
+    click.echo(f"监视 / watching {cfg.corpus} → {reindexer.target.describe()} (Ctrl-C to stop)",
+               err=True)  # fmt: skip
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     _every(RESYNC_SECONDS, sync_now, stop)

@@ -1,9 +1,12 @@
-"""The server's one writer: ``index.sync`` run in a background thread whenever something asks.
+"""The server's one writer: ``writing.sync`` run in a background thread whenever something asks.
 
 Uploads, ``POST /api/reindex`` and the corpus watcher all call ``request()``; requests that
 arrive while a sync runs are served by the next one (a burst of 50 uploads is two syncs, not 50).
 Readers never wait for it: they keep searching the committed generation and pick up the next one
 after the commit. Across processes, ``index.sync`` itself holds the index's writer lock.
+What is written is the ``writing.Target`` it was made with: the Whoosh index, or the Typesense
+cluster when ``SEARCHSVC_BACKEND=typesense`` (``on_synced`` then tells the server's engine to
+read the collection again: a cluster has no file the engine could look at for news).
 
 The sync runs in a worker *process*: indexing is pure-Python CPU work, and in the server's
 process it would share the GIL with the threads answering queries — on two cores it would get a
@@ -19,12 +22,13 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
 
-from searchsvc import index
+from searchsvc import index, writing
+from searchsvc.writing import Target
 
 log = logging.getLogger("searchsvc.reindex")
 HISTORY = 200  # finished runs remembered, so a waiter can find the run that covered it
@@ -44,10 +48,14 @@ class Run:
 
 class Reindexer:
     def __init__(
-        self, corpus: Path, home: Path, vocab_dir: Path | None = None, in_process: bool = False
+        self,
+        target: Target,
+        in_process: bool = False,
+        on_synced: Callable[[], None] | None = None,
     ):
-        self.corpus, self.home, self.vocab_dir = Path(corpus), Path(home), vocab_dir
+        self.target = target
         self.in_process = in_process  # run syncs in this process (a CLI that does nothing else)
+        self.on_synced = on_synced  # called after every run that wrote something
         self._pool: ProcessPoolExecutor | None = None
         self._cond = threading.Condition()
         self._requested = 0  # tickets handed out
@@ -114,6 +122,8 @@ class Reindexer:
         report, error = None, None
         try:
             report = self._run_sync()
+            if report.wrote and self.on_synced is not None:
+                self.on_synced()  # before the waiters hear of the run: they may search next
         except Exception as err:  # a failed sync must not kill the writer thread
             error = str(err) or type(err).__name__
             log.error("sync failed: %s", error)
@@ -125,10 +135,10 @@ class Reindexer:
         return Run(first, last, started, time.time(), report, error)
 
     def _run_sync(self) -> index.SyncReport:
-        args = (self.corpus, self.home)
-        kwargs = {"vocab_dir": self.vocab_dir, "chunk_bytes": index.LIVE_CHUNK_BYTES}
+        args = (self.target,)
+        kwargs = {"chunk_bytes": index.LIVE_CHUNK_BYTES}
         if self.in_process:
-            return index.sync(*args, **kwargs)
+            return writing.sync(*args, **kwargs)
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
@@ -138,7 +148,7 @@ class Reindexer:
                 initargs=(os.getpid(),),
             )
         try:
-            return self._pool.submit(index.sync, *args, **kwargs).result()
+            return self._pool.submit(writing.sync, *args, **kwargs).result()
         except BrokenProcessPool:
             self._pool = None  # the worker died (killed, out of memory): a new one next time
             raise RuntimeError("索引进程意外退出 / the index worker process died") from None

@@ -80,6 +80,10 @@ class Engine:
     def close(self) -> None:
         self.backend.close()
 
+    def refresh(self) -> None:
+        """A sync of this process wrote: the next request reads what it wrote."""
+        self.backend.refresh()
+
     def search(self, req: SearchRequest, limit: int | None = None) -> SearchResponse:
         """One page of ``req``'s results; with ``limit``, the first ``limit`` articles (export)."""
         started = time.perf_counter()

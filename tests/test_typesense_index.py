@@ -304,3 +304,28 @@ def test_reads_are_spread_over_every_node(ts_indexed):
             search(cluster, ts_indexed.alias, TsQuery(words=words))
     assert set(hits) == {n.api_port for n in ts_indexed.local.nodes}
     assert min(hits.values()) >= 30 // len(hits) - 1  # round-robin: about a third each
+
+
+@pytest.mark.parametrize("paged_pages", [0, 1, 100])
+def test_every_paragraph_of_a_broad_literal_comes_back(ts_indexed, monkeypatch, paged_pages):
+    """``TreeMatcher._fetch`` pages a small result and splits a large one by month (``0``: even
+    a two-page result is split): either way exactly the paragraphs that hold the literal, each
+    once — for a common character, a common word and everything."""
+    from searchsvc.matching import Deadline
+    from searchsvc.typesense import match as ts_match
+    from searchsvc.typesense.documents import literal_tokens
+    from searchsvc.typesense.query import phrase_term
+
+    monkeypatch.setattr(ts_match, "PAGED_PAGES", paged_pages)
+    matcher = ts_match.TreeMatcher(ts_indexed.cluster, ts_indexed.alias, None, Deadline(60))
+    for word in ("的", "工会", "*"):
+        q = word if word == "*" else " ".join(phrase_term(t) for t in literal_tokens(word))
+        rows = matcher._fetch(q, with_text=False)
+        got = Counter((aid, n) for aid, n, _score, _text in rows)
+        assert set(got.values()) == {1}, word  # none twice
+        if word == "*":
+            assert len(got) == ts_indexed.documents
+        else:
+            want = {(aid, n) for aid, ns in truth(ts_indexed, (word,)).items() for n in ns}
+            assert set(got) == want, word
+    assert len(got) > ts_match.PAGE  # "*" took more than one page: the split was exercised

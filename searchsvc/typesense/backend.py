@@ -100,6 +100,9 @@ class TypesenseBackend:
             last_sync=None,
         )
 
+    def refresh(self) -> None:
+        self._catalog.expire()
+
     def close(self) -> None:
         pass
 

@@ -5,7 +5,9 @@ paragraph texts.
   a ``catalog.Catalog``, the same object the Whoosh snapshot gives the article page,
   ``/api/facets`` and the filter check. It is read again when the collection changed: what the
   alias names, how many documents it holds and the newest ``stamp`` (a replaced bulletin keeps
-  its count but gets a new stamp), looked at no more than once every ``REFRESH_SECONDS``.
+  its count but gets a new stamp), looked at no more than once every ``REFRESH_SECONDS``, and
+  at once after ``expire`` (the server's own reindexer wrote: an upload is searchable when it
+  answers).
 * ``Texts`` — paragraph texts by article, fetched a page of articles at a time (snippets need
   the texts of the page's matching paragraphs; Typesense stores them, unindexed) and kept in a
   bounded LRU.
@@ -58,6 +60,11 @@ class TsCatalog:
                     self._loaded = _load(self.cluster, self.alias, key, paragraphs)
                 self._checked = time.monotonic()
             return self._loaded
+
+    def expire(self) -> None:
+        """Look at the collection again on the next ``get`` (a sync of this process wrote)."""
+        with self._lock:
+            self._checked = float("-inf")
 
     def _key(self) -> tuple[tuple, int]:
         answer = self.cluster.search(

@@ -239,6 +239,17 @@ class Cluster:
     def node_status(self, url: str, timeout: float = 1.0) -> NodeStatus:
         return node_status(url, self.config.api_key, timeout)
 
+    def wait_like_leader(self, collection: str, timeout: float = WRITE_DEADLINE) -> None:
+        """Poll until every node holds as many documents in ``collection`` as the leader (a
+        write is answered once the leader has indexed it; followers index it on their own
+        time). No leader right now (an election): nothing to compare with, no wait."""
+        for url in self.config.nodes:
+            if self.node_status(url).leader:
+                count = node_documents(url, self.config.api_key, collection)
+                if count is not None:
+                    self.wait_indexed(collection, count, timeout)
+                return
+
 
 @dataclass(frozen=True)
 class NodeStatus:

@@ -16,7 +16,15 @@ it splits on spaces only and does no Chinese segmentation of its own:
   the ``$`` tokens keep phrases from spanning punctuation or the seams between title, text and
   names), or, for one unit, that unit as a token. ``$`` is declared in ``symbols_to_index``,
   or Typesense would strip it.
-* ``words`` — jieba's index-mode words of the same texts, for ranking by whole words.
+
+Nothing else is indexed that no query reads: a node holds every indexed field in memory, with
+every token's positions, on every node (``bench/cluster.py`` measures it). An earlier schema also
+indexed jieba's words of the same texts, which no query asked: ~9% of a node's memory per
+paragraph and ~30% of the import time (jieba's), on a 300-page sample. ``n`` is only ever read
+back, so it is stored, not indexed. What is left is ``gram`` (~165 distinct tokens a paragraph,
+~70 of them single units, ~20 the title's bigrams, which every paragraph of the article repeats
+so that a query's words may meet across title and paragraph as in the Whoosh index) and the
+facet fields.
 
 The article's record is stored once, as JSON on its head paragraph (``n == 1``), as the Whoosh
 index stores it; ``record_fields`` is the one place that maps a record to Typesense fields.
@@ -28,7 +36,7 @@ import json
 from collections.abc import Iterator
 
 from searchsvc import bulletin, facets
-from searchsvc.analysis import gram_terms, normalize, unit_runs, word_tokens
+from searchsvc.analysis import gram_terms, normalize, unit_runs
 from searchsvc.article import ArticleRecord
 from searchsvc.catalog import FACETS
 from searchsvc.documents import byline_names
@@ -52,14 +60,13 @@ def schema(name: str) -> dict:
             # group_by needs a facet field; sortable: the tiebreak of a date sort, as Whoosh's
             {"name": "aid", "type": "string", "facet": True, "sort": True},
             {"name": "src", "type": "string", "facet": True},  # a bulletin's docs, for deletion
-            {"name": "n", "type": "int32"},
+            {"name": "n", "type": "int32", "index": False, "optional": True},
             {"name": "head", "type": "bool"},
             {"name": "date_num", "type": "int32"},  # YYYYMMDD; UNDATED for none
             {"name": "month", "type": "int32", "facet": True},  # YYYYMM: the histogram's facet
             # When the bulletin was (re)indexed: a replaced bulletin's leftovers are older.
             {"name": "stamp", "type": "int64", "optional": True},
             {"name": "gram", "type": "string"},
-            {"name": "words", "type": "string"},
             *facet_fields,
             # Stored, not indexed: snippets and highlights are made by us, from the text.
             {"name": "text", "type": "string", "index": False, "optional": True},
@@ -112,10 +119,6 @@ def gram_tokens(*texts: str) -> list[str]:
     return [t for tokens, _seen in parts for t in tokens] + list(units)
 
 
-def word_list(text: str) -> list[str]:
-    return [w for w, _pos, _s, _e in word_tokens(normalize(text), "index")]
-
-
 def paragraph_documents(article: bulletin.Article, found: facets.Facets) -> Iterator[dict]:
     """The Typesense documents of one article: one per paragraph, ids ``<article id>#<n>``."""
     record = ArticleRecord.of(article, found).stored()
@@ -123,7 +126,6 @@ def paragraph_documents(article: bulletin.Article, found: facets.Facets) -> Iter
     names = byline_names(article)
     # Title and names are the same for every paragraph: cut them once per article.
     (title_grams, title_units), (name_grams, name_units) = _grams(article.title), _grams(names)
-    title_words, name_words = word_list(article.title), word_list(names)
     for para in article.paragraphs:
         text_grams, text_units = _grams(para.text)
         units = {**title_units, **text_units, **name_units}
@@ -133,7 +135,6 @@ def paragraph_documents(article: bulletin.Article, found: facets.Facets) -> Iter
             "n": para.n,
             "head": para.n == 1,
             "gram": " ".join([*title_grams, *text_grams, *name_grams, *units]),
-            "words": " ".join([*title_words, *word_list(para.text), *name_words]),
             "text": para.text,
         }
         if para.n == 1:

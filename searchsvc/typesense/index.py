@@ -25,12 +25,13 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from searchsvc import bulletin, facets
 from searchsvc.bulletin import corpus_files
 from searchsvc.documents import Rejected, file_digest
+from searchsvc.index import SyncReport
 from searchsvc.typesense.client import IMPORT_BATCH, Cluster
 from searchsvc.typesense.documents import paragraph_documents, quoted, schema
 from searchsvc.vocabulary import VOCAB_DIR
@@ -41,16 +42,19 @@ ProgressFn = Callable[[int, int, str], None]
 
 
 @dataclass
-class TsSyncReport:
-    collection: str = ""  # the physical collection the alias names after the run
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-    articles: int = 0
-    paragraphs: int = 0
-    seconds: float = 0.0
-    rebuilt: bool = False
+class TsSyncReport(SyncReport):
+    """``index.SyncReport`` (what the faces print and ``POST /api/reindex`` answers), plus the
+    physical collection the alias names after the run."""
+
+    collection: str = ""
+
+    def summary(self) -> str:
+        return (
+            f"{self.collection}: +{len(self.added)} ~{len(self.changed)} -{len(self.removed)} "
+            f"files, {self.articles} articles, {self.paragraphs} paragraphs"
+            f"{' (rebuilt)' if self.rebuilt else ''} in {self.seconds:.1f} s"
+            + (f"; {len(self.rejected)} rejected" if self.rejected else "")
+        )
 
 
 def manifest_schema(name: str) -> dict:
@@ -180,6 +184,9 @@ def sync(
         cluster.point_alias(alias, target)
         drop_others(cluster, alias, target)
     elif report.added or report.changed or report.removed:
+        # Readers go to any node: what this run wrote is searchable on all when it returns
+        # (an upload answers "indexed" right after).
+        cluster.wait_like_leader(target)
         # The next run plans from whichever node it reads: every node must hold this manifest.
         kept = len(set(indexed) | set(report.added)) - len(report.removed)
         cluster.wait_indexed(target + MANIFEST_SUFFIX, kept)

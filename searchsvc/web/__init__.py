@@ -16,6 +16,7 @@ from searchsvc.records import article_url
 from searchsvc.reindexer import Reindexer
 from searchsvc.search import Engine
 from searchsvc.web import admin, api, errors, pages
+from searchsvc.writing import Target
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 CSP = (
@@ -31,11 +32,13 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.jinja_env.globals["article_url"] = article_url
-    app.extensions["searchsvc"] = Engine(
+    engine = app.extensions["searchsvc"] = Engine(
         config.index, time_budget=config.query_budget, vocab_dir=config.vocab,
         cache=config.match_cache, backend=config.backend,
     )  # fmt: skip
-    app.extensions["searchsvc.reindexer"] = Reindexer(config.corpus, config.index, config.vocab)
+    # Uploads, POST /api/reindex and serve --watch write through this one reindexer, into the
+    # backend the engine reads (writing.Target: the Whoosh index or the Typesense cluster).
+    app.extensions["searchsvc.reindexer"] = Reindexer(Target.of(config), on_synced=engine.refresh)
     for blueprint in (pages.bp, api.bp, admin.bp):
         app.register_blueprint(blueprint)
     errors.install(app)
