@@ -85,7 +85,7 @@ _DISTRIBUTIVE = re.compile(r"(?:各地|各国|各级|各省|多地|各界|世界
 _ALONGSIDE = ("联手", "携手", "会同", "联合")
 _COLUMN = re.compile(r"【[^】]*】")
 _SERIES_EVENT = re.compile("举行|举办|召开|开幕|闭幕|仪式|参观|展览|会见|会谈|慰问|看望|颁奖|表彰")
-_MANY_PLACES = re.compile("各地|多地")
+_MANY_PLACES = re.compile("各地|多地|多国")
 _PAREN_TAIL = re.compile(r"[（(][^（）()]*[）)]$")  # 中国长江三峡集团公司（下称“三峡集团”）
 
 
@@ -211,9 +211,9 @@ def split_orgs(span: str, vocab: Vocabulary) -> list[str]:
         return [piece]
 
     names = [clean_org(p, vocab) for part in _split_top(span, "、") for p in joined(part)]
-    # 由中国文化部、意大利文化遗产与活动部、X主办: a list cut inside a name (…与活动部): which
-    # bodies it names is not known.
-    return [n for n in names if n] if all(names) or len(names) == 1 else []
+    # 由中国文化部、意大利文化遗产与活动部、X主办: a list cut inside its first name (部、X): which
+    # bodies it names is not known. (A brand inside the list, 58同城·招聘, is only left out.)
+    return [] if len(names) > 1 and not names[0] else [n for n in names if n]
 
 
 def _unnamed(text: str, vocab: Vocabulary) -> bool:
@@ -240,11 +240,22 @@ def _verb_subjects(
     found = []
     for m in verbs:
         clause = _CLAUSE.split(text[: m.start()])[-1] + m.group()
+        if _listed_before(text, m.start() - len(clause) + len(m.group()), vocab):
+            continue
         for name in split_orgs(subject_before(text, m.start(), vocab), vocab):
             found.append(
                 (m.group(), name, clause[clause.find(name) :] if name in clause else clause)
             )
     return found
+
+
+def _listed_before(text: str, start: int, vocab: Vocabulary) -> bool:
+    """中宣部 中央文明办开展… (a headline's list, spaces between the names): the clause is the
+    list's last name only; which bodies the list holds is left to the lead."""
+    before = text[:start]
+    if not before.endswith((" ", "\u3000")) or not (words := before.split()):
+        return False
+    return clean_org(words[-1], vocab) == words[-1]
 
 
 Evidence = list[tuple[str, str, str]]
@@ -427,7 +438,8 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     # One search skips the many paragraphs without a role verb.
     # A programme broadcast or recorded has no host even when 由X主办 (特别节目…录制完成).
     kind = report_kind(article.title, first)
-    whole = kind not in ("programme", "bundle")  # 国内联播快讯: no item's host is the article's
+    # 国内联播快讯: no item's host is the article's; nor has an event to come a host yet.
+    whole = kind not in ("programme", "bundle", "future")
     # A policy, an appointment, a statement, a future event…: no subject of 举办/开展 is its host;
     # nor in a series' feature, unless it says an event was held (【法治中国行】…试点…一年多来).
     typed = _COLUMN.sub(lambda m: " " * len(m.group()), head)  # the series' name blanked
