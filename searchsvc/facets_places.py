@@ -43,6 +43,7 @@ _TREND = re.compile("市场|消费|外资|文旅|旅游|工程|项目|产业|企
 # An item's sentence about a plan or the past: 所有在建项目将在3月20日前全部复工, 1937年…在卢沟桥.
 _NOT_NOW = re.compile(r"将(?:于|要|会|在|可|陆续|全部)|即将|19\d\d年|\d+年前|历史上")
 _SENTENCE = re.compile("[。！？]")
+_INSTITUTION = re.compile("实验室|大学|学院|研究院|研究所|中学|小学|医院")
 _CAPTION = re.compile(r"图为[^。！？\n]*")
 # A disaster's rescue or recovery (防汛救灾, 灾后重建): its concrete Beijing items are often in
 # several districts (房山区、门头沟区…道路相继打通), each a place where something was done.
@@ -130,6 +131,8 @@ def venues(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
             continue  # 对于北京东城区的干部来说: 对于 / 关于 / 由于 name no venue
         if _LISTED.match(text, m.end()):
             continue  # 授权国务院在北京市大兴区等33个试点县: a list of places, not a venue
+        if not m.group("place").endswith("区") and _INSTITUTION.match(text, m.end()):
+            continue  # 来到昌平实验室: an institution named after a place, not a stated venue
         found.append((vocab.places[m.group("place")], m.group()))
     return found
 
