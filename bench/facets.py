@@ -14,6 +14,8 @@ Three extractors side by side: searchsvc as it is; the extractor on ``main`` bef
 (read from git at ``BASELINE_COMMIT`` with its own vocabularies); and a naive regex extractor
 (``naive``) kept here so that every run prints a floor. Then extraction speed: ms per 1,000
 articles over a slice of the archive, and projected for the whole archive (70,965 articles).
+Between the two, the precision judged by reading on archive articles outside the set
+(``tests/data/facets-outofset.jsonl``, round 7).
 
 The article text is read from ``../shared`` (see tests/data/README.md); archive pages are
 unpacked from ``../shared/corpus/news-archive.tar.gz`` into ``--archive`` when missing.
@@ -314,6 +316,7 @@ def main() -> None:
         print(f"    {facet}: {row.article.id} {row.article.title[:30]}  "
               f"got {'、'.join(got) or '—'}  want {'、'.join(row.want[facet]) or '—'}")  # fmt: skip
 
+    out_of_set()
     n, cpu, wall = speed(args.archive, args.speed_pages)
     if n:
         for name, seconds in (("CPU", cpu), ("wall", wall)):
@@ -321,6 +324,27 @@ def main() -> None:
             print(f"  speed ({name}, best of 3): {n} archive articles in {seconds:.2f} s = "
                   f"{per_k:.0f} ms per 1,000 articles; whole archive ({WHOLE_ARCHIVE:,}) ≈ "
                   f"{per_k * WHOLE_ARCHIVE / 1e6:.1f} s")  # fmt: skip
+
+
+OUT_OF_SET = ROOT / "tests" / "data" / "facets-outofset.jsonl"
+
+
+def out_of_set(path: Path = OUT_OF_SET) -> None:
+    """Precision of the values given on archive articles outside the set, as judged by reading
+    (tests/data/README.md): per draw and facet, then and now."""
+    if not path.is_file():
+        return
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    print("\n  out of the set (judged by reading; precision = right / (right + wrong)):")
+    for draw in sorted({r["draw"] for r in rows}):
+        for facet in ("district", "organizer"):
+            for key, when in (("judged", "drawn"), ("judged_now", "now")):
+                c = Counter(r[key] for r in rows if r["draw"] == draw and r["facet"] == facet)
+                c.pop(None, None)
+                if c:
+                    r, w, d = c["right"], c["wrong"], c["debatable"]
+                    print(f"    draw {draw} {facet:<9} {when:5} given {r + w + d:3}: right {r}, "
+                          f"wrong {w}, debatable {d}  precision {Score.pct(r, r + w)}")  # fmt: skip
 
 
 def _kind(facet: str, got: tuple[str, ...], want: tuple[str, ...]) -> str:

@@ -85,6 +85,7 @@ _DISTRIBUTIVE = re.compile(r"(?:各地|各国|各级|各省|多地|各界|世界
 _ALONGSIDE = ("联手", "携手", "会同", "联合")
 _COLUMN = re.compile(r"【[^】]*】")
 _SERIES_EVENT = re.compile("举行|举办|召开|开幕|闭幕|仪式|参观|展览|会见|会谈|慰问|看望|颁奖|表彰")
+_MANY_PLACES = re.compile("各地|多地|多国")
 _PAREN_TAIL = re.compile(r"[（(][^（）()]*[）)]$")  # 中国长江三峡集团公司（下称“三峡集团”）
 
 
@@ -100,9 +101,16 @@ def _strip_head(text: str, vocab: Vocabulary) -> str:
     while True:
         before, text = text, text.lstrip("，、 \u3000")
         text = text[m.end() :] if (m := _DATE.match(text)) else text
-        text = next((text[len(w) :] for w in vocab.names["fillers"] if text.startswith(w)), text)
+        if not text.startswith(_NOT_FILLERS):
+            text = next(
+                (text[len(w) :] for w in vocab.names["fillers"] if text.startswith(w)), text
+            )
         if text == before:
             return text
+
+
+# 联合国世界粮食计划署: 联合 (together with) is a filler, 联合国 is a name's first word.
+_NOT_FILLERS = ("联合国",)
 
 
 def _strip_tail(text: str, vocab: Vocabulary) -> str:
@@ -203,7 +211,9 @@ def split_orgs(span: str, vocab: Vocabulary) -> list[str]:
         return [piece]
 
     names = [clean_org(p, vocab) for part in _split_top(span, "、") for p in joined(part)]
-    return [n for n in names if n]
+    # 由中国文化部、意大利文化遗产与活动部、X主办: a list cut inside its first name (部、X): which
+    # bodies it names is not known. (A brand inside the list, 58同城·招聘, is only left out.)
+    return [] if len(names) > 1 and not names[0] else [n for n in names if n]
 
 
 def _unnamed(text: str, vocab: Vocabulary) -> bool:
@@ -230,11 +240,22 @@ def _verb_subjects(
     found = []
     for m in verbs:
         clause = _CLAUSE.split(text[: m.start()])[-1] + m.group()
+        if _listed_before(text, m.start() - len(clause) + len(m.group()), vocab):
+            continue
         for name in split_orgs(subject_before(text, m.start(), vocab), vocab):
             found.append(
                 (m.group(), name, clause[clause.find(name) :] if name in clause else clause)
             )
     return found
+
+
+def _listed_before(text: str, start: int, vocab: Vocabulary) -> bool:
+    """中宣部 中央文明办开展… (a headline's list, spaces between the names): the clause is the
+    list's last name only; which bodies the list holds is left to the lead."""
+    before = text[:start]
+    if not before.endswith((" ", "\u3000")) or not (words := before.split()):
+        return False
+    return clean_org(words[-1], vocab) == words[-1]
 
 
 Evidence = list[tuple[str, str, str]]
@@ -263,6 +284,7 @@ def organizers(
     if held:
         found += _verb_subjects(text, vocab.patterns["held"], vocab)
         found += _region_subjects(text, vocab)
+    found = [f for f in found if not _not_hosting(f, text)]
     if evidence is not None:
         evidence += [("organizer", n, c) for _, n, c in found]
     return _unique(name for _, name, _ in found)
@@ -274,6 +296,29 @@ _APPEAL = re.compile(r"(?:发起|发出)[^，。；]{0,24}?倡议")
 # 共同发出“全球潮人·同心战疫”倡议书: 发出 hosts only an appeal (发出通知 is a policy).
 _PLEDGE = re.compile(r"[^，。；]{0,24}?倡议")
 _AID = re.compile(r"帮扶|捐|援助|资助|救助|筹措|物资|慰问")
+
+
+# 国务院还将召开…: an event to come (not 上将, 将军). 国家安全保障局正式启动。: the body is what
+# was launched, not a host (启动 with no object).
+_WILL = re.compile(r"(?<![上中少大主名武])将(?![军领士帅])|即将|拟")
+_NO_OBJECT = re.compile(r"[，。；！？,;]|$")
+# 香港特别行政区第五届政府就职典礼…举行: the body's name is part of the event's name.
+_NAMED_EVENT = re.compile(r"[^在于]{0,6}?(?:典礼|仪式|大会|开幕式|闭幕式)")
+# 国新办举行的政策吹风会上了解到 / 沈阳市政府新闻办…召开的发布会消息: who holds a briefing is the
+# news source (tests/data/README.md), not the host of an event.
+_BRIEFING = re.compile(r"[^，。；]{0,30}?(?:发布会|记者会|吹风会|通报会|新闻茶座)")
+
+
+def _not_hosting(found: tuple[str, str, str], text: str) -> bool:
+    verb, name, phrase = found
+    if _WILL.search(phrase) or _NAMED_EVENT.match(phrase[len(name) : -len(verb)]):
+        return True
+    if (at := text.find(phrase)) < 0:
+        return False
+    end = at + len(phrase)
+    return bool(_BRIEFING.match(text, end)) or (
+        verb == "启动" and bool(_NO_OBJECT.match(text, end))
+    )
 
 
 def _appeal(found: tuple[str, str, str], text: str) -> bool:
@@ -325,7 +370,18 @@ def _full_forms(names: Iterable[str]) -> list[str]:
     names = _unique(names)
     # 中共中央国务院举行 in a headline, 中共中央、国务院 in the lead: two bodies run together.
     names = [n for n in names if not any(a + b == n for a in names for b in names)]
-    return [n for n in names if not any(o != n and o.endswith(n) for o in names)]
+    return [n for n in names if not any(o != n and (o.endswith(n) or _short(n, o)) for o in names)]
+
+
+def _short(name: str, full: str) -> bool:
+    """全国政协民宗委 … 全国政协民族和宗教委员会, 中宣部 … 中共中央宣传部: a short form, its characters
+    in the full form's order, from its first character to its last word."""
+    if not 3 <= len(name) < len(full) or full.startswith(name) or name[0] != full[0]:
+        return False
+    if name[-1] not in full[-3:]:
+        return False
+    rest = iter(full)
+    return all(char in rest for char in name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,15 +438,19 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     # One search skips the many paragraphs without a role verb.
     # A programme broadcast or recorded has no host even when 由X主办 (特别节目…录制完成).
     kind = report_kind(article.title, first)
-    whole = kind not in ("programme", "bundle")  # 国内联播快讯: no item's host is the article's
-    texts = (article.title, *(p.text for p in article.paragraphs)) if whole else ()
-    for text in (t for t in texts if vocab.patterns["role"].search(t)):
-        for role, names in roles(text, vocab, evidence).items():
-            found[role].extend(names)
+    # 国内联播快讯: no item's host is the article's; nor has an event to come a host yet.
+    whole = kind not in ("programme", "bundle", "future")
     # A policy, an appointment, a statement, a future event…: no subject of 举办/开展 is its host;
     # nor in a series' feature, unless it says an event was held (【法治中国行】…试点…一年多来).
     typed = _COLUMN.sub(lambda m: " " * len(m.group()), head)  # the series' name blanked
     feature = _COLUMN.match(article.title) and not _SERIES_EVENT.search(typed)
+    # A roundup (各地…) or a series' feature: a later paragraph's 由X主办 is one item's host.
+    texts = (article.title, *(p.text for p in article.paragraphs)) if whole else ()
+    if feature or _MANY_PLACES.search(head):
+        texts = texts[:1] + (first,) if whole else ()
+    for text in (t for t in texts if vocab.patterns["role"].search(t)):
+        for role, names in roles(text, vocab, evidence).items():
+            found[role].extend(names)
     if not found["organizer"] and kind in (EVENT, "none") and not feature:
         for text in (article.title, first):
             found["organizer"] += organizers(text, vocab, evidence, held=kind == EVENT)

@@ -43,6 +43,8 @@ _TREND = re.compile("市场|消费|外资|文旅|旅游|工程|项目|产业|企
 # An item's sentence about a plan or the past: 所有在建项目将在3月20日前全部复工, 1937年…在卢沟桥.
 _NOT_NOW = re.compile(r"将(?:于|要|会|在|可|陆续|全部)|即将|19\d\d年|\d+年前|历史上")
 _SENTENCE = re.compile("[。！？]")
+_INSTITUTION = re.compile("实验室|大学|学院|研究院|研究所|中学|小学|医院")
+_CAPTION = re.compile(r"图为[^。！？\n]*")
 # A disaster's rescue or recovery (防汛救灾, 灾后重建): its concrete Beijing items are often in
 # several districts (房山区、门头沟区…道路相继打通), each a place where something was done.
 _DISASTER = re.compile("防汛|抗洪|救灾|灾后|抢险|受灾|灾区|重建")
@@ -129,6 +131,8 @@ def venues(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
             continue  # 对于北京东城区的干部来说: 对于 / 关于 / 由于 name no venue
         if _LISTED.match(text, m.end()):
             continue  # 授权国务院在北京市大兴区等33个试点县: a list of places, not a venue
+        if not m.group("place").endswith("区") and _INSTITUTION.match(text, m.end()):
+            continue  # 来到昌平实验室: an institution named after a place, not a stated venue
         found.append((vocab.places[m.group("place")], m.group()))
     return found
 
@@ -245,7 +249,8 @@ def places_of(
     # "none") puts its scenes 在…/位于… (在北京市海淀区的一栋写字楼里), a statement its speaker's
     # places, an event still to come has no venue yet.
     if kind == EVENT:
-        places += venues(head, vocab)
+        # 图为2014年5月30日，习近平总书记在海淀区…: a photo's caption, another day's scene.
+        places += venues(_CAPTION.sub("", head), vocab)
         # Later paragraphs only for a visit (考察, 调研) and only its stops (来到/走进/位于), never
         # 在 (anything): features and reactions name places of other days.
         # …and only a visit in Beijing: 李克强在四川考察…来到沙河镇 is Sichuan's 沙河镇.
@@ -285,7 +290,9 @@ def _visit_stops(article: bulletin.Article, vocab: Vocabulary) -> list[tuple[str
         if _VISIT.search(p.text):
             stops += _stops(p.text, vocab)
         for sentence in _SENTENCE.split(p.text):
-            if _LOOKED.search(sentence):
+            # …or that opens on a place (东城区隆福寺街区通过…改造。习近平察看街区风貌): a stop
+            # described before the visitor is said to come.
+            if _LOOKED.search(sentence) or any(_places([sentence[:8]], vocab)):
                 seen |= {d for d, _ in _places([sentence], vocab)}
     return stops if seen <= {d for d, _ in stops} else []
 
