@@ -75,3 +75,11 @@ def live_server(mixed_dirs):
     corpus, index = mixed_dirs
     with LiveServer(Config(corpus=corpus, index=index)) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def vocab():
+    """The facet vocabularies as shipped (``searchsvc/vocab/``)."""
+    from searchsvc.facets import Vocabulary
+
+    return Vocabulary.load()

@@ -14,14 +14,9 @@ from searchsvc.facets import (
     EVENT_TYPES,
     UNKNOWN,
     Facets,
-    Vocabulary,
 )
+from tests.articles import article
 from tests.conftest import SEED, shared_bulletins
-
-
-@pytest.fixture(scope="module")
-def vocab() -> Vocabulary:
-    return Vocabulary.load()
 
 
 @pytest.fixture(scope="module")
@@ -357,9 +352,6 @@ def test_event_types_meetings_premieres_memorials(vocab, text, kind):
 
 
 def test_event_type_other_only_with_an_organizer(vocab):
-    def article(title: str, text: str) -> bulletin.Article:
-        return bulletin.Article("x-1", 1, title, None, "x.md", [bulletin.Paragraph(1, text)])
-
     with_org = article(
         "广铁今年已开行复工列车100趟",
         "4月3日8时36分，广铁集团长沙客运段值乘的G4802次列车载着425名务工人员从咸宁北站开出，"
@@ -384,14 +376,14 @@ def test_shared_pages(vocab):
     articles = [a for page in pages for a in bulletin.read(page, root).articles]
     assert len(articles) > 150
     by_title = {}
-    for article in articles:
-        got = facets.extract(article, vocab)
-        by_title[article.title] = got
+    for art in articles:
+        got = facets.extract(art, vocab)
+        by_title[art.title] = got
         for name in (*got.organizer, *got.host, *got.co_organizer):
             if facets.is_region(name, vocab):  # a city acting as a body: 北京市开展…
                 continue
-            assert facets.is_org(name, vocab), (article.id, name)
-            assert name == facets.clean_org(name, vocab), (article.id, name)
+            assert facets.is_org(name, vocab), (art.id, name)
+            assert name == facets.clean_org(name, vocab), (art.id, name)
         assert set(got.district) <= set(DISTRICTS)
         assert set(got.event_type) <= set(EVENT_TYPES)
         if "其他" in got.event_type:
@@ -419,10 +411,6 @@ def test_venues_from_real_text(vocab):
 
 
 def test_district_not_from_an_awardee_or_a_policy(vocab):
-    def article(title: str, *paras: str) -> bulletin.Article:
-        ps = [bulletin.Paragraph(i + 1, t) for i, t in enumerate(paras)]
-        return bulletin.Article("x-1", 1, title, None, "x.md", ps)
-
     got = facets.extract(
         article(
             "十三届全国人大常委会第七次会议在京闭幕",
@@ -436,10 +424,6 @@ def test_district_not_from_an_awardee_or_a_policy(vocab):
 
 
 def test_district_of_a_roundups_one_beijing_item(vocab):
-    def article(title: str, *paras: str) -> bulletin.Article:
-        ps = [bulletin.Paragraph(i + 1, t) for i, t in enumerate(paras)]
-        return bulletin.Article("x-1", 1, title, None, "x.md", ps)
-
     lead = "《进一步优化落实新冠肺炎疫情防控措施》新10条颁布以来，各地坚持应接尽接原则，积极稳妥推进老年人接种疫苗工作。"
     item = "目前，北京启用的259个疫苗接种点都可以为60岁及以上老年人提供接种服务。在丰台区马家堡社区的固定接种点位，除了开通老年人绿色通道，最近还采取了延长接种时间等措施。"
     got = facets.extract(article("各地积极稳妥推进老年人新冠病毒疫苗接种", lead, item), vocab)

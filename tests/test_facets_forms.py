@@ -8,19 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from searchsvc import bulletin, facets
-from searchsvc.facets import Vocabulary
+from searchsvc import facets
 from searchsvc.facets_report import report_kind
-
-
-@pytest.fixture(scope="module")
-def vocab() -> Vocabulary:
-    return Vocabulary.load()
-
-
-def article(title: str, *paras: str) -> bulletin.Article:
-    ps = [bulletin.Paragraph(i + 1, t) for i, t in enumerate(paras)]
-    return bulletin.Article("x-1", 1, title, None, "x.md", ps)
+from tests.articles import article
 
 
 def test_objects_of_zuzhi_are_not_organizers(vocab):

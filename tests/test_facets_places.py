@@ -9,19 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from searchsvc import bulletin, facets
-from searchsvc.facets import Vocabulary
-
-
-@pytest.fixture(scope="module")
-def vocab() -> Vocabulary:
-    return Vocabulary.load()
-
-
-def article(title: str, *paras: str) -> bulletin.Article:
-    ps = [bulletin.Paragraph(i + 1, t) for i, t in enumerate(paras)]
-    return bulletin.Article("x-1", 1, title, None, "x.md", ps)
-
+from searchsvc import facets
+from tests.articles import article
 
 # ---------------------------------------------------------------------------------------------
 # District

@@ -15,11 +15,6 @@ from searchsvc.vocabulary import VOCAB_DIR, VocabError
 from tests.conftest import ROOT
 
 
-@pytest.fixture(scope="module")
-def vocab() -> Vocabulary:
-    return Vocabulary.load()
-
-
 @pytest.fixture
 def vocab_copy(tmp_path) -> Path:
     folder = tmp_path / "vocab"

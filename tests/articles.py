@@ -1,0 +1,11 @@
+"""Articles made from real sentences, for the facet tests: a title and paragraphs, as
+``bulletin.read`` would give them."""
+
+from __future__ import annotations
+
+from searchsvc import bulletin
+
+
+def article(title: str, *paras: str) -> bulletin.Article:
+    ps = [bulletin.Paragraph(i + 1, t) for i, t in enumerate(paras)]
+    return bulletin.Article("x-1", 1, title, None, "x.md", ps)
