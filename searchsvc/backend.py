@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from searchsvc import flatpostings, ranking, relax
+from searchsvc import flatpostings, ranking, relax, storage
 from searchsvc import index as index_mod
 from searchsvc.article import ArticleRecord
 from searchsvc.cache import LRUCache
@@ -36,7 +36,7 @@ from searchsvc.groups import Groups
 from searchsvc.health import Health
 from searchsvc.histogram import histogram_months
 from searchsvc.matching import Deadline, Matcher
-from searchsvc.postings import FieldLengths, ReadStorage, UnitPostings
+from searchsvc.postings import FieldLengths, UnitPostings
 from searchsvc.query import Node
 from searchsvc.records import Bar, SearchRequest
 from searchsvc.snapshot import Snapshot, SnapshotCache
@@ -306,16 +306,14 @@ def _segment_id(reader) -> str | None:
 
 def _open(home: Path):
     """The index, its segment files read with ``pread`` rather than mapped
-    (``postings.ReadStorage``).
+    (``storage.ReadStorage``).
 
     Mapped, Whoosh wraps each part of a compound file in a ``BytesIO``, which copies it: the
     searcher of a 139 MB slice held 250 MB, the whole archive's would hold its 1.7 GB. Read
     through the file, a searcher holds only what it caches; the OS's page cache (not counted in
     the server's memory) keeps the hot blocks.
     """
-    ix = index_mod.open_index(home)
-    ix.storage = ReadStorage(ix.storage.folder, supports_mmap=False, readonly=True)
-    return ix
+    return storage.pread_storage(index_mod.open_index(home), readonly=True)
 
 
 def _corrector(searcher, reading):

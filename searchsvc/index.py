@@ -183,7 +183,7 @@ def _update(
     vocab_dir: Path | None = None,
 ) -> SyncReport:
     report = SyncReport()
-    ix = open_index(home)
+    ix = storage.pread_storage(open_index(home))
     storage.tidy_live(ix)
     generation = ix.latest_generation()
     todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)

@@ -15,15 +15,11 @@ This leans on whoosh-reloaded 2.7.5's codec internals (``W3LeafMatcher._data``/`
 
 from __future__ import annotations
 
-import io
-import os
 import threading
 from collections import OrderedDict
 
 import numpy as np
 from whoosh.codec import whoosh3
-from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.structfile import StructFile
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
@@ -32,69 +28,6 @@ EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 Hits = tuple[np.ndarray, np.ndarray]  # (docnums sorted and unique, scores)
 K1, B = BM25F().K1, BM25F().B
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
-
-
-class _Range(io.RawIOBase):
-    """A byte range of an open file, read with ``pread`` (no shared file position)."""
-
-    def __init__(self, fd: int, offset: int, length: int, owner: bool):
-        self._fd, self._offset, self._length, self._owner = fd, offset, length, owner
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def readinto(self, buf) -> int:
-        n = max(0, min(len(buf), self._length - self._pos))
-        data = os.pread(self._fd, n, self._offset + self._pos) if n else b""
-        buf[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        base = (0, self._pos, self._length)[whence]
-        self._pos = base + pos
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def close(self) -> None:
-        if self._owner and not self.closed:
-            os.close(self._fd)
-        super().close()
-
-
-class _RangeFile(StructFile):
-    """Whoosh's ``StructFile`` over a ``_Range``: buffered (``pickle.load`` reads it at C
-    speed), and its ``subset`` — a part of a compound segment file — is another range of the
-    same descriptor, not a ``SubFile`` that seeks the parent on every small read (nor, mapped,
-    a ``BytesIO`` copy of the part)."""
-
-    def __init__(self, fd: int, offset: int, length: int, name=None, owner=False, **kwargs):
-        raw = _Range(fd, offset, length, owner)
-        super().__init__(io.BufferedReader(raw, buffer_size=16384), name=name, **kwargs)
-        self.is_real = False
-        self._fd, self._offset, self._length = fd, offset, length
-
-    def subset(self, offset, length, name=None):
-        return _RangeFile(self._fd, self._offset + offset, length, name=name or self._name)
-
-    def get(self, position, length):
-        return os.pread(self._fd, length, self._offset + position)
-
-
-class ReadStorage(FileStorage):
-    """The index folder as the search core reads it (see ``_RangeFile``)."""
-
-    supports_mmap = False
-
-    def open_file(self, name, **kwargs):
-        fd = os.open(self._fpath(name), os.O_RDONLY)
-        return _RangeFile(fd, 0, os.fstat(fd).st_size, name=name, owner=True, **kwargs)
 
 
 def raw_matcher(reader, field: str, text: str):
