@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from functools import partial
 
 from whoosh.analysis import IDTokenizer
 from whoosh.codec import default_codec
@@ -133,6 +134,8 @@ class SegmentBuilder(SegmentWriter):
         self.perdocwriter = self.codec.per_document_writer(self.storage, self.newsegment)
         self._length_columns: dict = {}  # field → the perdoc writer's column of its lengths
         self.fieldwriter = self.codec.field_writer(self.storage, self.newsegment)
+        tindex = self.fieldwriter._tindex  # its hash tables written at close, in one go each
+        tindex._write_hashes = partial(termfiles.write_hashes, tindex)
         self.merge, self.optimize, self.mergetype = True, False, None
         self._searcher = None
         for name, field in schema.items():

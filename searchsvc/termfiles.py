@@ -154,24 +154,29 @@ class FieldPostings:
         encoded = [t if isinstance(t, bytes) else t.encode() for t in self.terms]
         names = sorted(set(encoded))
         position = {t: i for i, t in enumerate(names)}
-        rank = np.array([position[t] for t in encoded], np.int64)
-        keys = rank[np.frombuffer(self.tids, np.uint32)] if len(self.tids) else rank[:0]
-        docs = np.frombuffer(self.docs, np.uint32).astype(np.int64)
-        # by term, then document; stable, so a document's tokens keep their order
-        order = np.argsort((keys << 32) | docs, kind="stable")
-        keys, docs = keys[order], docs[order]
+        rank = np.array([position[t] for t in encoded], np.uint64)
+        # one key per row, term rank then document: sorted (stably: a document's tokens keep
+        # their order), it gives both; one array of 8 bytes a row is all the sort holds
+        key = rank[np.frombuffer(self.tids, np.uint32)] if len(self.tids) else rank[:0]
+        key <<= np.uint64(32)
+        key |= np.frombuffer(self.docs, np.uint32)
+        order = np.argsort(key, kind="stable")
+        key = key[order]
         if self.positional:
             positions = np.frombuffer(self.pos, np.uint32)[order]
+            del order
             # a posting is a run of tokens with the same term and document
-            new = np.ones(len(keys), bool)
-            new[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
+            new = np.ones(len(key), bool)
+            np.not_equal(key[1:], key[:-1], out=new[1:])
             first = np.flatnonzero(new)
-            pos_starts = np.append(first, len(keys)).astype(np.int64)
-            keys, docs = keys[first], docs[first]
+            pos_starts = np.append(first, len(key)).astype(np.int64)
+            key = key[first]
+            keys, docs = (key >> np.uint64(32)).astype(np.int64), key & np.uint64(0xFFFFFFFF)
             weights = (np.diff(pos_starts) * self.boost).astype(np.float32)
             starts = np.searchsorted(keys, np.arange(len(names) + 1)).astype(np.int64)
             return TermArrays(names, starts, docs.astype(np.int32), weights,
                               positions=positions, pos_starts=pos_starts)  # fmt: skip
+        keys, docs = (key >> np.uint64(32)).astype(np.int64), key & np.uint64(0xFFFFFFFF)
         starts = np.searchsorted(keys, np.arange(len(names) + 1)).astype(np.int64)
         weights = np.frombuffer(self.weights, np.float32)[order]
         ends = np.frombuffer(self.ends, np.uint32).astype(np.int64)
@@ -397,3 +402,25 @@ def write_field(
     if key:
         tindex.lastkey = key
     fieldwriter.finish_field()
+
+
+_SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])  # filetables._pointer, "!Iq"
+
+
+def write_hashes(tindex) -> None:
+    """``HashWriter._write_hashes`` of a term table (``OrderedHashWriter``): the same 256 hash
+    tables — slot ``(hash >> 8) % slots``, linear probing in the order the keys were added —
+    each written with one write instead of one per slot."""
+    dbfile = tindex.dbfile
+    for entries in tindex.buckets:
+        numslots = 2 * len(entries)
+        tindex.directory.append((dbfile.tell(), numslots))
+        hashes, positions = [0] * numslots, [0] * numslots
+        for h, pos in entries:
+            slot = (h >> 8) % numslots
+            while hashes[slot] or positions[slot]:  # (0, 0) is the empty slot
+                slot = (slot + 1) % numslots
+            hashes[slot], positions[slot] = h, pos
+        table = np.empty(numslots, _SLOT)
+        table["hash"], table["position"] = hashes, positions
+        dbfile.write(table.tobytes())
