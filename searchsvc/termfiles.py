@@ -376,32 +376,47 @@ def write_field(
     if tindex.lastkey and _TERM_KEY.pack(fieldid) <= tindex.lastkey[:2]:
         raise ValueError(f"field {fieldname!r} written out of order")
     prefix = _TERM_KEY.pack(fieldid)
-    posts, rows = [], []
     buckets, index = tindex.buckets, tindex.index
     key = b""
-    for btext, ids, ws, vals in postings.by_term():
-        blob, stats = encode_term(ids, ws, vals, lbytes, fixedsize, level, limit, compress_min)
-        posts.append(blob)
-        key = prefix + btext
-        value = terminfo_bytes(stats, offset, len(blob))
-        offset += len(blob)
-        # OrderedHashWriter.add: the row's position in the key index and its hash bucket
-        index.append(row_pos)
-        h = _hash(key)
-        buckets[h & 255].append((h, row_pos))
-        rows.append(_ROW_LENGTHS.pack(len(key), len(value)))
-        rows.append(key)
-        rows.append(value)
-        row_pos += 8 + len(key) + len(value)
-        if len(posts) >= FLUSH_TERMS:
-            postfile.write(b"".join(posts))
-            tfile.write(b"".join(rows))
-            posts, rows = [], []
-    postfile.write(b"".join(posts))
-    tfile.write(b"".join(rows))
+    terms = postings.by_term()
+    while chunk := list(islice(terms, FLUSH_TERMS)):
+        # a chunk of terms at a time, each step a list comprehension over the chunk
+        encoded = [encode_term(i, w, v, lbytes, fixedsize, level, limit, compress_min)
+                   for _t, i, w, v in chunk]  # fmt: skip
+        keys = [prefix + c[0] for c in chunk]
+        blobs = [e[0] for e in encoded]
+        offsets = list(accumulate(map(len, blobs), initial=offset))
+        offset = offsets.pop()
+        values = [terminfo_bytes(e[1], o, len(b))
+                  for e, o, b in zip(encoded, offsets, blobs, strict=True)]  # fmt: skip
+        # OrderedHashWriter.add: each row's position in the key index and its hash bucket
+        places = list(accumulate([8 + len(k) + len(v) for k, v in zip(keys, values, strict=True)],
+                                 initial=row_pos))  # fmt: skip
+        row_pos = places.pop()
+        _extend_index(index, places)
+        for h, place in zip(map(_hash, keys), places, strict=True):
+            buckets[h & 255].append((h, place))
+        postfile.write(b"".join(blobs))
+        tfile.write(b"".join([part for k, v in zip(keys, values, strict=True)
+                              for part in (_ROW_LENGTHS.pack(len(k), len(v)), k, v)]))  # fmt: skip
+        key = keys[-1]
     if key:
         tindex.lastkey = key
     fieldwriter.finish_field()
+
+
+_TYPE_MAX = {"H": 1 << 16, "i": 1 << 31, "I": 1 << 32, "q": 1 << 63}
+
+
+def _extend_index(index, places: list[int]) -> None:
+    """``index.append`` of each of ``places`` (increasing), Whoosh's ``GrowableArray``: one
+    ``extend`` when its array type holds them all, else one by one (it widens the type)."""
+    arr = index.array
+    if places and isinstance(arr, array) and places[-1] < _TYPE_MAX.get(arr.typecode, 0):
+        arr.extend(places)
+    else:
+        for place in places:
+            index.append(place)
 
 
 _SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])  # filetables._pointer, "!Iq"
