@@ -115,12 +115,45 @@ ProgressFn = Callable[[int, int, str], None]
 
 
 def manifest(ix) -> dict[str, str]:
-    """``{relative path: content hash}`` of the files the index holds."""
-    with ix.searcher() as s:
-        return {
-            fields["src"]: fields["filehash"]
-            for fields in (s.stored_fields(d) for d in s.document_numbers(kind="file"))
-        }
+    """``{relative path: content hash}`` of the files the index holds.
+
+    A segment's documents never change (only which are deleted), so its manifest entries are
+    read once per process and kept by segment: the live server's syncs then do not read the
+    stored fields of every file in the archive again. Deletions are checked every time.
+    """
+    out: dict[str, str] = {}
+    folder = str(getattr(ix.storage, "folder", id(ix.storage)))
+    live = set()
+    with ix.reader() as reader:
+        for sub, _base in reader.leaf_readers():
+            if sub.segment() is None:  # an empty index
+                continue
+            key = (folder, sub.segment().segment_id())
+            live.add(key)
+            entries = _SEGMENT_MANIFESTS.get(key)
+            if entries is None:
+                entries = _SEGMENT_MANIFESTS[key] = _segment_manifest(sub)
+            deleted = sub.is_deleted if sub.has_deletions() else None
+            out.update((src, digest) for d, src, digest in entries if not (deleted and deleted(d)))
+    for key in [k for k in _SEGMENT_MANIFESTS if k[0] == folder and k not in live]:
+        del _SEGMENT_MANIFESTS[key]  # merged away
+    return out
+
+
+def _segment_manifest(sub) -> list[tuple[int, str, str]]:
+    """``(document number, path, hash)`` of the ``kind=file`` documents of a segment that are
+    not deleted now (a deleted document never comes back)."""
+    if ("kind", b"file") not in sub:
+        return []
+    entries = []
+    for d in sub.postings("kind", b"file").all_ids():  # deleted documents filtered out
+        fields = sub.stored_fields(d)
+        entries.append((d, fields["src"], fields["filehash"]))
+    return entries
+
+
+# (folder, segment id) → that segment's manifest entries (see manifest)
+_SEGMENT_MANIFESTS: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
 
 
 def sync(

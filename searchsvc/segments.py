@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from functools import partial
 
 import numpy as np
 from whoosh.analysis import IDTokenizer
@@ -134,13 +135,22 @@ class SegmentBuilder(SegmentWriter):
         }  # fmt: skip
         self.perdocwriter = self.codec.per_document_writer(self.storage, self.newsegment)
         self._length_columns: dict = {}  # field → the perdoc writer's column of its lengths
+        # field → its length byte per document, as add_document wrote them (None: not known,
+        # documents came another way — add_reader — and the lengths are read back at finish)
+        self._lbytes: dict[str, bytearray] | None = {}
         self.fieldwriter = self.codec.field_writer(self.storage, self.newsegment)
+        tindex = self.fieldwriter._tindex  # its hash tables written at close, in one go each
+        tindex._write_hashes = partial(termfiles.write_hashes, tindex)
         self.merge, self.optimize, self.mergetype = True, False, None
         self._searcher = None
         for name, field in schema.items():
             if field.vector or field.separate_spelling():
                 # Vectors and spelling words go through paths this builder does not write.
                 raise NotImplementedError(f"field {name!r}: term vectors / spelling not supported")
+
+    def add_reader(self, reader) -> None:
+        self._lbytes = None  # its documents' lengths are written by Whoosh's code
+        super().add_reader(reader)
 
     def finish(self):
         """Write the postings, close the segment's files; the segment, or None if empty."""
@@ -184,6 +194,7 @@ class SegmentBuilder(SegmentWriter):
         if len(self._texts) == self.docnum:
             self._texts.append(fields.get("text") or "")
         if any(name.startswith("_") for name in fields):  # boosts, custom stored values
+            self._lbytes = None  # lengths written where this builder does not see them
             return super().add_document(**fields)
         self._check_state()
         schema, docnum, perdoc = self.schema, self.docnum, self.perdocwriter
@@ -203,6 +214,12 @@ class SegmentBuilder(SegmentWriter):
                     stored[name] = value
                 if length:
                     lb = length_to_byte(length)
+                    known = self._lbytes.get(name)
+                    if known is None:
+                        known = self._lbytes[name] = bytearray()
+                    if len(known) < docnum:
+                        known.extend(bytes(docnum - len(known)))
+                    known.append(lb)
                     column = self._length_columns.get(name)
                     if column is None:
                         perdoc.add_column_value(_lenfield(name), LENGTHS_COLUMN, lb)
@@ -260,7 +277,10 @@ class SegmentBuilder(SegmentWriter):
         doccount = self.docnum
         for fieldname in sorted(self.pool.fields):
             fieldobj = self.schema[fieldname]
-            if fieldobj.scorable:
+            if fieldobj.scorable and self._lbytes is not None:
+                lbytes = self._lbytes.get(fieldname, bytearray())
+                lbytes.extend(bytes(doccount - len(lbytes)))
+            elif fieldobj.scorable:
                 # What FieldWriter.add_postings looks up once per posting: the stored (byte-
                 # quantised) field length, here once per document, as its byte.
                 dfl = pdr.doc_field_length

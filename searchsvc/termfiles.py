@@ -154,24 +154,29 @@ class FieldPostings:
         encoded = [t if isinstance(t, bytes) else t.encode() for t in self.terms]
         names = sorted(set(encoded))
         position = {t: i for i, t in enumerate(names)}
-        rank = np.array([position[t] for t in encoded], np.int64)
-        keys = rank[np.frombuffer(self.tids, np.uint32)] if len(self.tids) else rank[:0]
-        docs = np.frombuffer(self.docs, np.uint32).astype(np.int64)
-        # by term, then document; stable, so a document's tokens keep their order
-        order = np.argsort((keys << 32) | docs, kind="stable")
-        keys, docs = keys[order], docs[order]
+        rank = np.array([position[t] for t in encoded], np.uint64)
+        # one key per row, term rank then document: sorted (stably: a document's tokens keep
+        # their order), it gives both; one array of 8 bytes a row is all the sort holds
+        key = rank[np.frombuffer(self.tids, np.uint32)] if len(self.tids) else rank[:0]
+        key <<= np.uint64(32)
+        key |= np.frombuffer(self.docs, np.uint32)
+        order = np.argsort(key, kind="stable")
+        key = key[order]
         if self.positional:
             positions = np.frombuffer(self.pos, np.uint32)[order]
+            del order
             # a posting is a run of tokens with the same term and document
-            new = np.ones(len(keys), bool)
-            new[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
+            new = np.ones(len(key), bool)
+            np.not_equal(key[1:], key[:-1], out=new[1:])
             first = np.flatnonzero(new)
-            pos_starts = np.append(first, len(keys)).astype(np.int64)
-            keys, docs = keys[first], docs[first]
+            pos_starts = np.append(first, len(key)).astype(np.int64)
+            key = key[first]
+            keys, docs = (key >> np.uint64(32)).astype(np.int64), key & np.uint64(0xFFFFFFFF)
             weights = (np.diff(pos_starts) * self.boost).astype(np.float32)
             starts = np.searchsorted(keys, np.arange(len(names) + 1)).astype(np.int64)
             return TermArrays(names, starts, docs.astype(np.int32), weights,
                               positions=positions, pos_starts=pos_starts)  # fmt: skip
+        keys, docs = (key >> np.uint64(32)).astype(np.int64), key & np.uint64(0xFFFFFFFF)
         starts = np.searchsorted(keys, np.arange(len(names) + 1)).astype(np.int64)
         weights = np.frombuffer(self.weights, np.float32)[order]
         ends = np.frombuffer(self.ends, np.uint32).astype(np.int64)
@@ -371,29 +376,66 @@ def write_field(
     if tindex.lastkey and _TERM_KEY.pack(fieldid) <= tindex.lastkey[:2]:
         raise ValueError(f"field {fieldname!r} written out of order")
     prefix = _TERM_KEY.pack(fieldid)
-    posts, rows = [], []
     buckets, index = tindex.buckets, tindex.index
     key = b""
-    for btext, ids, ws, vals in postings.by_term():
-        blob, stats = encode_term(ids, ws, vals, lbytes, fixedsize, level, limit, compress_min)
-        posts.append(blob)
-        key = prefix + btext
-        value = terminfo_bytes(stats, offset, len(blob))
-        offset += len(blob)
-        # OrderedHashWriter.add: the row's position in the key index and its hash bucket
-        index.append(row_pos)
-        h = _hash(key)
-        buckets[h & 255].append((h, row_pos))
-        rows.append(_ROW_LENGTHS.pack(len(key), len(value)))
-        rows.append(key)
-        rows.append(value)
-        row_pos += 8 + len(key) + len(value)
-        if len(posts) >= FLUSH_TERMS:
-            postfile.write(b"".join(posts))
-            tfile.write(b"".join(rows))
-            posts, rows = [], []
-    postfile.write(b"".join(posts))
-    tfile.write(b"".join(rows))
+    terms = postings.by_term()
+    while chunk := list(islice(terms, FLUSH_TERMS)):
+        # a chunk of terms at a time, each step a list comprehension over the chunk
+        encoded = [encode_term(i, w, v, lbytes, fixedsize, level, limit, compress_min)
+                   for _t, i, w, v in chunk]  # fmt: skip
+        keys = [prefix + c[0] for c in chunk]
+        blobs = [e[0] for e in encoded]
+        offsets = list(accumulate(map(len, blobs), initial=offset))
+        offset = offsets.pop()
+        values = [terminfo_bytes(e[1], o, len(b))
+                  for e, o, b in zip(encoded, offsets, blobs, strict=True)]  # fmt: skip
+        # OrderedHashWriter.add: each row's position in the key index and its hash bucket
+        places = list(accumulate([8 + len(k) + len(v) for k, v in zip(keys, values, strict=True)],
+                                 initial=row_pos))  # fmt: skip
+        row_pos = places.pop()
+        _extend_index(index, places)
+        for h, place in zip(map(_hash, keys), places, strict=True):
+            buckets[h & 255].append((h, place))
+        postfile.write(b"".join(blobs))
+        tfile.write(b"".join([part for k, v in zip(keys, values, strict=True)
+                              for part in (_ROW_LENGTHS.pack(len(k), len(v)), k, v)]))  # fmt: skip
+        key = keys[-1]
     if key:
         tindex.lastkey = key
     fieldwriter.finish_field()
+
+
+_TYPE_MAX = {"H": 1 << 16, "i": 1 << 31, "I": 1 << 32, "q": 1 << 63}
+
+
+def _extend_index(index, places: list[int]) -> None:
+    """``index.append`` of each of ``places`` (increasing), Whoosh's ``GrowableArray``: one
+    ``extend`` when its array type holds them all, else one by one (it widens the type)."""
+    arr = index.array
+    if places and isinstance(arr, array) and places[-1] < _TYPE_MAX.get(arr.typecode, 0):
+        arr.extend(places)
+    else:
+        for place in places:
+            index.append(place)
+
+
+_SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])  # filetables._pointer, "!Iq"
+
+
+def write_hashes(tindex) -> None:
+    """``HashWriter._write_hashes`` of a term table (``OrderedHashWriter``): the same 256 hash
+    tables — slot ``(hash >> 8) % slots``, linear probing in the order the keys were added —
+    each written with one write instead of one per slot."""
+    dbfile = tindex.dbfile
+    for entries in tindex.buckets:
+        numslots = 2 * len(entries)
+        tindex.directory.append((dbfile.tell(), numslots))
+        hashes, positions = [0] * numslots, [0] * numslots
+        for h, pos in entries:
+            slot = (h >> 8) % numslots
+            while hashes[slot] or positions[slot]:  # (0, 0) is the empty slot
+                slot = (slot + 1) % numslots
+            hashes[slot], positions[slot] = h, pos
+        table = np.empty(numslots, _SLOT)
+        table["hash"], table["position"] = hashes, positions
+        dbfile.write(table.tobytes())

@@ -398,3 +398,42 @@ def test_an_index_of_an_older_schema_is_rebuilt_by_the_next_sync(tmp_path):
     assert sorted(ix.schema.names()) == sorted(current.names())
     assert stats(ix)["articles"] == 6
     assert not sync(corpus, home).wrote  # and then it is up to date
+
+
+def test_a_long_lived_process_reads_only_the_files_that_changed(dirs, monkeypatch):
+    """The live server syncs many times in one worker process: a file whose size and mtime are
+    those it was hashed with is not read again, and each segment's manifest entries are read
+    once (deletions still seen); an edited file is read, and indexed, all the same."""
+    import os
+
+    from searchsvc import documents
+    from searchsvc import index as index_module
+
+    corpus, index = dirs
+    page = shared_bulletins()[0]
+    shutil.copy(page, corpus / page.name)
+    old = time.time() - 60  # written a while ago: outside the racy window
+    for path in corpus.iterdir():
+        os.utime(path, (old, old))
+    read = []
+    real = documents.read_item
+    monkeypatch.setattr(documents, "read_item", lambda rel, *a: read.append(rel) or real(rel, *a))
+    sync(corpus, index)
+    assert sorted(read) == sorted([SEED.name, page.name])
+    read.clear()
+    assert not sync(corpus, index).wrote and read == []  # nothing read, nothing written
+
+    seed = corpus / SEED.name
+    seed.write_text(seed.read_text(encoding="utf-8").replace("巧手生花", "巧手绘春"), "utf-8")
+    os.utime(seed, (old + 1, old + 1))
+    assert sync(corpus, index).changed == [SEED.name] and read == [SEED.name]
+    assert Engine(index).search(SearchRequest(q="巧手绘春")).total == 1
+
+    (corpus / page.name).unlink()
+    assert sync(corpus, index).removed == [page.name]
+    assert set(manifest(open_index(index))) == {SEED.name}
+    with open_index(index).searcher() as s:  # what the manifest is, read without any cache
+        assert manifest(open_index(index)) == {
+            f["src"]: f["filehash"] for f in map(s.stored_fields, s.document_numbers(kind="file"))
+        }
+    assert index_module._SEGMENT_MANIFESTS  # the segments' entries were kept

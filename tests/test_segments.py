@@ -100,7 +100,7 @@ def test_whoosh_internals_the_builder_leans_on():
     codec = default_codec()
     fw = codec.field_writer(RamStorage(), codec.new_segment(None, "X"))
     assert isinstance(fw._tindex, OrderedHashWriter) and isinstance(fw._fieldmap, dict)
-    for attr in ("buckets", "index", "lastkey", "dbfile"):
+    for attr in ("buckets", "index", "lastkey", "dbfile", "directory", "_write_hashes"):
         assert hasattr(fw._tindex, attr), attr
     assert fw._postfile.tell() == 0
     fw.close()
