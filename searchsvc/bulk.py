@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -135,7 +136,7 @@ def build(
         max_workers=min(workers, len(todo)),
         mp_context=context,
         initializer=_worker_init,
-        initargs=(done,),
+        initargs=(done, os.getpid()),
     )
     stop = threading.Event()
     relay = threading.Thread(target=_relay, args=(done, progress, stop), daemon=True)
@@ -166,9 +167,23 @@ def _size(path: Path) -> int:
 _done_queue = None
 
 
-def _worker_init(done) -> None:
+def _worker_init(done, parent: int) -> None:
     global _done_queue
     _done_queue = done
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """In a worker process: exit when its parent is gone (killed, not shut down) rather than
+    linger — a bulk worker would go on writing segments no one commits, beside the next run's
+    writer. A sync or batch cut short is safe: nothing is committed half-way."""
+
+    def check() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=check, name="parent-watch", daemon=True).start()
 
 
 def _relay(done, progress, stop: threading.Event) -> None:

@@ -28,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from searchsvc import index, writing
+from searchsvc.bulk import die_with_parent
 from searchsvc.writing import Target
 
 log = logging.getLogger("searchsvc.reindex")
@@ -144,7 +145,7 @@ class Reindexer:
             self._pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=context,
-                initializer=_die_with_parent,
+                initializer=die_with_parent,
                 initargs=(os.getpid(),),
             )
         try:
@@ -152,15 +153,3 @@ class Reindexer:
         except BrokenProcessPool:
             self._pool = None  # the worker died (killed, out of memory): a new one next time
             raise RuntimeError("索引进程意外退出 / the index worker process died") from None
-
-
-def _die_with_parent(parent: int) -> None:
-    """In the worker: exit when the server is gone (killed, not shut down) rather than linger
-    holding its pipes. A sync cut short is safe: nothing is committed half-way."""
-
-    def check() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=check, name="parent-watch", daemon=True).start()
