@@ -418,8 +418,20 @@ def _reindex_operation() -> dict:
     }
 
 
+# Refused by the HTTP server before the app sees the request (waitress's limit on the request
+# line and headers, 256 KB): a plain-text answer, on any operation.
+SERVER_LIMIT = {
+    "431": {
+        "description": t(
+            "请求行或请求头过长，服务器拒收",
+            "request line or headers too large, refused by the server",
+        )
+    }
+}
+
+
 def operations(version: str) -> dict:
-    return {
+    paths = {
         "/api/search": {"get": _search_operation()},
         "/api/articles/{id}": {"get": _article_operation()},
         "/api/facets": {"get": _facets_operation()},
@@ -428,3 +440,7 @@ def operations(version: str) -> dict:
         "/api/bulletins": {"post": _upload_operation()},
         "/api/reindex": {"post": _reindex_operation()},
     }
+    for path in paths.values():
+        for operation in path.values():
+            operation["responses"].update(SERVER_LIMIT)
+    return paths

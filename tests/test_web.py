@@ -67,6 +67,15 @@ def test_api_bad_parameters_are_400_with_a_message(live_server, params, code):
     assert data["error"]["message"]
 
 
+def test_a_request_line_past_the_servers_limit_is_refused_as_documented(live_server):
+    """Past waitress's 256 KB the app never sees the request: 431, which the spec lists."""
+    from searchsvc.openapi import spec
+
+    status, _headers, _text = get(live_server, "/api/search", q="劳模", district="区" * 100_000)
+    assert status == 431
+    assert "431" in spec()["paths"]["/api/search"]["get"]["responses"]
+
+
 def test_api_article_and_404(live_server):
     status, data = get_json(live_server, "/api/articles/000_73d2eb0e74c950a6-4", q="压花")
     assert status == 200 and data["title"] == "巧手生花"
