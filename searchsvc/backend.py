@@ -156,7 +156,7 @@ class WhooshBackend:
                 with self.reading:
                     s = self._searcher = self.ix.searcher()
                 # What is kept per segment is dropped with the segment (a merge, a rebuild).
-                ids = {_segment_id(sub.reader()) for sub, _ in _leaves(s)}
+                ids = {flatpostings.segment_id(sub.reader()) for sub, _ in _leaves(s)}
                 self._flats.keep_only(ids)
                 self._lengths.keep_only(ids)
             return s
@@ -297,11 +297,6 @@ def _stamp(home: Path, live: Path) -> tuple | None:
 def _leaves(searcher) -> list:
     """``(sub-searcher, docnum base)`` per segment."""
     return searcher.subsearchers or [(searcher, 0)]
-
-
-def _segment_id(reader) -> str | None:
-    segment = reader.segment() if hasattr(reader, "segment") else None
-    return segment.segment_id() if segment is not None else None  # an empty index has none
 
 
 def _open(home: Path):

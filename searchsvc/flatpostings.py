@@ -27,12 +27,13 @@ import struct
 import threading
 from dataclasses import dataclass
 from hashlib import blake2b
-from itertools import accumulate, chain, repeat
+from itertools import accumulate, chain
 from pathlib import Path
 from pickle import loads
 
 import numpy as np
-from whoosh.codec import whoosh3
+
+from searchsvc.postings import posting_blocks
 
 MAGIC = b"SSFLAT01"
 EXT = ".flat"
@@ -318,6 +319,12 @@ class FlatSegment:
         return (np.repeat(docs.astype(np.int64), counts) << 32) | where
 
 
+def segment_id(reader) -> str | None:
+    """The id of a segment reader's segment; None for an empty index (no segment yet)."""
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    return segment.segment_id() if segment is not None else None
+
+
 class Opened:
     """The flat postings files of one index folder, each opened once (by segment id) and shared
     by every thread; one dropped from here closes when the last request using it lets go."""
@@ -329,10 +336,10 @@ class Opened:
 
     def get(self, reader) -> FlatSegment | None:
         """The flat postings of a Whoosh segment reader, None if it has none."""
-        segment = reader.segment() if hasattr(reader, "segment") else None
-        if segment is None:  # an empty index
+        sid = segment_id(reader)
+        if sid is None:
             return None
-        key = (segment.segment_id(), reader.doc_count_all())
+        key = (sid, reader.doc_count_all())
         found = self._open.get(key, False)
         if found is False:
             with self._lock:
@@ -362,9 +369,11 @@ def derive(reader, fields=FIELDS) -> dict[str, FieldArrays]:
                 break
             terms.append(btext.decode("utf-8"))
             before = len(docs)
-            _term_blocks(
-                table._codec.postings_reader(table._postfile, info, fmt), docs, weights, values
-            )
+            matcher = table._codec.postings_reader(table._postfile, info, fmt)
+            for ids, ws, vs in posting_blocks(matcher):
+                docs.extend(ids.tolist())
+                weights.extend(ws.tolist())
+                values.extend(vs)
             lengths.append(len(docs) - before)
         counts = where = None
         if positional:
@@ -380,31 +389,6 @@ def derive(reader, fields=FIELDS) -> dict[str, FieldArrays]:
             where,
         )
     return out
-
-
-def _term_blocks(m, docs: list, weights: list, values: list) -> None:
-    """Append one term's postings (ids, weights, value bytes) from its matcher's blocks."""
-    if not isinstance(m, whoosh3.W3LeafMatcher):  # an inlined list
-        while m.is_active():
-            docs.append(m.id())
-            weights.append(m.weight())
-            values.append(m.value())
-            m.next()
-        return
-    while not m._atend:
-        if m._data is None:
-            m._read_data()
-        ids, ws, vs = m._data
-        n = m._blocklength
-        docs.extend(ids if m._byteids else accumulate(ids))
-        if ws is None:
-            weights.extend(repeat(1.0, n))
-        elif isinstance(ws, float):
-            weights.extend(repeat(ws, n))
-        else:
-            weights.extend(ws)
-        values.extend(vs if vs is not None else repeat(b"", n))
-        m._next_block()
 
 
 def _positions(value: bytes) -> list[int]:

@@ -42,34 +42,42 @@ def raw_matcher(reader, field: str, text: str):
 def term_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """``(docnums, weights)`` of a term in one segment, in docnum order."""
     m = raw_matcher(reader, field, text)
-    if m is None:
+    parts = list(posting_blocks(m)) if m is not None else []
+    if not parts:
         return EMPTY_DOCS, EMPTY_SCORES
-    if not isinstance(m, whoosh3.W3LeafMatcher):  # an inlined posting list: take it slowly
-        ids, weights = [], []
+    return (
+        np.concatenate([p[0] for p in parts]).astype(np.int32),
+        np.concatenate([p[1] for p in parts]),
+    )
+
+
+def posting_blocks(m):
+    """A term matcher's postings a block at a time, as the whoosh3 codec stores them:
+    ``(docnums, weights, values)`` — docnums as int64, weights as float64, values as each
+    posting's bytes. An inlined posting list (``ListMatcher``) is one block, read slowly."""
+    if not isinstance(m, whoosh3.W3LeafMatcher):
+        ids, weights, values = [], [], []
         while m.is_active():
             ids.append(m.id())
             weights.append(m.weight())
+            values.append(m.value())
             m.next()
-        return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float64)
-    id_parts, weight_parts = [], []
+        yield np.asarray(ids, np.int64), np.asarray(weights, np.float64), values
+        return
     while not m._atend:
         if m._data is None:
             m._read_data()
-        ids, weights = m._data[0], m._data[1]
+        ids, weights, values = m._data
         n = m._blocklength
         ids = np.asarray(ids, dtype=np.int64)
-        id_parts.append(ids if m._byteids else np.cumsum(ids))
         if weights is None:
-            weight_parts.append(np.ones(n))
+            weights = np.ones(n)
         elif isinstance(weights, float):
-            weight_parts.append(np.full(n, weights))
+            weights = np.full(n, weights)
         else:
-            weight_parts.append(np.asarray(weights, dtype=np.float32).astype(np.float64))
+            weights = np.asarray(weights, dtype=np.float32).astype(np.float64)
+        yield ids if m._byteids else np.cumsum(ids), weights, values or [b""] * n
         m._next_block()
-    return (
-        np.concatenate(id_parts).astype(np.int32),
-        np.concatenate(weight_parts),
-    )
 
 
 class FieldLengths:
