@@ -89,14 +89,16 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class Matches:
     """What a query matched, before filters: shared by the requests that page or filter it."""
 
     groups: Groups  # read-only once made
     relaxed: bool
     suggestion: str | None
-    exact: np.ndarray = field(default=None)  # per group: typed strings its article holds
+    # Per group: typed strings its article holds. Only a relevance order reads it, so it is
+    # found when one first asks (a date order never reads the strings' candidates).
+    exact: np.ndarray | None = field(default=None)
 
     @property
     def nbytes(self) -> int:
@@ -186,7 +188,9 @@ class WhooshBackend:
         keep = snap.in_dates(groups.arts, req.date_from, req.date_to)
         selection = {spec.name: req.selected(spec.name) for spec in FACETS}
         keep, facet_lists = _count_facets(snap, groups.arts, keep, selection)
-        exact = found.exact if found.exact is not None else np.zeros(len(groups), np.int16)
+        exact = np.zeros(len(groups), np.int16)
+        if req.sort == "relevance" and ask.exact:
+            exact = self._exact(found, ask, searcher, snap, deadline)
         end = req.page * req.per_page
         positions, scores = ranking.rank(
             snap, groups, np.flatnonzero(keep), exact, req.sort, ask, self.paragraph, end
@@ -271,12 +275,22 @@ class WhooshBackend:
                 groups = inside  # its ranking
             else:
                 groups = groups.take(np.isin(groups.arts, inside.arts))
-        exact = np.zeros(len(groups), dtype=np.int16)
-        for text in ask.exact:
-            exact += np.isin(groups.arts, matcher.articles_with(text))
-        found = Matches(groups, relaxed, hint, exact)
+        found = Matches(groups, relaxed, hint)
         self.cache.put(key, found, weight=found.nbytes)
         return found
+
+    def _exact(self, found: Matches, ask: Ask, searcher, snap: Snapshot, deadline) -> np.ndarray:
+        """Per group of ``found``: how many of the typed strings its article holds (kept with
+        the matches; two requests that race compute the same array)."""
+        if found.exact is None:
+            matcher = Matcher(
+                searcher, snap, self._lengths, deadline, self.reading, self._units, self._flats
+            )
+            exact = np.zeros(len(found.groups), dtype=np.int16)
+            for text in ask.exact:
+                exact += np.isin(found.groups.arts, matcher.articles_with(text))
+            found.exact = exact
+        return found.exact
 
 
 STAMP_SETTLED = 0.05  # a folder changed more recently than this may change again unseen

@@ -26,6 +26,7 @@ import os
 import struct
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from hashlib import blake2b
 from itertools import accumulate, chain
 from pathlib import Path
@@ -42,6 +43,7 @@ _HEAD = struct.Struct("<I")
 EMPTY_DOCS = np.zeros(0, dtype=np.int32)
 
 
+@lru_cache(maxsize=65536)  # a request looks a term up in every segment
 def term_key(term: str) -> int:
     """A term's 64-bit key: the first 8 bytes of its UTF-8 BLAKE2b digest."""
     return int.from_bytes(blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
@@ -294,6 +296,13 @@ class FlatSegment:
         else:
             weights = self._read(how, lo, hi).astype(np.float64)
         return docs, weights
+
+    def count(self, field: str, term: str) -> int:
+        """How many postings ``term`` has in ``field`` (deleted documents included): its
+        document frequency in this segment, as Whoosh's term info gives it."""
+        f = self._fields[field]
+        i = f.find(term_key(term))
+        return 0 if i < 0 else int(f.starts[i + 1]) - int(f.starts[i])
 
     def positions(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(docnums, counts, positions)`` of ``term`` in a positional field: posting ``p``

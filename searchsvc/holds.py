@@ -51,3 +51,31 @@ def holds(text: str, unit: str, exact: bool) -> bool:
     if unit not in norm:  # a unit equal to it or beginning with it holds it as a substring
         return False
     return any(u == unit or (not exact and u.startswith(unit)) for u, _, _ in units(norm))
+
+
+_HAN_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
+def holds_any(text: str, needles: list[str]) -> bool:
+    """Whether ``normalize(text)`` holds any of ``needles`` (normalised), paying for NFKC only
+    when the raw text does not settle it.
+
+    A needle of Han characters found in the raw text is in the normalised one (NFKC and lower
+    case leave unified ideographs as they are, and none composes with a neighbour); one not
+    found can only appear through a character that folds to Han (a radical, a compatibility
+    or enclosed ideograph), which is looked for first. Other needles read the normalised text.
+    """
+    norm = folds = None
+    for needle in needles:
+        if _HAN_ONLY.fullmatch(needle):
+            if needle in text:
+                return True
+            if folds is None:
+                folds = _may_fold_to_han(text)
+            if not folds:
+                continue
+        if norm is None:
+            norm = normalize(text)
+        if needle in norm:
+            return True
+    return False

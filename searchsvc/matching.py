@@ -15,6 +15,7 @@ bounded number of sub-queries. All of it spends the same ``Deadline``.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from bisect import bisect_right
@@ -128,6 +129,7 @@ class SegmentEval:
         self.units = units if units is not None else postings.UnitPostings()
         self._lits: dict[Lit, Hits] = {}
         self._texts: dict[int, str | None] = {}
+        self._field_lengths: dict[str, np.ndarray] = {}
 
     def term(self, fieldname: str, text: str) -> Hits:
         flat = self.flat
@@ -135,16 +137,27 @@ class SegmentEval:
             docs, weights = flat.postings(fieldname, text)
             if not len(docs):
                 return NO_HITS
-        with self.reading:
-            if flat is None or not flat.has(fieldname):
+        else:
+            with self.reading:
                 docs, weights = postings.term_postings(self.reader, fieldname, text)
-                if not len(docs):
-                    return NO_HITS
-            lengths = self.lengths.get(self.reader, fieldname)
-            idf = self.top.idf(fieldname, text)
-            avgfl = self.top.avg_field_length(fieldname) or 1
+            if not len(docs):
+                return NO_HITS
+        idf, avgfl = self.stats(fieldname, text)
         self.deadline.spend(len(docs))
-        return docs, postings.bm25(weights, lengths[docs], idf, avgfl)
+        return docs, postings.bm25(weights, self._lengths(fieldname)[docs], idf, avgfl)
+
+    def _lengths(self, fieldname: str) -> np.ndarray:
+        found = self._field_lengths.get(fieldname)
+        if found is None:
+            with self.reading:
+                found = self._field_lengths[fieldname] = self.lengths.get(self.reader, fieldname)
+        return found
+
+    def stats(self, fieldname: str, text: str) -> tuple[float, float]:
+        """The term's idf and the field's average length over the whole index (a ``Matcher``
+        gives every segment one shared answer)."""
+        with self.reading:
+            return self.top.idf(fieldname, text), self.top.avg_field_length(fieldname) or 1
 
     def phrase(self, grams: list[str], known: np.ndarray | None = None) -> Hits:
         """Paragraphs holding the bigrams ``grams`` one after the other (a run of units), scored
@@ -236,12 +249,10 @@ class SegmentEval:
                     weights.append(m.weight())
             if not found:
                 return NO_HITS
-            lengths = self.lengths.get(self.reader, fieldname)
-            idf = self.top.idf(fieldname, text)
-            avgfl = self.top.avg_field_length(fieldname) or 1
+        idf, avgfl = self.stats(fieldname, text)
         docs = np.asarray(found, dtype=np.int32)
         self.deadline.spend(len(docs) * 50)
-        return docs, postings.bm25(np.asarray(weights), lengths[docs], idf, avgfl)
+        return docs, postings.bm25(np.asarray(weights), self._lengths(fieldname)[docs], idf, avgfl)
 
     def holding(self, unit: str, docs: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
         """A mask over the candidate paragraphs ``docs``: those whose recall field (title, body,
@@ -394,6 +405,28 @@ class Matcher:
         ]
         self._bases = [base for _, base in self.segments]
         self._heads: dict[int, tuple[str, str]] = {}  # article → normalised title, names
+        self._stats: dict[tuple[str, str], tuple[float, float]] = {}
+        for seg, _ in self.segments:
+            seg.stats = self.stats
+
+    def stats(self, fieldname: str, text: str) -> tuple[float, float]:
+        """A term's idf and its field's average length, as Whoosh's BM25F reads them
+        (``log(N / (df + 1)) + 1`` over every document, deleted ones included), once per
+        request. The document frequency is summed from the segments' flat postings when every
+        segment has them (one key lookup each), else asked of Whoosh."""
+        key = (fieldname, text)
+        found = self._stats.get(key)
+        if found is None:
+            flats = [seg.flat for seg, _ in self.segments]
+            with self.reading:
+                avgfl = self.searcher.avg_field_length(fieldname) or 1
+                if all(f is not None and f.has(fieldname) for f in flats):
+                    df = sum(f.count(fieldname, text) for f in flats)
+                    idf = math.log(self.searcher.doc_count_all() / (df + 1)) + 1
+                else:
+                    idf = self.searcher.idf(fieldname, text)
+            found = self._stats[key] = (idf, avgfl)
+        return found
 
     def hits(self, tree: Node) -> Hits:
         """Global docnums (live paragraphs only) and scores; candidates confirmed on the text."""
