@@ -26,6 +26,7 @@ from searchsvc import flatpostings, postings, relax
 from searchsvc.analysis import gram_terms, normalize, unit_runs
 from searchsvc.errors import SearchTimeout
 from searchsvc.groups import Groups
+from searchsvc.hitsets import NO_HITS, intersect, minus, union
 from searchsvc.holds import holds as _holds
 from searchsvc.query import Lit, Node, Not, Or, matches, needs_check
 from searchsvc.snapshot import Snapshot
@@ -37,7 +38,6 @@ CANDIDATES_READ = 300  # at most this many candidates: a single unit is looked f
 # bigram expansion costs ~0.3 ms a term, thousands of terms for a common character.
 CANDIDATES_READ_NO_UNIT = 6_000
 COVERAGE_STEPS = 4  # a relaxed article's rank: its words' idf summed, in quarters
-DENSE_RATIO = 16  # a union of more than 1/16 of a segment's documents is added up densely
 SKIP_TO_MAX = 64  # candidates looked up in a posting list one by one; more: the list is read
 
 
@@ -66,48 +66,6 @@ class Deadline:
 
 
 Hits = postings.Hits
-NO_HITS: Hits = (postings.EMPTY_DOCS, postings.EMPTY_SCORES)
-
-
-def union(parts: list[Hits], size: int = 0) -> Hits:
-    """The documents of any part, scores added. ``size``: the segment's document count — many
-    hits are added up in an array of that size rather than sorted."""
-    parts = [p for p in parts if len(p[0])]
-    if not parts:
-        return NO_HITS
-    if len(parts) == 1:
-        return parts[0]
-    total = sum(len(p[0]) for p in parts)
-    if size and total * DENSE_RATIO >= size:
-        acc = np.zeros(size)
-        held = np.zeros(size, dtype=bool)
-        for docs, scores in parts:  # a part's documents are distinct: += is exact
-            acc[docs] += scores
-            held[docs] = True
-        uniq = np.flatnonzero(held)
-        return uniq.astype(np.int32), acc[uniq]
-    docs = np.concatenate([p[0] for p in parts])
-    uniq, inverse = np.unique(docs, return_inverse=True)
-    scores = np.bincount(inverse, weights=np.concatenate([p[1] for p in parts]))
-    return uniq.astype(np.int32), scores
-
-
-def intersect(a: Hits, b: Hits) -> Hits:
-    """The documents of both (sorted, distinct), scores added: the shorter list looked up in
-    the longer one."""
-    small, large = (a, b) if len(a[0]) <= len(b[0]) else (b, a)
-    if not len(small[0]) or not len(large[0]):
-        return NO_HITS
-    at = np.searchsorted(large[0], small[0])
-    at[at == len(large[0])] = 0
-    found = large[0][at] == small[0]
-    at = at[found]
-    return small[0][found].astype(np.int32), small[1][found] + large[1][at]
-
-
-def minus(a: Hits, b: Hits) -> Hits:
-    keep = np.isin(a[0], b[0], assume_unique=True, invert=True)
-    return a[0][keep], a[1][keep]
 
 
 class SegmentEval:
