@@ -327,6 +327,19 @@ class FlatSegment:
             return np.zeros(0, np.int64)
         return (np.repeat(docs.astype(np.int64), counts) << 32) | where
 
+    def chained(self, field: str, links: list[tuple[int, str]], docs: np.ndarray) -> np.ndarray:
+        """The documents among ``docs`` (sorted) where every ``(offset, term)`` of ``links``
+        stands at the first one's position plus its offset, at least once."""
+        keys = None
+        first = links[0][0]
+        for offset, term in links:
+            found = self.doc_positions(field, term)
+            found = found[np.isin(found >> 32, docs)]
+            keys = found if keys is None else keys[np.isin(keys + (offset - first), found)]
+            if not len(keys):
+                break
+        return np.unique(keys >> 32).astype(np.int32)
+
 
 def segment_id(reader) -> str | None:
     """The id of a segment reader's segment; None for an empty index (no segment yet)."""

@@ -23,12 +23,13 @@ from bisect import bisect_right
 import numpy as np
 
 from searchsvc import flatpostings, postings, relax
-from searchsvc.analysis import gram_terms, normalize, unit_runs
+from searchsvc.analysis import gram_terms, unit_runs
 from searchsvc.errors import SearchTimeout
 from searchsvc.groups import Groups
 from searchsvc.hitsets import NO_HITS, intersect, minus, union
 from searchsvc.holds import holds as _holds
-from searchsvc.query import Lit, Node, Not, Or, matches, needs_check
+from searchsvc.holds import holds_string
+from searchsvc.query import Lit, Node, Not, Or, gram_chain, matches, needs_check
 from searchsvc.snapshot import Snapshot
 
 CHECK_EVERY = 20_000  # units of work (postings, stored reads × 50) between two looks at the clock
@@ -297,7 +298,21 @@ class SegmentEval:
 
     def _lit(self, lit: Lit) -> Hits:
         if lit.phrase or lit.field is not None:
-            return self.grams(lit.text)
+            found = self.grams(lit.text)
+            if (
+                len(found[0])
+                and needs_check(lit)
+                and self.flat is not None
+                and self.flat.has("gram")
+            ):
+                # Punctuation inside: its runs' ends and gaps narrow the candidates first.
+                links = gram_chain(lit.text)
+                if links:
+                    held = self.flat.chained("gram", links, found[0])
+                    self.deadline.spend(len(found[0]) * len(links))
+                    keep = np.isin(found[0], held, assume_unique=True)
+                    found = found[0][keep], found[1][keep]
+            return found
         words = [self.term(f, lit.text) for f in ("text", "title", "names")]
         # A paragraph with the word as a term holds it literally (a jieba word is a substring
         # of the normalised text): its bigram positions need no reading.
@@ -362,7 +377,6 @@ class Matcher:
             for s, base in subs
         ]
         self._bases = [base for _, base in self.segments]
-        self._heads: dict[int, tuple[str, str]] = {}  # article → normalised title, names
         self._stats: dict[tuple[str, str], tuple[float, float]] = {}
         for seg, _ in self.segments:
             seg.stats = self.stats
@@ -407,22 +421,14 @@ class Matcher:
 
     def _confirm(self, tree: Node, docnum: int) -> bool:
         self.deadline.spend(50)
-        heads = self._heads_of(int(self.snapshot.doc_article[docnum]))
-        fields = {
-            "title": heads[0],
-            "names": heads[1],
-            "text": normalize(self._stored_text(docnum)),
-        }
-        return matches(tree, fields)
+        title, names = self._heads_of(int(self.snapshot.doc_article[docnum]))
+        fields = {"title": title, "names": names, "text": self._stored_text(docnum)}
+        return matches(tree, fields, holds_string)
 
     def _heads_of(self, art: int) -> tuple[str, str]:
-        """An article's title and bylines, normalised once per request (its paragraphs are
-        confirmed one after another)."""
-        heads = self._heads.get(art)
-        if heads is None:
-            record = self.snapshot.articles[art]
-            heads = self._heads[art] = (normalize(record.title), normalize(" ".join(record.names)))
-        return heads
+        """An article's title and bylines as stored."""
+        record = self.snapshot.articles[art]
+        return record.title, " ".join(record.names)
 
     def _stored_text(self, docnum: int) -> str:
         i = bisect_right(self._bases, docnum) - 1
@@ -466,12 +472,17 @@ class Matcher:
         # Punctuation inside: the candidates' text says. An article is read until one of its
         # paragraphs (or its title or bylines) holds the string.
         held: set[int] = set()
+        heads: dict[int, bool] = {}  # article → its title or bylines hold the string
         for d, art in zip(docs[:EXACT_CHECK_MAX].tolist(), arts.tolist(), strict=False):
             if art in held:
                 continue
-            self.deadline.spend(50)
-            heads = self._heads_of(art)
-            if text in heads[0] or text in heads[1] or text in normalize(self._stored_text(d)):
+            self.deadline.spend(10)
+            if holds_string(self._stored_text(d), text):
+                held.add(art)
+                continue
+            if art not in heads:
+                heads[art] = any(holds_string(h, text) for h in self._heads_of(art))
+            if heads[art]:
                 held.add(art)
         return np.array(sorted(held), dtype=np.int32)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from whoosh import query as wq
 
-from searchsvc.analysis import gram_terms, normalize, to_simplified, unit_runs, words
+from searchsvc.analysis import RUN_END, gram_terms, normalize, to_simplified, unit_runs, words
 from searchsvc.errors import QueryError
 
 MAX_QUERY_CHARS = 500
@@ -295,6 +295,23 @@ def gram_query(text: str) -> wq.Query:
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
+def gram_chain(text: str) -> list[tuple[int, str]]:
+    """What a paragraph holding ``text`` (normalised) holds in the ``gram`` field, as
+    ``(position offset, term)``: each run's bigrams one after another, the end mark (``x$``) of
+    a run that punctuation follows inside ``text``, and one position of gap between runs (how
+    ``analysis.UnitBigramTokenizer`` numbers them). A run at either end of ``text`` may go on in
+    the paragraph, so its end is no term. A necessary condition: candidates are confirmed on
+    the text all the same."""
+    links: list[tuple[int, str]] = []
+    pos = 0
+    for run in unit_runs(text):
+        links += [(pos + j, run[j][0] + run[j + 1][0]) for j in range(len(run) - 1)]
+        if run[-1][2] < len(text):
+            links.append((pos + len(run) - 1, run[-1][0] + RUN_END))
+        pos += len(run) + 1
+    return links
+
+
 def compile_lit(lit: Lit) -> wq.Query:
     recall = gram_query(lit.text)
     if lit.phrase or lit.field is not None:
@@ -329,16 +346,20 @@ def to_whoosh(node: Node) -> wq.Query:
     return q
 
 
-def matches(node: Node, fields: dict[str, str]) -> bool:
-    """Evaluate the tree literally on normalised ``{"title", "text", "names"}`` strings."""
+def matches(node: Node, fields: dict[str, str], holds=None) -> bool:
+    """Evaluate the tree literally on normalised ``{"title", "text", "names"}`` strings; with
+    ``holds(value, literal)``, on the strings as stored, ``holds`` saying whether a value's
+    normalised form holds a literal."""
     if isinstance(node, Lit):
         where = (fields.get(node.field, ""),) if node.field else fields.values()
+        if holds is not None:
+            return any(holds(value, node.text) for value in where)
         return any(node.text in value for value in where)
     if isinstance(node, Not):
-        return not matches(node.item, fields)
+        return not matches(node.item, fields, holds)
     if isinstance(node, Or):
-        return any(matches(n, fields) for n in node.items)
-    return all(matches(n, fields) for n in node.items)
+        return any(matches(n, fields, holds) for n in node.items)
+    return all(matches(n, fields, holds) for n in node.items)
 
 
 def describe(node: Node | None) -> str:

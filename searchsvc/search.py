@@ -26,6 +26,7 @@ from searchsvc.config import BackendConfig
 from searchsvc.errors import SearchTimeout
 from searchsvc.health import Health
 from searchsvc.highlight import mark
+from searchsvc.holds import folds
 from searchsvc.lexicon import LexiconCache
 from searchsvc.matching import Deadline
 from searchsvc.query import describe, literals, parse, typed_strings
@@ -76,6 +77,7 @@ class Engine:
         else:
             self.backend = WhooshBackend(self.index_dir, self._cache)
         words("预热")  # load jieba's model now, not during the first user's query
+        folds()  # and the character folds literal strings are confirmed with
 
     def close(self) -> None:
         self.backend.close()
