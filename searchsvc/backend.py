@@ -31,7 +31,7 @@ from searchsvc import flatpostings, ranking, relax, storage
 from searchsvc import index as index_mod
 from searchsvc.article import ArticleRecord
 from searchsvc.cache import LRUCache
-from searchsvc.catalog import FACET_LIMIT, FACETS, Catalog, FacetList, listed
+from searchsvc.catalog import FACET_LIMIT, FACETS, Catalog, FacetList
 from searchsvc.groups import Groups
 from searchsvc.health import Health
 from searchsvc.histogram import histogram_months
@@ -365,9 +365,7 @@ def _count_facets(
         col = snap.facets[spec.name]
         counts = np.bincount(col.pair_value[mask[col.pair_article]], minlength=len(col.values))
         want = set(selection.get(spec.name, ()))
-        lists.append(
-            FacetList(spec.name, spec.label, listed(col.counter(counts), want, FACET_LIMIT))
-        )
+        lists.append(FacetList(spec.name, spec.label, col.listed(counts, want, FACET_LIMIT)))
     for ok in oks:
         if ok is not None:
             matched &= ok

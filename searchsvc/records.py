@@ -189,17 +189,27 @@ def with_toggles(lists: list[FacetList], req: SearchRequest) -> list[FacetList]:
     return lists
 
 
+_PLAIN = (str, int, float, bool, type(None))
+_SHOWN: dict[type, tuple[str, ...]] = {}  # a record class → the names of its public fields
+
+
 def public(record) -> dict:
     """A record as the JSON faces show it: plain data, fields marked ``INTERNAL`` left out."""
-    if isinstance(record, list):
+    kind = type(record)
+    if kind in _PLAIN:
+        return record
+    if kind is list:
         return [public(item) for item in record]
+    if isinstance(record, Markup):
+        return str(record)
     if not is_dataclass(record):
-        return str(record) if isinstance(record, Markup) else record
-    return {
-        f.name: public(getattr(record, f.name))
-        for f in fields(record)
-        if not f.metadata.get("internal")
-    }
+        return record
+    names = _SHOWN.get(kind)
+    if names is None:
+        names = _SHOWN[kind] = tuple(
+            f.name for f in fields(record) if not f.metadata.get("internal")
+        )
+    return {name: public(getattr(record, name)) for name in names}
 
 
 def repeatable(f: Field) -> bool:

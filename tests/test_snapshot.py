@@ -44,3 +44,20 @@ def test_a_kept_catalogue_of_another_document_count_or_version_is_read_again(mix
     (live_dir(mixed_dirs[1]) / (sid + snapshot.CATALOG_EXT)).write_bytes(b"not a pickle")
     assert snapshot._read_kept(folder, sid, count) is None
     snapshot._keep(folder, sid, count, heads, doc_head)  # leave it whole for other tests
+
+
+def test_a_facets_listing_on_arrays_is_the_catalogues_listing(mixed_engine):
+    """``FacetColumn.listed`` (the top values on arrays) gives what ``catalog.listed`` gives
+    from a counter of every value: order, ties by name, selected values kept."""
+    import random
+
+    from searchsvc.catalog import listed
+
+    snap = mixed_engine.backend.snapshot()
+    rng = np.random.default_rng(12)
+    for col in snap.facets.values():
+        for limit in (1, 3, 30):
+            counts = rng.integers(0, 4, len(col.values)) * (rng.random(len(col.values)) < 0.5)
+            chosen = set(random.Random(limit).sample(col.values, min(2, len(col.values))))
+            want = listed(col.counter(counts), chosen, limit)
+            assert col.listed(counts, chosen, limit) == want
