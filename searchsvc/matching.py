@@ -38,6 +38,8 @@ CANDIDATES_READ = 300  # at most this many candidates: a single unit is looked f
 # … or this many, when the segment has no ``unit`` field and the unit was not expanded yet: its
 # bigram expansion costs ~0.3 ms a term, thousands of terms for a common character.
 CANDIDATES_READ_NO_UNIT = 6_000
+# A paragraph's text read and looked in (~8 µs) costs what ~2,000 postings of a flat list do.
+POSTINGS_PER_TEXT = 2_000
 COVERAGE_STEPS = 4  # a relaxed article's rank: its words' idf summed, in quarters
 SKIP_TO_MAX = 64  # candidates looked up in a posting list one by one; more: the list is read
 
@@ -255,8 +257,13 @@ class SegmentEval:
         than read the unit's postings."""
         if self.snapshot is None:
             return False
+        n = len(found[0])
+        if self.flat is not None and self.flat.has("unit"):
+            # A flat posting list costs little per posting: the text wins only when it is
+            # much shorter than the list.
+            return n <= CANDIDATES_READ and n * POSTINGS_PER_TEXT <= self.flat.count("unit", unit)
         cheap = self.units.has_field(self.reader) or self.units.known(self.reader, unit)
-        return len(found[0]) <= (CANDIDATES_READ if cheap else CANDIDATES_READ_NO_UNIT)
+        return n <= (CANDIDATES_READ if cheap else CANDIDATES_READ_NO_UNIT)
 
     def lit_within(self, lit: Lit, docs: np.ndarray) -> Hits:
         """A single-unit literal's hits among the candidates ``docs``: the same paragraphs and

@@ -174,6 +174,7 @@ def test_a_single_unit_among_few_candidates_is_found_in_their_text(mixed_engine,
     def hits(read: int):
         monkeypatch.setattr(matching, "CANDIDATES_READ", read)
         monkeypatch.setattr(matching, "CANDIDATES_READ_NO_UNIT", read)
+        monkeypatch.setattr(matching, "POSTINGS_PER_TEXT", 0 if read else 10**9)
         return Matcher(searcher, snap, FieldLengths(), Deadline(60)).hits(parse(q))
 
     (docs, scores), (read_docs, read_scores) = hits(0), hits(10**6)
