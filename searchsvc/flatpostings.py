@@ -318,14 +318,34 @@ class FlatSegment:
         where = self._read(f.entry["positions"], plo, plo + int(counts.sum()))
         return docs, counts, where.astype(np.int64)
 
-    def doc_positions(self, field: str, term: str) -> np.ndarray:
+    def doc_positions(self, field: str, term: str, within: np.ndarray | None = None) -> np.ndarray:
         """Every occurrence of ``term`` as one ``int64`` key: ``docnum << 32 | position``,
         ascending — a phrase is the keys of its first term that, shifted by ``j``, are keys
-        of its ``j``-th."""
-        docs, counts, where = self.positions(field, term)
-        if not len(docs):
+        of its ``j``-th. ``within``: only in these documents (sorted); only the span of
+        positions their postings hold is read."""
+        if within is None:
+            docs, counts, where = self.positions(field, term)
+            if not len(docs):
+                return np.zeros(0, np.int64)
+            return (np.repeat(docs.astype(np.int64), counts) << 32) | where
+        f = self._fields[field]
+        i = f.find(term_key(term))
+        if i < 0 or not len(within):
             return np.zeros(0, np.int64)
-        return (np.repeat(docs.astype(np.int64), counts) << 32) | where
+        lo, hi = int(f.starts[i]), int(f.starts[i + 1])
+        docs = self._read(f.entry["docs"], lo, hi)
+        keep = np.isin(docs, within, assume_unique=True)
+        if not keep.any():
+            return np.zeros(0, np.int64)
+        counts = self._read(f.entry["counts"], lo, hi).astype(np.int64)
+        ends = np.cumsum(counts)
+        kept = np.flatnonzero(keep)
+        begin = int(ends[kept[0]] - counts[kept[0]])
+        plo = int(f.tpos[i])
+        where = self._read(f.entry["positions"], plo + begin, plo + int(ends[kept[-1]]))
+        counts = counts[kept]
+        where = where[_ranges(ends[kept] - counts - begin, counts)].astype(np.int64)
+        return (np.repeat(docs[kept].astype(np.int64), counts) << 32) | where
 
     def chained(self, field: str, links: list[tuple[int, str]], docs: np.ndarray) -> np.ndarray:
         """The documents among ``docs`` (sorted) where every ``(offset, term)`` of ``links``
@@ -333,8 +353,7 @@ class FlatSegment:
         keys = None
         first = links[0][0]
         for offset, term in links:
-            found = self.doc_positions(field, term)
-            found = found[np.isin(found >> 32, docs)]
+            found = self.doc_positions(field, term, docs)
             keys = found if keys is None else keys[np.isin(keys + (offset - first), found)]
             if not len(keys):
                 break

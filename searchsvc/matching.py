@@ -167,13 +167,12 @@ class SegmentEval:
         ``docnum << 32 | position``; the run stands where the first bigram's key, shifted by
         ``j``, is a key of the ``j``-th."""
         flat = self.flat
-        keys = flat.doc_positions("gram", grams[0])
-        keys = keys[np.isin(keys >> 32, docs)]
+        keys = flat.doc_positions("gram", grams[0], docs)
         self.deadline.spend(len(keys) * len(grams))
         for j, g in enumerate(grams[1:], 1):
             if not len(keys):
                 break
-            later = flat.doc_positions("gram", g)
+            later = flat.doc_positions("gram", g, docs)
             keys = keys[np.isin(keys + j, later, assume_unique=True)]
         return np.isin(docs, keys >> 32)
 
