@@ -22,9 +22,12 @@ import contextlib
 import os
 import pickle
 import threading
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
+from itertools import accumulate
 
 import numpy as np
 
@@ -35,14 +38,69 @@ EMPTY_INT = np.zeros(0, dtype=np.int32)
 
 
 @dataclass(frozen=True)
+class Heads:
+    """Every article head of one segment (live or not), in columns: what a new process reads
+    from the kept catalogue. A record itself stays pickled until something asks for it (a
+    page's results): 71k records made at once took seconds."""
+
+    docnums: np.ndarray  # int32: each head's docnum
+    ids: list[str]
+    dates: list[str | None]
+    date_num: np.ndarray  # int32: each head's date as YYYYMMDD, -1 undated
+    blobs: list[bytes]  # each record's field values, pickled
+    facets: dict[str, FacetPairs]  # per facet: (head, value) pairs
+
+    @classmethod
+    def of(cls, found: list[tuple[int, ArticleRecord]]) -> Heads:
+        records = [r for _, r in found]
+        return cls(
+            np.array([d for d, _ in found], dtype=np.int32),
+            [r.id for r in records],
+            [r.date for r in records],
+            np.array([_date_num(r.date) for r in records], dtype=np.int32),
+            [pickle.dumps(astuple_shallow(r), protocol=5) for r in records],
+            {spec.name: FacetPairs.of(records, spec) for spec in FACETS},
+        )
+
+    def record(self, i: int) -> ArticleRecord:
+        return ArticleRecord(*pickle.loads(self.blobs[i]))
+
+
+class Records(Sequence):
+    """The live records of a segment (``heads`` at ``live``), made when asked for; the last
+    few thousand asked are kept."""
+
+    KEPT = 4096
+
+    def __init__(self, heads: Heads, live: np.ndarray):
+        self.heads, self.live = heads, live.tolist()
+        self._made: dict[int, ArticleRecord] = {}
+
+    def __len__(self) -> int:
+        return len(self.live)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        found = self._made.get(i)
+        if found is None:
+            if len(self._made) >= self.KEPT:
+                self._made.clear()
+            found = self._made[i] = self.heads.record(self.live[i])
+        return found
+
+
+@dataclass(frozen=True)
 class SegmentCatalog:
     """What one segment holds, derived once: its articles and each document's article."""
 
     segment_id: str
     deleted: int  # deletions it was derived with
-    records: list[ArticleRecord]  # live articles whose head paragraph is in this segment
+    records: Records  # live articles whose head paragraph is in this segment
+    ids: list[str]  # their ids
+    dates: list[str | None]  # and dates
     doc_article: np.ndarray  # int32 per document: index into ``records``; -1 when none
-    heads: tuple[tuple[int, ArticleRecord], ...]  # every head (live or not) with its docnum
+    heads: Heads  # every head (live or not)
     doc_head: np.ndarray  # int32 per document: index into ``heads``; -1 when none
     date_num: np.ndarray  # int32 per record: its date as YYYYMMDD, -1 undated
     facets: dict[str, FacetPairs]  # per facet: (record, value) pairs of this segment
@@ -67,17 +125,27 @@ class SegmentCatalog:
             heads, doc_head = kept if kept is not None else _read_heads(reader, count)
             if kept is None and folder:
                 _keep(folder, seg.segment_id(), count, heads, doc_head)
-        live = np.array([docnum not in deleted for docnum, _ in heads], dtype=bool)
-        records = [r for (_, r), ok in zip(heads, live.tolist(), strict=True) if ok]
-        remap = np.full(len(heads) + 1, -1, dtype=np.int32)  # the last: "no head"
-        remap[np.flatnonzero(live)] = np.arange(len(records), dtype=np.int32)
+        if deleted:
+            gone = np.fromiter(deleted, np.int64, len(deleted))
+            live = np.flatnonzero(np.isin(heads.docnums, gone, invert=True))
+        else:
+            live = np.arange(len(heads.ids))
+        remap = np.full(len(heads.ids) + 1, -1, dtype=np.int32)  # the last: "no head"
+        remap[live] = np.arange(len(live), dtype=np.int32)
         doc_article = remap[doc_head]
         if deleted:
-            doc_article[np.fromiter(deleted, np.int64, len(deleted))] = -1
-        dates = np.array([_date_num(r.date) for r in records], dtype=np.int32)
-        pairs = {spec.name: FacetPairs.of(records, spec) for spec in FACETS}
+            doc_article[gone] = -1
         return cls(
-            seg.segment_id(), len(deleted), records, doc_article, heads, doc_head, dates, pairs
+            seg.segment_id(),
+            len(deleted),
+            Records(heads, live),
+            [heads.ids[i] for i in live.tolist()],
+            [heads.dates[i] for i in live.tolist()],
+            doc_article,
+            heads,
+            doc_head,
+            heads.date_num[live],
+            {name: pairs.restricted(remap[:-1]) for name, pairs in heads.facets.items()},
         )
 
 
@@ -99,10 +167,16 @@ class FacetPairs:
                 vals.append(index.setdefault(value, len(index)))
         return cls(list(index), np.asarray(arts, np.int32), np.asarray(vals, np.int32))
 
+    def restricted(self, to: np.ndarray) -> FacetPairs:
+        """The pairs of the records ``to`` keeps (``to[old]``: the new number, -1 gone)."""
+        new = to[self.record] if len(self.record) else self.record
+        keep = new >= 0
+        return FacetPairs(self.values, new[keep].astype(np.int32), self.value[keep])
 
-def _read_heads(reader, count: int) -> tuple[tuple, np.ndarray]:
-    """The segment's heads (every head, live or not, with its docnum) from their stored
-    records, and per document the index of its article's head (-1: none)."""
+
+def _read_heads(reader, count: int) -> tuple[Heads, np.ndarray]:
+    """The segment's heads (every head, live or not) from their stored records, and per
+    document the index of its article's head (-1: none)."""
     found = []
     if count and ("head", "1") in reader:
         for docnum in reader.postings("head", "1").all_ids():  # deleted ones too
@@ -114,12 +188,12 @@ def _read_heads(reader, count: int) -> tuple[tuple, np.ndarray]:
         for docnum, aid in enumerate(reader.column_reader("aid")):
             if aid:
                 doc_head[docnum] = index.get(aid, -1)
-    return tuple(found), doc_head
+    return Heads.of(found), doc_head
 
 
 CATALOG_EXT = ".cat"
 # What a kept catalogue was written with: the record's fields (a changed record reads again).
-_CATALOG_VERSION = ("catalog-2", *(f.name for f in fields(ArticleRecord)))
+_CATALOG_VERSION = ("catalog-3", *(f.name for f in fields(ArticleRecord)))
 _RECORD_FIELDS = tuple(f.name for f in fields(ArticleRecord))
 
 
@@ -128,27 +202,28 @@ def astuple_shallow(record: ArticleRecord) -> tuple:
     return tuple(getattr(record, name) for name in _RECORD_FIELDS)
 
 
-def _read_kept(folder: str, segment_id: str, count: int) -> tuple[tuple, np.ndarray] | None:
+def _read_kept(folder: str, segment_id: str, count: int) -> tuple[Heads, np.ndarray] | None:
     try:
         with open(os.path.join(folder, segment_id + CATALOG_EXT), "rb") as f:
-            version, n, rows, doc_head = pickle.load(f)
+            version, n, columns, facets, doc_head = pickle.load(f)
         if version != _CATALOG_VERSION or n != count or len(doc_head) != count:
             return None
-        # Plain tuples in the file: unpickling 71k dataclasses took 2.4 s, tuples ~0.2 s.
-        return tuple((docnum, ArticleRecord(*values)) for docnum, values in rows), doc_head
+        pairs = {name: FacetPairs(*parts) for name, parts in facets.items()}
+        return Heads(*columns, pairs), doc_head
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         return None
 
 
-def _keep(folder: str, segment_id: str, count: int, heads: tuple, doc_head: np.ndarray) -> None:
+def _keep(folder: str, segment_id: str, count: int, heads: Heads, doc_head: np.ndarray) -> None:
     """Written under a name Whoosh's cleanup skips, then renamed to one it removes with the
     segment. A folder the server may not write to is fine: the next process reads again."""
     final = os.path.join(folder, segment_id + CATALOG_EXT)
     tmp = os.path.join(folder, f".{segment_id}{CATALOG_EXT}.{os.getpid()}.{threading.get_ident()}")
     try:
         with open(tmp, "wb") as f:
-            rows = [(docnum, astuple_shallow(r)) for docnum, r in heads]
-            pickle.dump((_CATALOG_VERSION, count, rows, doc_head), f, protocol=5)
+            columns = (heads.docnums, heads.ids, heads.dates, heads.date_num, heads.blobs)
+            facets = {n: (p.values, p.record, p.value) for n, p in heads.facets.items()}
+            pickle.dump((_CATALOG_VERSION, count, columns, facets, doc_head), f, protocol=5)
         os.replace(tmp, final)
     except OSError:
         with contextlib.suppress(OSError):
@@ -194,14 +269,51 @@ class FacetColumn:
         return [FacetValue(value, count, value in selected) for value, count in pairs]
 
 
+class Articles(Sequence):
+    """Every live record of a snapshot, by index, across its segments (made when asked for)."""
+
+    def __init__(self, segments: list[SegmentCatalog]):
+        self._parts = [seg.records for seg in segments]
+        self._starts = list(accumulate(len(p) for p in self._parts))
+
+    def __len__(self) -> int:
+        return self._starts[-1] if self._starts else 0
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        part = bisect_right(self._starts, i)
+        return self._parts[part][i - (self._starts[part - 1] if part else 0)]
+
+
+class ArticleMap(Mapping):
+    """Records by id (the catalogue's ``articles``), made when asked for."""
+
+    def __init__(self, ids: list[str], index: dict[str, int], articles: Articles):
+        self._ids, self._index, self._articles = ids, index, articles
+
+    def __getitem__(self, aid: str) -> ArticleRecord:
+        return self._articles[self._index[aid]]
+
+    def __iter__(self):
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 class Snapshot:
     """The arrays of one generation (see the module docstring); read-only once made."""
 
     def __init__(self, key: tuple, segments: list[tuple[SegmentCatalog, int]]):
         self.key = key
         self.segments = segments  # (catalog, docbase), in docnum order
-        self.articles: list[ArticleRecord] = [r for seg, _ in segments for r in seg.records]
-        self.ids = [r.id for r in self.articles]
+        self.articles = Articles([seg for seg, _ in segments])
+        self.ids = [aid for seg, _ in segments for aid in seg.ids]
+        dates = [date for seg, _ in segments for date in seg.dates]
         self.index = {aid: i for i, aid in enumerate(self.ids)}
         parts, offset = [], 0
         for seg, _base in segments:
@@ -209,11 +321,9 @@ class Snapshot:
             parts.append(np.where(local >= 0, local + offset, -1).astype(np.int32))
             offset += len(seg.records)
         self.doc_article = np.concatenate(parts) if parts else EMPTY_INT
-        dates = [seg.date_num for seg, _ in segments]
-        self.date_num = np.concatenate(dates) if dates else EMPTY_INT
-        order = sorted(
-            range(len(self.ids)), key=lambda i: (self.articles[i].date or "", self.ids[i])
-        )
+        nums = [seg.date_num for seg, _ in segments]
+        self.date_num = np.concatenate(nums) if nums else EMPTY_INT
+        order = sorted(range(len(self.ids)), key=lambda i: (dates[i] or "", self.ids[i]))
         self.rank = np.empty(len(order), dtype=np.int32)
         self.rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
         self.facets = {spec.name: self._facet(spec.name) for spec in FACETS}
@@ -248,7 +358,7 @@ class Snapshot:
         """The records by id, as the article page and ``facets()`` read them."""
         values = {name: col.counter(col.totals) for name, col in self.facets.items()}
         newest = [self.ids[i] for i in np.argsort(-self.rank, kind="stable")]
-        return Catalog(self.key, dict(zip(self.ids, self.articles, strict=True)), newest, values)
+        return Catalog(self.key, ArticleMap(self.ids, self.index, self.articles), newest, values)
 
     def in_dates(self, arts: np.ndarray, date_from: str, date_to: str) -> np.ndarray:
         """A mask over ``arts``: inside the request's date range (undated ones never are)."""
