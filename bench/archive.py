@@ -2,6 +2,7 @@
 Whoosh on the same index and the same queries, and literal-string recall and question MRR@10.
 
     python bench/archive.py --corpus DIR --index DIR [--queries N] [--seed S] [--no-http]
+        [--kinds string,phrase,...] [--no-quality] [--no-stock]
 
 The index must exist (``searchsvc index --full --corpus DIR --index DIR``). The query mix is drawn
 as a stranger would: strings cut at random places from random paragraphs, quoted phrases, common
@@ -150,12 +151,18 @@ def stock_search(searcher, q, limit: int | None):
     return collector.results()
 
 
-def in_process(index: Path, asks) -> None:
-    engine = Engine(index, cache=False)
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def in_process(index: Path, asks, stock_too: bool = True) -> None:
     t0 = time.perf_counter()
+    engine = Engine(index, cache=False)
+    t1 = time.perf_counter()
     engine.search(SearchRequest(q="预热"))
     print(
-        f"first query after opening (snapshot of every segment): {time.perf_counter() - t0:.2f} s"
+        f"engine made in {t1 - t0:.2f} s; first query after opening (snapshot of every "
+        f"segment): {time.perf_counter() - t1:.2f} s; {load()}"
     )
     searcher = engine.backend.searcher()
     by_kind: dict[str, list[float]] = {}
@@ -170,6 +177,8 @@ def in_process(index: Path, asks) -> None:
         except QueryError:
             continue
         by_kind.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
+        if not stock_too:
+            continue
         tree = parse(req.q)
         t = time.perf_counter()
         stock_search(searcher, wq.And([to_whoosh(tree), wq.Term("kind", "para")]), 10)
@@ -177,10 +186,10 @@ def in_process(index: Path, asks) -> None:
     every = [x for v in by_kind.values() for x in v]
     print(f"in-process, cache off ({timeouts} timeouts), searchsvc vs stock Whoosh scored top 10:")
     for kind in by_kind:
-        print(f"  {kind:9s} ours  {pct(by_kind[kind])}\n  {'':9s} stock {pct(stock[kind])}")
+        print(f"  {kind:9s} ours  {pct(by_kind[kind])}\n  {'':9s} stock {pct(stock.get(kind, []))}")
     print(f"  {'all':9s} ours  {pct(every)}")
     print(f"  {'all':9s} stock {pct([x for v in stock.values() for x in v])}")
-    print("  process RSS now {:.0f} MB, peak {:.0f} MB".format(*rss_mb()))
+    print("  process RSS now {:.0f} MB, peak {:.0f} MB; ".format(*rss_mb()) + load())
 
 
 def holders(searcher, text: str) -> set[str] | None:
@@ -311,7 +320,7 @@ def http(index: Path, asks, clients: int) -> None:
         rss, peak = rss_mb(server.pid)
         print(
             f"HTTP {clients:2d} clients: {len(times) / wall:6.1f} req/s, {errors[0]} errors, "
-            f"{pct(times)}; server RSS {rss:.0f} MB, peak {peak:.0f} MB"
+            f"{pct(times)}; server RSS {rss:.0f} MB, peak {peak:.0f} MB; {load()}"
         )
     finally:
         server.terminate()
@@ -325,18 +334,27 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=40, help="per kind")
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--no-http", action="store_true")
+    ap.add_argument("--no-quality", action="store_true", help="no literal recall nor MRR")
+    ap.add_argument("--no-stock", action="store_true", help="no stock Whoosh baseline")
+    ap.add_argument("--kinds", default="", help="only these kinds, comma-separated")
     args = ap.parse_args()
+    wanted = set(args.kinds.split(",")) if args.kinds else None
+
+    def only(asks):
+        return [a for a in asks if wanted is None or a[0] in wanted]
+
     kinds = mix(args.corpus, args.queries, args.seed)
     rng = random.Random(args.seed)
-    print({k: len(v) for k, v in kinds.items()})
-    in_process(args.index, variants(kinds, rng))
-    quality(args.index, kinds)
+    print({k: len(v) for k, v in kinds.items()}, load())
+    in_process(args.index, only(variants(kinds, rng)), stock_too=not args.no_stock)
+    if not args.no_quality:
+        quality(args.index, kinds)
     if not args.no_http:
         for clients in (8, 32):
             # A fresh draw of the same kinds for each run: nothing repeats within a run.
             http(
                 args.index,
-                variants(mix(args.corpus, args.queries, rng.randrange(10**6)), rng),
+                only(variants(mix(args.corpus, args.queries, rng.randrange(10**6)), rng)),
                 clients,
             )
 
