@@ -124,12 +124,13 @@ class SegmentEval:
         """Paragraphs holding the bigrams ``grams`` one after the other (a run of units), scored
         as Whoosh scores its ``Phrase`` (the sum of the bigrams). ``known``: paragraphs known to
         hold the run (its word terms) — only the other candidates' positions are read."""
-        terms = [self.term("gram", g) for g in grams]
-        found = terms[0]
-        for t in terms[1:]:
-            found = intersect(found, t)
+        found = self.term("gram", grams[0])
+        for g in grams[1:]:  # read one after another: an empty intersection reads no more
             if not len(found[0]):
                 return NO_HITS
+            found = intersect(found, self.term("gram", g))
+        if not len(found[0]):
+            return NO_HITS
         docs = found[0]
         check = np.ones(len(docs), dtype=bool)
         if known is not None and len(known):
@@ -455,14 +456,18 @@ class Matcher:
         for n in exclusions:
             found = minus(found, self.hits(n.item))
         groups = Groups.of(found, self.snapshot.doc_article)
-        # Words held (the threshold), and the same weighed by rarity (the ranking): an article
-        # with the question's two rare words above one with a rare and a common one.
+        # Words held by the article (the threshold), and the words one of its paragraphs holds
+        # together weighed by rarity (the ranking): an article answering in one paragraph
+        # with the question's two rare words above one with a rare and a common one, or with
+        # them sentences apart.
         held = np.zeros(self.snapshot.size, dtype=np.int16)
-        weight = np.zeros(self.snapshot.size, dtype=np.float64)
+        together = np.zeros(len(self.snapshot.doc_article), dtype=np.float64)
         for docs, _ in per_word:
             arts = np.unique(self.snapshot.doc_article[docs])
             held[arts] += 1
-            weight[arts] += np.log(1 + self.snapshot.size / (1 + len(arts)))
+            together[docs] += np.log(1 + self.snapshot.size / (1 + len(arts)))
+        weight = np.zeros(self.snapshot.size, dtype=np.float64)
+        np.maximum.at(weight, self.snapshot.doc_article[found[0]], together[found[0]])
         groups.coverage = np.round(weight[groups.arts] * COVERAGE_STEPS).astype(np.int32)
         return groups.take(held[groups.arts] >= need)
 
