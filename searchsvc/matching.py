@@ -91,6 +91,7 @@ class SegmentEval:
         self._lits: dict[Lit, Hits] = {}
         self._texts: dict[int, str | None] = {}
         self._field_lengths: dict[str, np.ndarray] = {}
+        self.stats = None  # (field, text) → (idf, average length): the Matcher's, shared
 
     def term(self, fieldname: str, text: str) -> Hits:
         flat = self.flat
@@ -113,12 +114,6 @@ class SegmentEval:
             with self.reading:
                 found = self._field_lengths[fieldname] = self.lengths.get(self.reader, fieldname)
         return found
-
-    def stats(self, fieldname: str, text: str) -> tuple[float, float]:
-        """The term's idf and the field's average length over the whole index (a ``Matcher``
-        gives every segment one shared answer)."""
-        with self.reading:
-            return self.top.idf(fieldname, text), self.top.avg_field_length(fieldname) or 1
 
     def phrase(self, grams: list[str], known: np.ndarray | None = None) -> Hits:
         """Paragraphs holding the bigrams ``grams`` one after the other (a run of units), scored
