@@ -87,3 +87,11 @@ class Groups:
         arts = np.arange(size, dtype=np.int32)
         empty = np.zeros(size, dtype=np.int64)
         return cls(arts, np.zeros(size), empty, postings.EMPTY_DOCS, postings.EMPTY_SCORES)
+
+
+def distinct(arts: np.ndarray) -> np.ndarray:
+    """The distinct articles of hits (``doc_article`` of their docnums): in document order
+    they are in article order already, so no sort unless they are not."""
+    if len(arts) > 1 and (arts[1:] < arts[:-1]).any():
+        return np.unique(arts)
+    return arts[np.concatenate(([True], arts[1:] != arts[:-1]))] if len(arts) else arts

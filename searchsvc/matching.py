@@ -25,7 +25,7 @@ import numpy as np
 from searchsvc import flatpostings, postings, relax
 from searchsvc.analysis import gram_terms, unit_runs
 from searchsvc.errors import SearchTimeout
-from searchsvc.groups import Groups
+from searchsvc.groups import Groups, distinct
 from searchsvc.hitsets import NO_HITS, intersect, minus, union
 from searchsvc.holds import holds as _holds
 from searchsvc.holds import holds_string
@@ -458,12 +458,12 @@ class Matcher:
         held = np.zeros(self.snapshot.size, dtype=np.int16)
         together = np.zeros(len(self.snapshot.doc_article), dtype=np.float64)
         for docs, _ in per_word:
-            arts = np.unique(self.snapshot.doc_article[docs])
+            arts = distinct(self.snapshot.doc_article[docs])
             held[arts] += 1
             together[docs] += np.log(1 + self.snapshot.size / (1 + len(arts)))
-        weight = np.zeros(self.snapshot.size, dtype=np.float64)
-        np.maximum.at(weight, self.snapshot.doc_article[found[0]], together[found[0]])
-        groups.coverage = np.round(weight[groups.arts] * COVERAGE_STEPS).astype(np.int32)
+        if len(groups):  # each article's best paragraph
+            best = np.maximum.reduceat(together[groups.docs], groups.starts)
+            groups.coverage = np.round(best * COVERAGE_STEPS).astype(np.int32)
         return groups.take(held[groups.arts] >= need)
 
     def articles_with(self, text: str) -> np.ndarray:
