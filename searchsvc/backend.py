@@ -254,9 +254,7 @@ class WhooshBackend:
         found = self.cache.get(key)
         if found is not None:
             return found
-        matcher = Matcher(
-            searcher, snap, self._lengths, deadline, self.reading, self._units, self._flats
-        )
+        matcher = self._matcher(searcher, snap, deadline)
         relaxed, hint = False, None
         if ask.tree is None:
             groups = Groups.everything(snap.size)
@@ -279,13 +277,20 @@ class WhooshBackend:
         self.cache.put(key, found, weight=found.nbytes)
         return found
 
+    def _matcher(self, searcher, snap: Snapshot, deadline: Deadline) -> Matcher:
+        """The request's matcher: what it read once (terms, literals) it does not read again."""
+        matcher = getattr(self._request, "matcher", None)
+        if matcher is None or matcher.deadline is not deadline or matcher.snapshot is not snap:
+            matcher = self._request.matcher = Matcher(
+                searcher, snap, self._lengths, deadline, self.reading, self._units, self._flats
+            )
+        return matcher
+
     def _exact(self, found: Matches, ask: Ask, searcher, snap: Snapshot, deadline) -> np.ndarray:
         """Per group of ``found``: how many of the typed strings its article holds (kept with
         the matches; two requests that race compute the same array)."""
         if found.exact is None:
-            matcher = Matcher(
-                searcher, snap, self._lengths, deadline, self.reading, self._units, self._flats
-            )
+            matcher = self._matcher(searcher, snap, deadline)
             exact = np.zeros(len(found.groups), dtype=np.int16)
             for text in ask.exact:
                 exact += np.isin(found.groups.arts, matcher.articles_with(text))

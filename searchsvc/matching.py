@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from bisect import bisect_right
 
 import numpy as np
 
 from searchsvc import flatpostings, postings, relax
 from searchsvc.analysis import gram_terms, unit_runs
-from searchsvc.errors import SearchTimeout
+from searchsvc.deadline import Deadline
 from searchsvc.groups import Groups, distinct
 from searchsvc.hitsets import NO_HITS, intersect, minus, union
 from searchsvc.holds import holds as _holds
@@ -32,7 +31,6 @@ from searchsvc.holds import holds_string
 from searchsvc.query import Lit, Node, Not, Or, gram_chain, matches, needs_check
 from searchsvc.snapshot import Snapshot
 
-CHECK_EVERY = 20_000  # units of work (postings, stored reads × 50) between two looks at the clock
 EXACT_CHECK_MAX = 30_000  # candidate paragraphs read to confirm a typed string with punctuation
 CANDIDATES_READ = 300  # at most this many candidates: a single unit is looked for in their text
 # … or this many, when the segment has no ``unit`` field and the unit was not expanded yet: its
@@ -42,30 +40,6 @@ CANDIDATES_READ_NO_UNIT = 6_000
 POSTINGS_PER_TEXT = 2_000
 COVERAGE_STEPS = 4  # a relaxed article's rank: its words' idf summed, in quarters
 SKIP_TO_MAX = 64  # candidates looked up in a posting list one by one; more: the list is read
-
-
-class Deadline:
-    """The request's time budget, looked at after every ``CHECK_EVERY`` units of work: a query
-    that does little never pays for the clock, a broad one stops soon after its budget."""
-
-    def __init__(self, budget: float, started: float | None = None):
-        self.budget = budget
-        self.at = (time.perf_counter() if started is None else started) + budget
-        self._work = 0
-
-    def spend(self, units: int) -> None:
-        self._work += units
-        if self._work >= CHECK_EVERY:
-            self._work = 0
-            self.check()
-
-    def check(self) -> None:
-        if time.perf_counter() > self.at:
-            b = self.budget
-            raise SearchTimeout(
-                f"检索超时（超过 {b:g} 秒），请加词、加引号或筛选缩小范围 / the query took longer "
-                f"than {b:g} s: add words, quote a phrase or filter to narrow it down"
-            )
 
 
 Hits = postings.Hits
@@ -91,9 +65,16 @@ class SegmentEval:
         self._lits: dict[Lit, Hits] = {}
         self._texts: dict[int, str | None] = {}
         self._field_lengths: dict[str, np.ndarray] = {}
+        self._terms: dict[tuple[str, str], Hits] = {}  # read once per request
         self.stats = None  # (field, text) → (idf, average length): the Matcher's, shared
 
     def term(self, fieldname: str, text: str) -> Hits:
+        found = self._terms.get((fieldname, text))
+        if found is None:
+            found = self._terms[fieldname, text] = self._term(fieldname, text)
+        return found
+
+    def _term(self, fieldname: str, text: str) -> Hits:
         flat = self.flat
         if flat is not None and flat.has(fieldname):
             docs, weights = flat.postings(fieldname, text)

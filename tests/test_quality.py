@@ -193,10 +193,10 @@ def test_the_string_as_typed_ranks_first(mixed_engine):
 
 
 def test_every_path_stops_within_a_tiny_budget(mixed_dirs, monkeypatch):
-    from searchsvc import matching
+    from searchsvc import deadline
     from searchsvc.search import Engine, SearchTimeout
 
-    monkeypatch.setattr(matching, "CHECK_EVERY", 1)  # look at the clock at every step
+    monkeypatch.setattr(deadline, "CHECK_EVERY", 1)  # look at the clock at every step
     impatient = Engine(mixed_dirs[1], time_budget=0.0, cache=False)
     asks = [
         SearchRequest(q="工会"),  # plain words
