@@ -1,5 +1,6 @@
 """Whether a paragraph's stored text holds a query unit the way the index finds it — the check
-made on a few candidates instead of reading the unit's long posting list."""
+made on a few candidates instead of reading the unit's long posting list — or holds a literal
+string once normalised (``holds_string``, ``holds_any``), looked for on the raw text."""
 
 from __future__ import annotations
 
