@@ -198,7 +198,12 @@ def rank(snap, groups, kept, exact, sort: str, ask, text: Text, end: int):
     arts = groups.arts[kept]
     if sort != "relevance":
         by = snap.rank[arts]
-        order = np.argsort(-by if sort == "-date" else by, kind="stable")
+        by = -by if sort == "-date" else by
+        if len(by) > 4 * end:  # ranks are distinct: the first ``end`` without sorting the rest
+            top = np.argpartition(by, end - 1)[:end]
+            order = top[np.argsort(by[top])]
+        else:
+            order = np.argsort(by, kind="stable")
         return [int(kept[i]) for i in order[:end]], {}
     primary = groups.coverage[kept].astype(np.int64) * 1000 + exact[kept]
     score, when = groups.best[kept], snap.rank[arts]

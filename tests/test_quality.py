@@ -210,3 +210,24 @@ def test_every_path_stops_within_a_tiny_budget(mixed_dirs, monkeypatch):
     for ask in asks:
         with pytest.raises(SearchTimeout):
             impatient.search(ask)
+
+
+@pytest.mark.parametrize("sort", ["-date", "date"])
+def test_a_date_order_is_the_whole_list_sorted_by_date(mixed_engine, sort):
+    """The first articles of a date order (picked without sorting the rest) are those of the
+    whole list sorted by (date, id), page after page."""
+    from searchsvc.search import SearchRequest
+
+    for q in ("工会", "北京", "的"):
+        whole = mixed_engine.search(SearchRequest(q=q, sort=sort, per_page=100))
+        assert whole.total > 12, q
+        pages = [
+            r.id
+            for page in (1, 2, 3)
+            for r in mixed_engine.search(
+                SearchRequest(q=q, sort=sort, page=page, per_page=4)
+            ).results
+        ]
+        assert pages == [r.id for r in whole.results][:12], q
+        keys = [(r.date or "", r.id) for r in whole.results]
+        assert keys == sorted(keys, reverse=sort == "-date"), q
