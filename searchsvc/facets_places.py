@@ -76,11 +76,11 @@ _INSTITUTION = re.compile(
 _CAPTION = re.compile(r"图为[^。！？\n]*")
 # A disaster's rescue or recovery (防汛救灾, 灾后重建): its concrete Beijing items are often in
 # several districts (房山区、门头沟区…道路相继打通), each a place where something was done.
-_DISASTER = re.compile("防汛|抗洪|救灾|灾后|抢险|受灾|灾区|重建")
+_DISASTER = re.compile("防汛|抗洪|救灾|灾后|抢险|受灾|灾区|重建|洪水|洪涝|山洪|险情")
 # …and what a roundup's item does besides: an event held or a visit made.
 _ITEM_HELD = re.compile(
     "举行|举办|开幕|上演|演出|宣讲|活动|庙会|灯会|正在|火热进行|瞻仰|走进|下沉|核查|颁发|"
-    "接种|复工|邀请|竣工|开园|开工|投产|开业|揭牌|上线|典礼|仪式|第一课"
+    "接种|复工|邀请|竣工|开园|开工|投产|开业|揭牌|上线|典礼|仪式|第一课|开学|开通"
 )
 # 北京西城区出台新政策，…启动…项目建设: a policy, whatever it starts.
 _RULE = re.compile("出台|政策|印发|办法|措施规定")
