@@ -50,14 +50,18 @@ def test_each_item_of_a_roundup_is_read_alone(vocab):
     # Two Beijing items, each in one district, are two districts.
     title = "中小学生喜迎新学期"
     lead = "又到秋季开学的日子，各地中小学生欢欢乐乐走入新学期。"
-    one = "在北京房山区受灾的中小学，老师安排的第一课是安全教育。江苏宿迁的留守儿童则接受了心理教育。"
+    one = (
+        "在北京房山区受灾的中小学，老师安排的第一课是安全教育。江苏宿迁的留守儿童则接受了心理教育。"
+    )
     two = "北京东城区某小学今天迎来开学典礼，孩子们收到了一份特殊的礼物。"
     assert set(district(vocab, title, lead, one, two)) == {"房山区", "东城区"}
 
 
 def test_an_activities_roundup_keeps_its_item_a_holidays_leisure_does_not(vocab):
     lead = "“六一”国际儿童节到来之际，各地举办丰富多彩的活动，让孩子们欢度自己的节日。"
-    item = "在北京丰台区王佐镇的植物乐园里，孩子们在家长的陪伴下乘船游湖。江西南昌的亲子比赛欢笑不断。"
+    item = (
+        "在北京丰台区王佐镇的植物乐园里，孩子们在家长的陪伴下乘船游湖。江西南昌的亲子比赛欢笑不断。"
+    )
     assert district(vocab, "别样“六一”", lead, item) == ("丰台区",)
     lead = "国庆假期，各地的人们以多种方式欢度佳节，乐享美好时光。"
     item = "在北京平谷金海湖，人们在草坪上搭一顶帐篷，感受露营的乐趣；在浙江安吉，游客漫步竹海。"
@@ -125,7 +129,9 @@ def test_where_the_weather_fell_is_no_place_left_unknown(vocab):
 
 def test_a_reporters_visit_is_no_venue(vocab):
     title = "【新春走基层】守护万家灯火的供电人"
-    lead = "春节来临，供电保障压力不小。大年二十九的夜里，记者走进昌平流村供电所，跟抢修人员一起值守。"
+    lead = (
+        "春节来临，供电保障压力不小。大年二十九的夜里，记者走进昌平流村供电所，跟抢修人员一起值守。"
+    )
     assert district(vocab, title, lead) == ()
     # …but a visit by the people the story is about still is.
     lead = "大年二十九的夜里，市领导走进昌平区某供电所，看望慰问值守的抢修人员。"
@@ -135,7 +141,9 @@ def test_a_reporters_visit_is_no_venue(vocab):
 def test_a_school_or_a_station_named_after_its_place_states_no_place(vocab):
     title = "全国中小学今天开学"
     lead = "今天，全国中小学陆续开学。"
-    item = "北京中关村三小开展了以火炬传递为主题的开学典礼。在江苏南京、浙江杭州，孩子们走进新学期。"
+    item = (
+        "北京中关村三小开展了以火炬传递为主题的开学典礼。在江苏南京、浙江杭州，孩子们走进新学期。"
+    )
     assert district(vocab, title, lead, item) == ()
     # A visit's stop at 南锣鼓巷站 names a station; its stop 来到西城区… names the district.
     title = "习近平看望慰问坚守岗位的一线劳动者"
