@@ -86,6 +86,11 @@ def main() -> None:
     ap.add_argument("--district-seed", type=int, default=14141414)
     ap.add_argument("--district-size", type=int, default=50)
     ap.add_argument("--placed-seed", type=int, default=1414141414)
+    ap.add_argument("--fresh-seed", type=int, default=141414141414)
+    ap.add_argument("--fresh-plain", type=int, default=10)  # per kind (xwlb, web)
+    ap.add_argument("--fresh-venue", type=int, default=70)
+    ap.add_argument("--fresh-named", type=int, default=20)
+    ap.add_argument("--fresh-held", type=int, default=60)
     args = ap.parse_args()
     rng = random.Random(args.seed)
     out = []
@@ -121,6 +126,8 @@ def main() -> None:
     out += local_draw(pools, {(row["page"], row["ordinal"]) for row in out}, args)
     out += district_draw(pools, {(row["page"], row["ordinal"]) for row in out}, args)
     out += placed_draw(pools, {(row["page"], row["ordinal"]) for row in out}, args)
+    seen = {(row["page"], row["ordinal"]) for row in out} | looked_at()
+    out += fresh_draw(pools, seen, args)
     for row in out:
         print(json.dumps(row, ensure_ascii=False))
 
@@ -235,6 +242,86 @@ def placed_draw(pools: dict[str, list], chosen: set, args: argparse.Namespace) -
     for i in rng.sample(range(len(new)), len(new) // 5):
         new[i]["split"] = "held"
     return new
+
+
+OUT_OF_SET = Path(__file__).resolve().parent / "facets-outofset.jsonl"
+# The eighth draw (round 8): a Beijing district named anywhere, in full (朝阳区), as 北京/京 and
+# its short name (北京怀柔), or 亦庄 — and, for the enriched part, after a word that puts
+# something there (在/来到/走进/位于/前往/深入/到).
+_SHORT = "|".join(d.removesuffix("区") for d in DISTRICT_NAMES)
+NAMES_DISTRICT = re.compile(rf"{'|'.join(DISTRICT_NAMES)}|(?:北京市?|京)(?:{_SHORT})|亦庄")
+PUTS_THERE = re.compile(
+    rf"(?:在|来到|走进|位于|前往|深入|到)(?:北京市?)?(?:{'|'.join(DISTRICT_NAMES)}|{_SHORT})"
+)
+
+
+def looked_at() -> set[tuple[str, int]]:
+    """Archive articles the team has read outside the set: the out-of-set judgments (round 7)."""
+    rows = [json.loads(line) for line in OUT_OF_SET.read_text(encoding="utf-8").splitlines()]
+    return {(row["page"], row["ordinal"]) for row in rows}
+
+
+def fresh_draw(pools: dict[str, list], seen: set, args: argparse.Namespace) -> list[dict]:
+    """The eighth draw (round 8, its own seed): a second held-back part, all `held`, of articles
+    nobody on the team had read (none of the set, none judged out of the set), because the first
+    held part had only 15 districts: `fresh_plain` per kind (xwlb, web) from the whole pool left,
+    `fresh_venue` whose text puts something in a Beijing district (PUTS_THERE, anywhere) and
+    `fresh_named` that name one otherwise (NAMES_DISTRICT)."""
+    rng = random.Random(args.fresh_seed)
+    left = {
+        kind: [(rel, a) for rel, a in pools[kind] if (rel, a.ordinal) not in seen] for kind in pools
+    }
+    picked = []
+    for kind in ("xwlb", "web"):
+        picked += rng.sample(left[kind], min(args.fresh_plain, len(left[kind])))
+    taken = {(rel, a.ordinal) for rel, a in picked}
+    rest = [
+        (rel, a)
+        for kind in ("xwlb", "web")
+        for rel, a in left[kind]
+        if (rel, a.ordinal) not in taken
+    ]
+    venue = [(rel, a) for rel, a in rest if PUTS_THERE.search(_text(a))]
+    picked += rng.sample(venue, min(args.fresh_venue, len(venue)))
+    taken = {(rel, a.ordinal) for rel, a in picked}
+    named = [
+        (rel, a)
+        for rel, a in rest
+        if (rel, a.ordinal) not in taken and NAMES_DISTRICT.search(_text(a))
+    ]
+    picked += rng.sample(named, min(args.fresh_named, len(named)))
+    # …and, as those 110 held only 17 districts, `fresh_held` more whose sentence that puts
+    # something in a district also says something was held or done there (举行, 上演, 抢修).
+    taken = {(rel, a.ordinal) for rel, a in picked}
+    held = [(rel, a) for rel, a in rest if (rel, a.ordinal) not in taken and _held_there(a)]
+    picked += rng.sample(held, min(args.fresh_held, len(held)))
+    # …and, as those 128 held only 22, every article left in the PUTS_THERE pool.
+    taken = {(rel, a.ordinal) for rel, a in picked}
+    picked += [(rel, a) for rel, a in venue if (rel, a.ordinal) not in taken]
+    # …and, as those 188 held only 29, every article left that names a district (NAMES_DISTRICT)
+    # in a sentence that says something was held or done (北京房山此前失联的村庄全部恢复联系).
+    taken = {(rel, a.ordinal) for rel, a in picked}
+    picked += [
+        (rel, a)
+        for rel, a in rest
+        if (rel, a.ordinal) not in taken and _held_there(a, NAMES_DISTRICT)
+    ]
+    return [
+        {"page": rel, "ordinal": a.ordinal, "title": a.title, "split": "held", "draw": 8}
+        for rel, a in picked
+    ]
+
+
+_HELD_THERE = re.compile("举行|举办|开展|上演|演出|进行|启动|开幕|活动|转移|抢修|植树|开工|投运")
+
+
+def _held_there(article: bulletin.Article, place: re.Pattern[str] = PUTS_THERE) -> bool:
+    sentences = re.split("[。！？]", _text(article))
+    return any(place.search(s) and _HELD_THERE.search(s) for s in sentences)
+
+
+def _text(article: bulletin.Article) -> str:
+    return article.title + "".join(p.text for p in article.paragraphs)
 
 
 def _head(article: bulletin.Article) -> str:
