@@ -67,6 +67,7 @@ _TREND = re.compile("市场|消费|外资|文旅|旅游|工程|项目|产业|企
 # An item's sentence about a plan or the past: 所有在建项目将在3月20日前全部复工, 1937年…在卢沟桥.
 _NOT_NOW = re.compile(r"将(?:于|要|会|在|可|陆续|全部)|即将|19\d\d年|\d+年前|历史上")
 _SENTENCE = re.compile("[。！？]")
+_YEAR = re.compile(r"((?:19|20)\d\d)年")
 _ITEM = re.compile("[。！？；;]")  # a roundup's items: 北京石景山区…；上海组织…；浙江…
 # …and 中关村三小, 中关村第一小学: a school named after its place, no stated venue.
 _INSTITUTION = re.compile(
@@ -76,7 +77,12 @@ _INSTITUTION = re.compile(
 _CAPTION = re.compile(r"图为[^。！？\n]*")
 # A disaster's rescue or recovery (防汛救灾, 灾后重建): its concrete Beijing items are often in
 # several districts (房山区、门头沟区…道路相继打通), each a place where something was done.
-_DISASTER = re.compile("防汛|抗洪|救灾|灾后|抢险|受灾|灾区|重建|洪水|洪涝|山洪|险情")
+_DISASTER = re.compile(
+    "防汛|抗洪|救灾|灾后|抢险|受灾|灾区|重建|洪水|洪涝|山洪|险情|"
+    # …and a storm's roundup whose head names no disaster (台风“安比”北上 京津冀迎强降雨, 北京
+    # 西北部遭遇暴雪): its Beijing items are the same rescue and transfers.
+    "台风|暴雨|强降雨|暴雪|强降雪"
+)
 # …and what a roundup's item does besides: an event held or a visit made.
 _ITEM_HELD = re.compile(
     "举行|举办|开幕|上演|演出|宣讲|活动|庙会|灯会|正在|火热进行|瞻仰|走进|下沉|核查|颁发|"
@@ -208,7 +214,9 @@ def _roundup_places(
             items = venues(sentence, vocab) + _subjects(sentence, vocab, beijing)
             if not items or len({d for d, _ in _places([sentence], vocab)}) > 1:
                 continue
-            if _happening(sentence) or (activities and _not_other_time(sentence)):
+            if not _not_other_time(sentence, article.date):
+                continue
+            if _happening(sentence) or activities:
                 found += items[:1]
         beijing = False
     first: dict[str, tuple[str, str]] = {}
@@ -263,9 +271,17 @@ def _happening(sentence: str) -> bool:
     return bool(_DONE.search(sentence) or _ITEM_HELD.search(sentence)) and _not_other_time(sentence)
 
 
-def _not_other_time(sentence: str) -> bool:
-    """Not a plan, a past event, a policy, a standing practice, an offer or a figure."""
+def _not_other_time(sentence: str, date: str | None = None) -> bool:
+    """Not a plan, a past event (also one dated in an earlier year than the article: 2014年5月，
+    还在海淀区民族小学读书的他…), a policy, a standing practice, an offer or a figure."""
+    if _earlier(sentence, date):
+        return False
     return not (_NOT_NOW.search(sentence) or _RULE.search(sentence) or _STANDING.search(sentence))
+
+
+def _earlier(sentence: str, date: str | None) -> bool:
+    """Does the sentence date itself in a year before the article's (2014年5月，…)?"""
+    return bool(date) and any(y < date[:4] for y in _YEAR.findall(sentence))
 
 
 def _disaster_places(
@@ -288,10 +304,17 @@ def _disaster_places(
             clauses = sentence.split("，")
             warned = [c for c in clauses if _WARNING.search(c)]
             named |= {d for d, _ in _places(warned, vocab)}
+            fell = list(_places([c for c in clauses if _WEATHER.search(c)], vocab))
             sentence = "，".join(c for c in clauses if not _WEATHER.search(c) and c not in warned)
             here = list(_places([sentence], vocab))
+            # 平谷一些地方降下大暴雨，当地启动防汛应急响应，提前转移…村民: what was done where the
+            # weather fell, when the sentence names no other place.
+            if not here and len({d for d, _ in fell}) == 1:
+                here = fell[:1]
             named |= {d for d, _ in here}
             if _DONE.search(sentence) and not _NOT_NOW.search(sentence):
+                if _earlier(sentence, article.date):
+                    continue
                 found += here
     if named - {d for d, _ in found}:
         return []  # 怀柔区…险情告急 / 门头沟区处于暴雨橙色预警: a district with nothing said done

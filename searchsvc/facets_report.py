@@ -19,7 +19,11 @@ _EVENT_CUES = re.compile(
     r"举行|举办|召开|主办|承办|开展[^，。]{0,12}活动|活动|会见|会谈|会晤|磋商|谈判|考察|调研|参观|"
     r"走进|来到|观礼|开幕|闭幕|仪式|颁奖|表彰|座谈|慰问|看望|宣讲|培训|比赛|竞赛|演出|展览|展会|"
     r"发起|植树|义诊|首映|视频连线|启动仪式|(?:今天|今日|正式|日)启动|启动$|参加[^，。]{0,16}投票|约谈|"
-    r"出席[^，。]{0,30}(?:会|式|典礼|活动)"
+    r"出席[^，。]{0,30}(?:会|式|典礼|活动)|"
+    # …and what people did at one without a hosting verb: results announced (揭晓), a donation,
+    # a concert or a match (合唱, 赛事全面展开, 测试赛), a festival kept (过大年, 迎国庆, 庙会).
+    r"揭晓|捐赠|捐款|捐助|合唱|音乐会|演唱会|联欢|赛事|测试赛|彩排|上演|"
+    r"(?:迎|庆|过|闹|欢度)(?:新春|春节|大年|元宵|国庆|端午|中秋|佳节)|年味|庙会|灯会|社火"
 )
 # 在…发布会上表示 / 举行发布会。会上…表示 / 召开新闻发布会，公布…: the briefing is where the
 # news came from (like 记者从X获悉), not the event the article reports; an interview likewise.
