@@ -235,7 +235,9 @@ def tree_baseline(rows: list[Row], archive: Path, commit: str = ROUND_COMMIT) ->
     folder = Path(tempfile.mkdtemp(prefix="facets-round-"))
     try:
         tar = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", commit, "searchsvc"], capture_output=True, check=True
+            ["git", "-C", str(ROOT), "archive", commit, "searchsvc"],
+            capture_output=True,
+            check=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(folder)], input=tar, check=True)
     except (OSError, subprocess.CalledProcessError):

@@ -28,7 +28,9 @@ _LISTED = re.compile(r"(?:、[^，。；、]{1,10})*等(?![待候])")
 _IN_BEIJING = re.compile(
     r"在(?:京|北京市?)(?:隆重|正式|盛大|同时)?(?:举行|举办|召开|开幕|启动|开启|拉开帷幕)"
 )
-_HELD_HERE = re.compile("举行|举办|召开|开幕|开始|启动")
+_HELD_HERE = re.compile("举行|举办|召开|开幕|开始|启动|进行|上演|展开|鸣枪|开赛")
+# 在人民大会堂举行 / 在国家体育场隆重举行: the lead gives the venue (known, not a district).
+_AT_VENUE = re.compile(r"在[^，。；在]{2,24}?(?:隆重|正式|盛大)?(?:举行|举办|召开|开幕|启动)")
 _SCENE_TIME = re.compile("[时上中后前间]")  # (reversed) 在…调研时 / 在…会上 / 在…期间
 _REPORTER = re.compile(r"记者[^，。；]{0,6}$")
 _RANGE = re.compile(r"从[^，。；从]{1,16}$")
@@ -67,6 +69,12 @@ _TREND = re.compile("市场|消费|外资|文旅|旅游|工程|项目|产业|企
 # An item's sentence about a plan or the past: 所有在建项目将在3月20日前全部复工, 1937年…在卢沟桥.
 _NOT_NOW = re.compile(r"将(?:于|要|会|在|可|陆续|全部)|即将|19\d\d年|\d+年前|历史上")
 _SENTENCE = re.compile("[。！？]")
+# 给大兴荣华街道的百姓带来…: an item's show brought to a place's people.
+_FOR = re.compile(r"(?:给|为)(?:北京市?)?$")
+_FOR_PEOPLE = re.compile(
+    r"[^，。；]{0,10}?(?:百姓|居民|群众|村民|市民|师生|职工|小朋友|老人)[^，。；]{0,4}?"
+    r"(?:带来|送上|送去|献上|表演)"
+)
 _YEAR = re.compile(r"((?:19|20)\d\d)年")
 _ITEM = re.compile("[。！？；;]")  # a roundup's items: 北京石景山区…；上海组织…；浙江…
 # …and 中关村三小, 中关村第一小学: a school named after its place, no stated venue.
@@ -212,6 +220,7 @@ def _roundup_places(
         for sentence in _ITEM.split(text):
             beijing = beijing or _BEIJING_ITEM.match(sentence) is not None
             items = venues(sentence, vocab) + _subjects(sentence, vocab, beijing)
+            items += _audience(sentence, vocab)
             if not items or len({d for d, _ in _places([sentence], vocab)}) > 1:
                 continue
             if not _not_other_time(sentence, article.date):
@@ -263,6 +272,19 @@ def _subjects(sentence: str, vocab: Vocabulary, beijing: bool) -> list[tuple[str
     if not name.endswith("区") and _INSTITUTION.match(rest, place.end()):
         return []  # 北京中关村三小开展…: a school named after its place
     return [(vocab.places[name], sentence[: m.end() + place.end()])]
+
+
+def _audience(sentence: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """(district, phrase) where a roundup's item brought its show to a place's people: 给大兴荣华
+    街道的百姓带来了一场小型音乐会, 为北京市延庆区的村民送上…: the place is where it was held."""
+    for m in vocab.patterns["place"].finditer(sentence):
+        before = sentence[: m.start()]
+        if not _FOR.search(before) or not _FOR_PEOPLE.match(sentence, m.end()):
+            continue
+        if is_foreign(before, vocab) or _shared_name(sentence, m.span(), vocab):
+            continue
+        return [(vocab.places[m.group()], sentence[_FOR.search(before).start() : m.end()])]
+    return []
 
 
 def _happening(sentence: str) -> bool:
@@ -384,8 +406,14 @@ def places_of(
         )
         if visit and kind != "statement":
             places += _visit_stops(article, vocab)
-        if not places and kind == EVENT and _IN_BEIJING.search(head):
+        # …and in an event report whose lead names no place at all (a series' feature, 【…】 or
+        # 北京海淀：…, names places of many days), the venue the next paragraphs give.
+        # Not after a visit: its stops are read above, and left unknown when they are.
+        later = not (visit or _placed_elsewhere(head, vocab) or _FEATURE.match(article.title))
+        if not places and _IN_BEIJING.search(head):
             places = _later_venue(article, vocab)
+        elif not places and later and not _is_roundup(article, head, vocab):
+            places = _later_venue(article, vocab, named=head)
     if not places and kind not in _NO_HAPPENING:
         first = head.partition("\n")[2]
         places = _disaster_places(article, head, vocab)
@@ -401,6 +429,20 @@ def _elsewhere(head: str, vocab: Vocabulary) -> bool:
         for place in vocab.place_rules["foreign"]
         for verb in ("在", "赴", "到")
     )
+
+
+def _placed_elsewhere(head: str, vocab: Vocabulary) -> bool:
+    """Does the headline or lead name a place for the event: another province or city (在上海
+    举行), or a venue of its own (在人民大会堂, 在国家体育场)? Then a later paragraph's venue is
+    not this event's."""
+    return _elsewhere(head, vocab) or bool(_AT_VENUE.search(head))
+
+
+def _names_event(sentence: str, venue: str, head: str) -> bool:
+    """Is the subject before the venue (启动式 in 启动式在北京市通州区…举行) a word of the headline
+    and lead: the same event, not another one held there?"""
+    clause = re.split("[，,；]", sentence[: sentence.find(venue)])[-1]
+    return any(clause[i : i + 2] in head for i in range(len(clause) - 1))
 
 
 def _visit_stops(article: bulletin.Article, vocab: Vocabulary) -> list[tuple[str, str]]:
@@ -429,16 +471,29 @@ def _stops(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     return found
 
 
-def _later_venue(article: bulletin.Article, vocab: Vocabulary) -> list[tuple[str, str]]:
+def _later_venue(
+    article: bulletin.Article, vocab: Vocabulary, named: str = ""
+) -> list[tuple[str, str]]:
     """启动式…在京举办。… 启动式在北京市通州区绿心公园…开始举行: the venue the next two paragraphs
-    give, in a sentence that says the event was held there."""
+    give, in a sentence that says the event was held there. With `named` (the headline and lead
+    when they do not say 在京), only a sentence whose subject names the event they name (比赛在
+    延庆赛区…进行, 活动安排在北京房山水头村举行), never a scene that opens on the place."""
     for p in article.paragraphs[1:3]:
         for sentence in re.split("[。！？]", p.text):
             found = venues(sentence, vocab)
+            if named:
+                same = found and _names_event(sentence, found[0][1], named)
+                if same and _HELD_HERE.search(sentence) and _not_other_time(sentence, article.date):
+                    return found[:1]
+                continue
             # …or the next paragraph opens on the scene: 在北京市西城区德胜街道，社区居民们…
             opens = found and sentence.startswith(found[0][1])
             if opens and _SCENE_TIME.match(sentence.split("，", 1)[0][::-1]):
                 opens = False  # 在中关村调研时，…说: when a statement was made, not the scene
-            if found and (_HELD_HERE.search(sentence) or opens):
+            if (
+                found
+                and (_HELD_HERE.search(sentence) or opens)
+                and _not_other_time(sentence, article.date)
+            ):
                 return found[:1]
     return []
