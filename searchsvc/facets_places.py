@@ -69,7 +69,6 @@ _TREND = re.compile("市场|消费|外资|文旅|旅游|工程|项目|产业|企
 # An item's sentence about a plan or the past: 所有在建项目将在3月20日前全部复工, 1937年…在卢沟桥.
 _NOT_NOW = re.compile(r"将(?:于|要|会|在|可|陆续|全部)|即将|19\d\d年|\d+年前|历史上")
 _SENTENCE = re.compile("[。！？]")
-# 给大兴荣华街道的百姓带来…: an item's show brought to a place's people.
 _FOR = re.compile(r"(?:给|为)(?:北京市?)?$")
 _FOR_PEOPLE = re.compile(
     r"[^，。；]{0,10}?(?:百姓|居民|群众|村民|市民|师生|职工|小朋友|老人)[^，。；]{0,4}?"
@@ -94,7 +93,8 @@ _DISASTER = re.compile(
 # …and what a roundup's item does besides: an event held or a visit made.
 _ITEM_HELD = re.compile(
     "举行|举办|开幕|上演|演出|宣讲|活动|庙会|灯会|正在|火热进行|瞻仰|走进|下沉|核查|颁发|"
-    "接种|复工|邀请|竣工|开园|开工|投产|开业|揭牌|上线|典礼|仪式|第一课|开学|开通"
+    "接种|复工|邀请|竣工|开园|开工|投产|开业|揭牌|上线|典礼|仪式|第一课|开学|开通|"
+    "合唱|歌唱|表演|演奏|联欢|展演|音乐会"
 )
 # 北京西城区出台新政策，…启动…项目建设: a policy, whatever it starts.
 _RULE = re.compile("出台|政策|印发|办法|措施规定")
@@ -104,14 +104,15 @@ _INSTRUCTION = re.compile("指示|批示")
 # (救援站, 抢修队, 安置点, 检测点: the verb inside a name is no deed.)
 _DONE = re.compile(
     "(?:修复|抢修|打通|抢通|恢复|清理|转移|救援|营救|配送|调拨|安置|消杀|救治|架设|挺进|分赴|"
-    "开设|检测|排查|完成|展开|启动|开展|组织|派出|补种|改种|清淤|疏散|搜救|避险|护送|组建|配备|设置)"
+    "开设|检测|排查|完成|展开|启动|开展|组织|派出|补种|改种|清淤|疏散|搜救|避险|护送|组建|配备|设置|"
+    "送去|送达|运送)"
     "(?![站队点所中])"
 )
-# A clause about the weather itself (遭遇大暴雨, 降雨量达…毫米), not 在暴雨中被淹的…; a warning
 # A happening with no event type: a raid, a facility accepted, put into use or opened.
 _SETTLED = re.compile(
     r"端掉|捣毁|破获|查获|通过[^，。；]{0,8}验收|投入使用|投入运行|正式投运|建成投用|竣工|开园|开馆"
 )
+# A clause about the weather itself (遭遇大暴雨, 降雨量达…毫米), not 在暴雨中被淹的…; a warning.
 _WEATHER = re.compile(
     r"遭遇|遭受|雨量|降水量|毫米|普降|降下|出现[^，。；]{0,6}[雨雪]|迎来[^，。；]{0,4}[雨雪]"
 )
@@ -275,8 +276,7 @@ def _subjects(sentence: str, vocab: Vocabulary, beijing: bool) -> list[tuple[str
 
 
 def _audience(sentence: str, vocab: Vocabulary) -> list[tuple[str, str]]:
-    """(district, phrase) where a roundup's item brought its show to a place's people: 给大兴荣华
-    街道的百姓带来了一场小型音乐会, 为北京市延庆区的村民送上…: the place is where it was held."""
+    """(district, phrase) where an item brought its show to a place's people (给…的百姓带来)."""
     for m in vocab.patterns["place"].finditer(sentence):
         before = sentence[: m.start()]
         if not _FOR.search(before) or not _FOR_PEOPLE.match(sentence, m.end()):

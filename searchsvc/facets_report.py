@@ -22,7 +22,7 @@ _EVENT_CUES = re.compile(
     r"出席[^，。]{0,30}(?:会|式|典礼|活动)|"
     # …and what people did at one without a hosting verb: results announced (揭晓), a donation,
     # a concert or a match (合唱, 赛事全面展开, 测试赛), a festival kept (过大年, 迎国庆, 庙会).
-    r"揭晓|捐赠|捐款|捐助|合唱|音乐会|演唱会|联欢|赛事|测试赛|彩排|上演|"
+    r"揭晓|捐赠|捐款|捐助|合唱|音乐会|演唱会|联欢|各项赛事|国际赛事|测试赛|彩排|上演|"
     r"(?:迎|庆|过|闹|欢度)(?:新春|春节|大年|元宵|国庆|端午|中秋|佳节)|年味|庙会|灯会|社火"
 )
 # 在…发布会上表示 / 举行发布会。会上…表示 / 召开新闻发布会，公布…: the briefing is where the
@@ -64,7 +64,7 @@ _PASSING = re.compile(r"(?:迎接|喜迎|即将|胜利)[^，。；]{0,12}?召开
 # event (but 启播活动…举行 and 纪录片研讨会 are).
 _PROGRAMME = re.compile(
     r"(?:节目|晚会|专题片|纪录片|电视剧|栏目|《[^》]{1,20}》)[^，。；]{0,24}?"
-    r"(?:播出|开播|首播|录制完成|完成录制|录制)"
+    r"(?:播出|开播|首播|录制完成|完成录制|录制|直播|并机|转播)"
 )
 # 国内联播快讯 / 简讯: a bundle of unrelated briefs, none of them the article's main event.
 _BUNDLE = re.compile(r"(?:国内|国际)?(?:联播)?快讯|(?:新闻)?简讯")

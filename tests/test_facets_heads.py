@@ -114,3 +114,36 @@ def test_results_announced_a_donation_and_a_chorus_are_events(vocab):
     assert extract(vocab, "爱心企业驰援灾区", lead).event_type == ("慰问帮扶",)
     lead = "今天，200名职工合唱团成员唱响《我和我的祖国》。"
     assert extract(vocab, "职工唱响新时代", lead).event_type == ("文体活动",)
+
+
+def test_a_games_venue_outside_beijing_gives_none(vocab):
+    title = "北京冬奥会单板滑雪比赛精彩上演"
+    lead = "今天，北京冬奥会单板滑雪女子坡面障碍技巧决赛举行。"
+    later = "决赛在张家口赛区云顶滑雪公园进行。"
+    assert extract(vocab, title, lead, later).district == ()
+
+
+# ---------------------------------------------------------------------------------------------
+# 4 and 6. A district's epidemic measures; a flood-rescue feature's happening
+
+
+def test_a_districts_measures_and_a_rescue_features_deed_keep_their_district(vocab):
+    title = "各地采取多种措施防控疫情"
+    lead = "连日来，各地采取多种措施，严防疫情扩散。"
+    item = "北京市大兴区对重点区域开展全员核酸检测。上海浦东新区加强社区管控。"
+    assert extract(vocab, title, lead, item).district == ("大兴区",)
+    title = "【党旗在基层一线高高飘扬】翻山越岭送物资"
+    lead = "暴雨过后，党员干部冲锋在前。"
+    item = "在北京门头沟区清水镇，党员突击队徒步进山，为被困群众送去食品和药品。"
+    assert extract(vocab, title, lead, item).district == ("门头沟区",)
+
+
+def test_a_festive_items_performance_is_a_happening_its_leisure_is_not(vocab):
+    title = "各地喜迎国庆"
+    lead = "国庆佳节，各地群众以多种方式喜迎国庆。"
+    item = "在北京市东城区的社区里，居民们合唱《我和我的祖国》。"
+    assert extract(vocab, title, lead, item).district == ("东城区",)
+    title = "冰雪经济升温"
+    lead = "冬季来临，各地冰雪旅游持续升温。"
+    item = "北京延庆的雪场迎来大批游客，营业收入同比增长三成。"
+    assert extract(vocab, title, lead, item).district == ()
