@@ -12,29 +12,29 @@ from collections.abc import Iterable
 
 from searchsvc import bulletin
 from searchsvc.facets_report import EVENT
+from searchsvc.facets_venues import (
+    INSTITUTION,
+    blank_ignored,
+    districts,  # noqa: F401  (re-exported)
+    is_foreign,
+    named_places,
+    shared_name,
+    venues,
+)
 from searchsvc.facets_vocab import Vocabulary
 
 _CLAUSE = re.compile(r"[，。；！？：,;!?:\s【】\[\]〔〕]")  # as in facets: a clause's edges
-_REGION = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|自治区|自治州|州|盟)$")
-# 将在昌平区举办 / 计划在…: a future event's venue is not where this one took place.
-_FUTURE = re.compile(r"(?:将|将要|拟|计划|准备|即将)[^，。；]{0,6}$")
-# 在北京市大兴区等33个试点县 / 在北京市大兴区、天津市蓟县等试点县: examples in a list of places.
 _SERIES = re.compile(r"【[^】]*】")
 _FEATURE = re.compile(r"【[^】]*】|[^ ：:]{2,8}[：:]")
-_BEIJING = re.compile("北京|京|本市")
-SHORT_NAME = 2  # gazetteer names this short need 北京 before them (see _shared_name)
-_LISTED = re.compile(r"(?:、[^，。；、]{1,10})*等(?![待候])")
 # 在京举行 / 在北京召开: the lead names the city only; the next paragraphs may give the venue.
 _IN_BEIJING = re.compile(
     r"在(?:京|北京市?)(?:隆重|正式|盛大|同时)?(?:举行|举办|召开|开幕|启动|开启|拉开帷幕)"
 )
+_WHEN = re.compile("今天|昨天|明天|今年|上午|下午|晚上|当天|当晚|同时|随后|此前|还|也|都")
 _HELD_HERE = re.compile("举行|举办|召开|开幕|开始|启动|进行|上演|展开|鸣枪|开赛")
 # 在人民大会堂举行 / 在国家体育场隆重举行: the lead gives the venue (known, not a district).
 _AT_VENUE = re.compile(r"在[^，。；在]{2,24}?(?:隆重|正式|盛大)?(?:举行|举办|召开|开幕|启动)")
 _SCENE_TIME = re.compile("[时上中后前间]")  # (reversed) 在…调研时 / 在…会上 / 在…期间
-_REPORTER = re.compile(r"记者[^，。；]{0,6}$")
-_RANGE = re.compile(r"从[^，。；从]{1,16}$")
-_YU_WORDS = set("对关由至属等善终基鉴乐忙急")  # …于 that is not 在 (位于 is)
 _INSPECTION = re.compile("考察|调研|视察|参观|走访|看望")
 # 习近平在参加首都义务植树活动时强调: a headline about attending an event, whose venue the
 # next paragraph gives (来到位于北京市朝阳区温榆河的植树点).
@@ -69,6 +69,7 @@ _TREND = re.compile("市场|消费|外资|文旅|旅游|工程|项目|产业|企
 # An item's sentence about a plan or the past: 所有在建项目将在3月20日前全部复工, 1937年…在卢沟桥.
 _NOT_NOW = re.compile(r"将(?:于|要|会|在|可|陆续|全部)|即将|19\d\d年|\d+年前|历史上")
 _SENTENCE = re.compile("[。！？]")
+_MARKET = re.compile("消费|客流|销售额|营业额|营业收入")
 _FOR = re.compile(r"(?:给|为)(?:北京市?)?$")
 _FOR_PEOPLE = re.compile(
     r"[^，。；]{0,10}?(?:百姓|居民|群众|村民|市民|师生|职工|小朋友|老人)[^，。；]{0,4}?"
@@ -76,11 +77,6 @@ _FOR_PEOPLE = re.compile(
 )
 _YEAR = re.compile(r"((?:19|20)\d\d)年")
 _ITEM = re.compile("[。！？；;]")  # a roundup's items: 北京石景山区…；上海组织…；浙江…
-# …and 中关村三小, 中关村第一小学: a school named after its place, no stated venue.
-_INSTITUTION = re.compile(
-    r"(?:第?[一二三四五六七八九十\d]{1,3})?(?:实验室|大学|学院|研究院|研究所|中学|小学|医院|附中|附小)|"
-    r"[一二三四五六七八九十\d]{1,3}[小中](?![心国学])|站(?![在起])"
-)
 _CAPTION = re.compile(r"图为[^。！？\n]*")
 # A disaster's rescue or recovery (防汛救灾, 灾后重建): its concrete Beijing items are often in
 # several districts (房山区、门头沟区…道路相继打通), each a place where something was done.
@@ -123,80 +119,6 @@ _LOOKED = re.compile("察看|考察|视察|调研|看望|慰问|了解|听取|�
 _VISIT = re.compile("来到|走进|走入|位于|前往|深入")  # where a visit went, in any paragraph
 
 
-def _blank_ignored(text: str, vocab: Vocabulary) -> str:
-    """Blank out the phrases that look like places but are not (昌平线, 北京大学生…)."""
-    return vocab.patterns["ignore"].sub(lambda m: " " * len(m.group()), text)
-
-
-def is_foreign(before: str, vocab: Vocabulary) -> bool:
-    """Does the text just before a district name make it another city's (长春市朝阳区,
-    南通市通州区), rather than Beijing's (北京市朝阳区, 本市通州区)?"""
-    tail = before[-8:]
-    if tail.endswith(vocab.place_rules["foreign"]):
-        return True
-    if tail.endswith(vocab.place_rules["home"]):
-        return False
-    return bool(_REGION.search(tail))
-
-
-def districts(texts: Iterable[str], vocab: Vocabulary) -> tuple[str, ...]:
-    """Beijing districts named in the texts (a district, an alias or a gazetteer place), in
-    first-seen order. For names of bodies (昌平区总工会); for running text see `venues`."""
-    return tuple(_unique(d for d, _ in _places(texts, vocab)))
-
-
-def _places(texts: Iterable[str], vocab: Vocabulary) -> Iterable[tuple[str, str]]:
-    for text in texts:
-        text = _blank_ignored(text, vocab)
-        for m in vocab.patterns["place"].finditer(text):
-            before = text[: m.start()]
-            if is_foreign(before, vocab) or _shared_name(text, m.span(), vocab):
-                continue
-            if not m.group().endswith("区") and _INSTITUTION.match(text, m.end()):
-                continue  # 南锣鼓巷站, 中关村三小: a station or a school named after its place
-            yield vocab.places[m.group()], m.group()
-
-
-def _shared_name(text: str, span: tuple[int, int], vocab: Vocabulary) -> bool:
-    """Is this a short gazetteer name that other places share (燕山 the mountains, 南邵 in
-    湖南邵怀段, 长阳 in Hubei), in a text that has not said 北京 / 京 before it or just after?
-    A district's name or alias always counts."""
-    place = text[span[0] : span[1]]
-    return (
-        len(place) <= SHORT_NAME
-        and place in vocab.place_rules["gazetteer"]
-        and not _BEIJING.search(text, 0, span[0])
-        and not _BEIJING.search(text, span[1], span[1] + 8)  # 位于亦庄的北京经济技术开发区
-    )
-
-
-def venues(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
-    """(district, phrase) for every place the text says something is at: 在昌平区…,
-    来到北京市朝阳区温榆河, 位于北京市昌平区的…; not another city's, not a future event's."""
-    if not vocab.patterns["place"].search(text):
-        return []
-    text = _blank_ignored(text, vocab)
-    found = []
-    for m in vocab.patterns["venue"].finditer(text):
-        before = text[: m.start("place")]
-        if is_foreign(before, vocab) or _FUTURE.search(text[: m.start()]):
-            continue
-        if _shared_name(text, m.span("place"), vocab):
-            continue
-        if m.group().startswith("于") and text[m.start() - 1 : m.start()] in _YU_WORDS:
-            continue  # 对于北京东城区的干部来说: 对于 / 关于 / 由于 name no venue
-        if _REPORTER.search(text, 0, m.start()):
-            continue  # 记者走进昌平流村供电所: where the reporter went, not an event's venue
-        if m.group().startswith("到") and _RANGE.search(text, 0, m.start()):
-            continue  # 从安徽小岗村到北京中关村: a range of places, not a venue
-        if _LISTED.match(text, m.end()):
-            continue  # 授权国务院在北京市大兴区等33个试点县: a list of places, not a venue
-        if not m.group("place").endswith("区") and _INSTITUTION.match(text, m.end()):
-            continue  # 来到昌平实验室: an institution named after a place, not a stated venue
-        found.append((vocab.places[m.group("place")], m.group()))
-    return found
-
-
 def _roundup_places(
     article: bulletin.Article, head: str, vocab: Vocabulary
 ) -> list[tuple[str, str]]:
@@ -217,15 +139,15 @@ def _roundup_places(
     found: list[tuple[str, str]] = []
     beijing = False  # the paragraph so far is about Beijing (在北京，… / 北京受灾地区…。门头沟区…)
     for p in article.paragraphs:
-        text = _blank_ignored(p.text, vocab)
+        text = blank_ignored(p.text, vocab)
         for sentence in _ITEM.split(text):
             beijing = beijing or _BEIJING_ITEM.match(sentence) is not None
             items = venues(sentence, vocab) + _subjects(sentence, vocab, beijing)
             items += _audience(sentence, vocab)
-            if not items or len({d for d, _ in _places([sentence], vocab)}) > 1:
+            if not items or len({d for d, _ in named_places([sentence], vocab)}) > 1:
                 continue
-            if not _not_other_time(sentence, article.date):
-                continue
+            if not _not_other_time(sentence, article.date) or _MARKET.search(sentence):
+                continue  # …nor a market's scene (…表演…，带火节日消费)
             if _happening(sentence) or activities:
                 found += items[:1]
         beijing = False
@@ -268,9 +190,9 @@ def _subjects(sentence: str, vocab: Vocabulary, beijing: bool) -> list[tuple[str
     name = place.group()
     if not (beijing or m.group("bj") or name.endswith("区")):
         return []
-    if is_foreign(sentence[: m.end()], vocab) or _shared_name(rest, place.span(), vocab):
+    if is_foreign(sentence[: m.end()], vocab) or shared_name(rest, place.span(), vocab):
         return []
-    if not name.endswith("区") and _INSTITUTION.match(rest, place.end()):
+    if not name.endswith("区") and INSTITUTION.match(rest, place.end()):
         return []  # 北京中关村三小开展…: a school named after its place
     return [(vocab.places[name], sentence[: m.end() + place.end()])]
 
@@ -281,7 +203,7 @@ def _audience(sentence: str, vocab: Vocabulary) -> list[tuple[str, str]]:
         before = sentence[: m.start()]
         if not _FOR.search(before) or not _FOR_PEOPLE.match(sentence, m.end()):
             continue
-        if is_foreign(before, vocab) or _shared_name(sentence, m.span(), vocab):
+        if is_foreign(before, vocab) or shared_name(sentence, m.span(), vocab):
             continue
         return [(vocab.places[m.group()], sentence[_FOR.search(before).start() : m.end()])]
     return []
@@ -325,10 +247,10 @@ def _disaster_places(
             # done nor one left unknown; 怀柔、密云两区…发布暴雨橙色预警: named, nothing done.
             clauses = sentence.split("，")
             warned = [c for c in clauses if _WARNING.search(c)]
-            named |= {d for d, _ in _places(warned, vocab)}
-            fell = list(_places([c for c in clauses if _WEATHER.search(c)], vocab))
+            named |= {d for d, _ in named_places(warned, vocab)}
+            fell = list(named_places([c for c in clauses if _WEATHER.search(c)], vocab))
             sentence = "，".join(c for c in clauses if not _WEATHER.search(c) and c not in warned)
-            here = list(_places([sentence], vocab))
+            here = list(named_places([sentence], vocab))
             # 平谷一些地方降下大暴雨，当地启动防汛应急响应，提前转移…村民: what was done where the
             # weather fell, when the sentence names no other place.
             if not here and len({d for d, _ in fell}) == 1:
@@ -352,7 +274,7 @@ def _happened_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     (在朝阳区安慧北里一带连续端掉多个…窝点), a facility accepted or opened (位于北京怀柔科学城的…装置
     顺利通过国家验收)."""
     found = []
-    for district, name in _places([text], vocab):
+    for district, name in named_places([text], vocab):
         at = text.find(name)
         if m := _HAPPENED.match(text, at + len(name)):
             found.append((district, text[at : m.end()]))
@@ -370,7 +292,7 @@ def _parent_places(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
             clause = _CLAUSE.split(part)[-1]
             if not clause.endswith(tuple(vocab.names["suffixes"])):
                 continue  # 密云区、承德市…及两市所属5个县: places, not a parent body
-            found += [(d, f"{clause}{unit}") for d, _ in _places([clause], vocab)]
+            found += [(d, f"{clause}{unit}") for d, _ in named_places([clause], vocab)]
     return found
 
 
@@ -387,7 +309,7 @@ def places_of(
 ) -> list[tuple[str, str]]:
     """(district, phrase) for the article's main event: head is its headline and lead, kind what
     they report (facets_report.report_kind), organizer the hosting bodies found."""
-    places = [(d, name) for name in organizer for d, _ in _places([name], vocab)]
+    places = [(d, name) for name in organizer for d, _ in named_places([name], vocab)]
     places += _parent_places(head, vocab)
     # A venue only for an event held: a feature or a story with no sign of an event (kind
     # "none") puts its scenes 在…/位于… (在北京市海淀区的一栋写字楼里), a statement its speaker's
@@ -413,7 +335,7 @@ def places_of(
         if not places and _IN_BEIJING.search(head):
             places = _later_venue(article, vocab)
         elif not places and later and not _is_roundup(article, head, vocab):
-            places = _later_venue(article, vocab, named=head)
+            places = _later_venue(article, vocab, named=article.title)
     if not places and kind not in _NO_HAPPENING:
         first = head.partition("\n")[2]
         places = _disaster_places(article, head, vocab)
@@ -439,9 +361,9 @@ def _placed_elsewhere(head: str, vocab: Vocabulary) -> bool:
 
 
 def _names_event(sentence: str, venue: str, head: str) -> bool:
-    """Is the subject before the venue (启动式 in 启动式在北京市通州区…举行) a word of the headline
-    and lead: the same event, not another one held there?"""
-    clause = re.split("[，,；]", sentence[: sentence.find(venue)])[-1]
+    """Is the subject before the venue (启动式 in 启动式在北京市通州区…举行) a word of the headline:
+    the same event, not another one held there (nor a time: 今天上午还在…)?"""
+    clause = _WHEN.sub("", re.split("[，,；]", sentence[: sentence.find(venue)])[-1])
     return any(clause[i : i + 2] in head for i in range(len(clause) - 1))
 
 
@@ -456,8 +378,8 @@ def _visit_stops(article: bulletin.Article, vocab: Vocabulary) -> list[tuple[str
         for sentence in _SENTENCE.split(p.text):
             # …or that opens on a place (东城区隆福寺街区通过…改造。习近平察看街区风貌): a stop
             # described before the visitor is said to come.
-            if _LOOKED.search(sentence) or any(_places([sentence[:8]], vocab)):
-                seen |= {d for d, _ in _places([sentence], vocab)}
+            if _LOOKED.search(sentence) or any(named_places([sentence[:8]], vocab)):
+                seen |= {d for d, _ in named_places([sentence], vocab)}
     return stops if seen <= {d for d, _ in stops} else []
 
 
@@ -481,8 +403,9 @@ def _later_venue(
     for p in article.paragraphs[1:3]:
         for sentence in re.split("[。！？]", p.text):
             found = venues(sentence, vocab)
-            if named:
-                same = found and _names_event(sentence, found[0][1], named)
+            if named:  # …and one district only (not a relay through 望京街道…八达岭…)
+                one = found and len({d for d, _ in named_places([sentence], vocab)}) == 1
+                same = one and _names_event(sentence, found[0][1], named)
                 if same and _HELD_HERE.search(sentence) and _not_other_time(sentence, article.date):
                     return found[:1]
                 continue

@@ -147,3 +147,16 @@ def test_a_festive_items_performance_is_a_happening_its_leisure_is_not(vocab):
     lead = "冬季来临，各地冰雪旅游持续升温。"
     item = "北京延庆的雪场迎来大批游客，营业收入同比增长三成。"
     assert extract(vocab, title, lead, item).district == ()
+
+
+def test_a_later_sentence_through_many_places_or_a_markets_scene_gives_none(vocab):
+    title = "冬残奥会火炬开始传递"
+    lead = "北京冬残奥会火炬今天进行了火种采集和火炬传递活动。"
+    later = (
+        "今天上午还在北京望京街道采集“互助之火”、在八达岭古长城采集“和平之火”，随后进行火炬传递。"
+    )
+    assert extract(vocab, title, lead, later).district == ()
+    title = "欢度多彩假日"
+    lead = "国庆假期，大江南北喜庆祥和，人们在多姿多彩的活动中欢乐过假日。"
+    item = "在北京城市副中心的大运河上，不仅有传统民乐表演，还有特色美食，带火节日消费。"
+    assert extract(vocab, title, lead, item).district == ()
