@@ -23,7 +23,7 @@ _EVENT_CUES = re.compile(
     # …and what people did at one without a hosting verb: results announced (揭晓), a donation,
     # a concert or a match (合唱, 赛事全面展开, 测试赛), a festival kept (过大年, 迎国庆, 庙会).
     r"揭晓|捐赠|捐款|捐助|合唱|音乐会|演唱会|联欢|各项赛事|国际赛事|测试赛|彩排|上演|"
-    r"(?:迎|庆|过|闹|欢度)(?:新春|春节|大年|元宵|国庆|端午|中秋|佳节)|年味|庙会|灯会|社火"
+    r"(?:迎|庆|过|闹|欢度)(?:新春|春节|大年|元宵|国庆|端午|中秋|佳节)|庙会|灯会|社火"
 )
 # 在…发布会上表示 / 举行发布会。会上…表示 / 召开新闻发布会，公布…: the briefing is where the
 # news came from (like 记者从X获悉), not the event the article reports; an interview likewise.
