@@ -4,15 +4,16 @@
 
 Scored as ``../shared/FACETS-GUIDE.md`` says ("How extraction is scored"), on both parts of the
 set (``dev``: tuned on; ``held``: never looked at while tuning — reported as the old held part,
-rounds 1–7, the new one, round 8's fresh draw, and both together):
+rounds 1–7, round 8's fresh draw (held 8), round 9's (held 10), and all together):
 - accuracy per facet: organizer and district right when the *sets* are equal (after NFKC and
   removing spaces; empty = empty), event type right when the sets share a value or both are
   empty / 其他;
 - for organizer and district also precision (of the articles given a value, how many are right)
   and how often ``未注明`` was given where the annotation has a value.
 
-Three extractors side by side: searchsvc as it is; the extractor on ``main`` before issue 14
-(read from git at ``BASELINE_COMMIT`` with its own vocabularies); and a naive regex extractor
+Four extractors side by side: searchsvc as it is; the whole package on ``main`` before this round
+(``ROUND_COMMIT``, run in a child process); the extractor on ``main`` before issue 14 (read from
+git at ``BASELINE_COMMIT`` with its own vocabularies); and a naive regex extractor
 (``naive``) kept here so that every run prints a floor. Then extraction speed: ms per 1,000
 articles over a slice of the archive, and projected for the whole archive (70,965 articles);
 beside it, measured in the same run, the time ``index --full`` takes per 1,000 articles of the
