@@ -39,7 +39,7 @@ from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from searchsvc import flatpostings, termfiles
+from searchsvc import flatmerge, flatpostings, termfiles
 from searchsvc.analysis import NormalizedTokenizer, normalize
 
 BLOCK_LIMIT_DEFAULT = 128
@@ -106,6 +106,7 @@ class SegmentBuilder(SegmentWriter):
         codec=None,
         compound: bool = True,
         compress_min: int = termfiles.COMPRESS_MIN,
+        flat_only: tuple[str, ...] | None = None,  # None: flatpostings.ONLY_FIELDS
     ):
         # Not SegmentWriter.__init__: that locks the index, reads its TOC and opens a pool on
         # disk. These are the attributes its other methods use.
@@ -125,6 +126,12 @@ class SegmentBuilder(SegmentWriter):
         self._added = False
         self.pool = _MemoryPool(schema)
         self.compress_min = compress_min
+        # Fields written into the flat postings file alone (not into Whoosh's term files);
+        # what a merge copies of them from other segments' files (``add_reader``).
+        if flat_only is None:
+            flat_only = flatpostings.ONLY_FIELDS
+        self.flat_only = tuple(name for name in flat_only if name in schema)
+        self._flat_parts: dict[str, list[flatpostings.FieldArrays]] = defaultdict(list)
         self._texts: list[str] = []  # each document's ``text``, for the flat postings file
         # field → value → field_items(value), for the fields whose values are never pickled one
         # by one (sharing a bytes object would change the block pickle): an article's title,
@@ -149,8 +156,23 @@ class SegmentBuilder(SegmentWriter):
                 raise NotImplementedError(f"field {name!r}: term vectors / spelling not supported")
 
     def add_reader(self, reader) -> None:
+        """Whoosh's ``add_reader``; and the postings of the fields the segment's flat file
+        alone holds, from that file (Whoosh's code copies only what Whoosh's files hold)."""
         self._lbytes = None  # its documents' lengths are written by Whoosh's code
+        base = self.docnum
         super().add_reader(reader)
+        sid, count = flatpostings.segment_id(reader), reader.doc_count_all()
+        flat = flatpostings.FlatSegment.open(self.storage.folder, sid, count) if sid else None
+        if flat is None:
+            return
+        try:
+            live = np.zeros(count, bool)
+            live[list(reader.all_doc_ids())] = True
+            for name in self.flat_only:
+                if flat.only_here(name) and flat.has(name):
+                    self._flat_parts[name].append(flatmerge.read_field(flat, name, live, base))
+        finally:
+            flat.close()
 
     def finish(self):
         """Write the postings, close the segment's files; the segment, or None if empty."""
@@ -173,7 +195,9 @@ class SegmentBuilder(SegmentWriter):
         self._assemble_segment()
         segment = self.get_segment()
         # After assembling: the compound file takes every file of the segment's name.
-        flatpostings.write(self.storage.folder, segment.segment_id(), self.docnum, flat, texts)
+        flatpostings.write(
+            self.storage.folder, segment.segment_id(), self.docnum, flat, texts, self.flat_only
+        )
         self.is_closed = True
         return segment
 
@@ -275,6 +299,15 @@ class SegmentBuilder(SegmentWriter):
         flat = {}
         fw = self.fieldwriter
         doccount = self.docnum
+        for fieldname in self.flat_only:  # in the flat file alone
+            postings = self.pool.fields.pop(fieldname, None)
+            parts = self._flat_parts.pop(fieldname, [])
+            if postings is not None:
+                parts.insert(0, _flat(postings.arrays()))
+            flat[fieldname] = flatmerge.merged(
+                parts, positional=_positional(self.schema[fieldname])
+            )
+            del postings, parts
         for fieldname in sorted(self.pool.fields):
             fieldobj = self.schema[fieldname]
             if fieldobj.scorable and self._lbytes is not None:
@@ -302,6 +335,10 @@ def _flat(arrays: termfiles.TermArrays) -> flatpostings.FieldArrays:
     return flatpostings.FieldArrays(
         terms, arrays.starts, arrays.docs, arrays.weights, counts, arrays.positions
     )
+
+
+def _positional(field) -> bool:
+    return type(field.format) is Positions
 
 
 def _ours(field, value) -> bool:
