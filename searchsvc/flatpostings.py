@@ -4,7 +4,8 @@ Whoosh's whoosh3 codec keeps a term's postings in pickled blocks of 128; reading
 paragraphs of a common word means unpickling ~550 of them (~80 µs each), and a phrase's positions
 are one pickled list per posting. A Whoosh segment never changes once written, so what is read
 from it can be kept beside it in the form numpy reads for free: per field, the terms' 64-bit keys
-(sorted), and for each term its documents (``int32``), weights (``float32``, Whoosh's: frequency
+(sorted), and for each term its documents (``uint16`` in a segment of at most 65,536 documents,
+else ``int32``; read as ``int32``), weights (``float32``, Whoosh's: frequency
 times the field boost) and, in a positional field, each posting's positions (a count per posting
 and the positions one after another). A term's postings are one ``pread``; a phrase of bigrams is
 an intersection of ``document × position`` keys.
@@ -21,7 +22,8 @@ per field, where each array starts, its dtype and length), then the arrays, 8-by
 Version 2 (``SSFLAT02``): the header's ``only`` names the fields whose postings are in this file
 alone — the builder no longer writes ``gram`` and ``unit`` into Whoosh's term files (their term
 table and postings were half the index and a large share of the write); Whoosh still keeps their
-field lengths. A term's document frequency in such a field is its posting count here
+field lengths. Offsets and counts are stored in the smallest unsigned type that holds them.
+A term's document frequency in such a field is its posting count here
 (``doc_frequency``, ``idf``). A version 1 file (``SSFLAT01``: every field in Whoosh too) is read
 as before, ``only`` empty; an index written before needs nothing.
 """
@@ -57,6 +59,12 @@ def term_key(term: str) -> int:
     return int.from_bytes(blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+def term_keys(terms: list[str]) -> np.ndarray:
+    """``term_key`` of each of ``terms``, as a ``uint64`` array."""
+    digests = b"".join([blake2b(t.encode("utf-8"), digest_size=8).digest() for t in terms])
+    return np.frombuffer(digests, "<u8").astype(np.uint64)
+
+
 @dataclass
 class FieldArrays:
     """One field's postings, grouped by term (terms in any order): the postings of ``terms[i]``
@@ -72,9 +80,7 @@ class FieldArrays:
     keys: np.ndarray | None = None  # the terms' keys (``term_key``), when known
 
     def term_keys(self) -> np.ndarray:
-        if self.keys is not None:
-            return self.keys
-        return np.fromiter((term_key(t) for t in self.terms), np.uint64, len(self.terms))
+        return self.keys if self.keys is not None else term_keys(self.terms)
 
     def sorted_by_key(self) -> tuple[np.ndarray, FieldArrays]:
         """The terms' keys ascending, and these arrays in that order."""
@@ -150,16 +156,17 @@ def write(
         offset += array.nbytes + (-array.nbytes) % 8
         return entry
 
+    docs_type = np.uint16 if doc_count <= 1 << 16 else np.int32  # read back as int32
     for name, arrays in fields.items():
         keys, arrays = arrays.sorted_by_key()
         entry = {
             "keys": put("keys", keys),
             "starts": put("starts", _narrow(arrays.starts)),
-            "docs": put("docs", arrays.docs),
+            "docs": put("docs", arrays.docs.astype(docs_type)),
         }
         entry["weights"] = _weights_entry(arrays, put)
         if arrays.counts is not None:
-            counts = arrays.counts.astype(np.uint16 if _fits(arrays.counts, 65535) else np.uint32)
+            counts = arrays.counts.astype(_smallest(arrays.counts))
             pstarts = np.concatenate(([0], np.cumsum(arrays.counts, dtype=np.int64)))
             entry["counts"] = put("counts", counts)
             # Where each term's positions begin (its postings' positions are one run).
@@ -208,6 +215,13 @@ def _narrow(offsets: np.ndarray) -> np.ndarray:
     """Offsets (ascending, from 0) as ``uint32`` when they fit, else ``int64``."""
     offsets = np.asarray(offsets, np.int64)
     return offsets.astype(np.uint32) if _fits(offsets[-1:], 0xFFFFFFFF) else offsets
+
+
+def _smallest(counts: np.ndarray) -> type:
+    for dtype in (np.uint8, np.uint16):
+        if _fits(counts, np.iinfo(dtype).max):
+            return dtype
+    return np.uint32
 
 
 def _fits(values: np.ndarray | None, limit: int) -> bool:
@@ -328,7 +342,7 @@ class FlatSegment:
         if i < 0:
             return EMPTY_DOCS, np.zeros(0)
         lo, hi = int(f.starts[i]), int(f.starts[i + 1])
-        docs = self._read(f.entry["docs"], lo, hi)
+        docs = self._read(f.entry["docs"], lo, hi).astype(np.int32, copy=False)
         how = f.entry["weights"]
         if "const" in how:
             weights = np.full(len(docs), how["const"])
@@ -346,7 +360,7 @@ class FlatSegment:
         if i < 0:
             return EMPTY_DOCS, np.zeros(0, np.int64), np.zeros(0, np.int64)
         lo, hi = int(f.starts[i]), int(f.starts[i + 1])
-        docs = self._read(f.entry["docs"], lo, hi)
+        docs = self._read(f.entry["docs"], lo, hi).astype(np.int32, copy=False)
         counts = self._read(f.entry["counts"], lo, hi).astype(np.int64)
         plo = int(f.tpos[i])
         where = self._read(f.entry["positions"], plo, plo + int(counts.sum()))

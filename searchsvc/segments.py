@@ -72,6 +72,7 @@ class _MemoryPool:
     def __init__(self, schema):
         self.schema = schema
         self.fields: dict[str, termfiles.FieldPostings] = {}
+        self.keyed: tuple[str, ...] = ()  # fields sorted by flat-file key (flat file alone)
 
     def field(self, name: str) -> termfiles.FieldPostings:
         got = self.fields.get(name)
@@ -80,6 +81,8 @@ class _MemoryPool:
             positional = type(fmt) is Positions
             decode = fmt.decode_positions if positional else None
             got = self.fields[name] = termfiles.FieldPostings(positional, fmt.field_boost, decode)
+            if name in self.keyed:
+                got.by_key = flatpostings.term_keys
         return got
 
     def add(self, item) -> None:
@@ -131,6 +134,8 @@ class SegmentBuilder(SegmentWriter):
         if flat_only is None:
             flat_only = flatpostings.ONLY_FIELDS
         self.flat_only = tuple(name for name in flat_only if name in schema)
+        self.pool.keyed = self.flat_only
+        self._last_norm: tuple = (None, "")
         self._flat_parts: dict[str, list[flatpostings.FieldArrays]] = defaultdict(list)
         self._texts: list[str] = []  # each document's ``text``, for the flat postings file
         # field → value → field_items(value), for the fields whose values are never pickled one
@@ -265,13 +270,13 @@ class SegmentBuilder(SegmentWriter):
         """Add one field's postings to the pool; its length (0 if not scorable)."""
         pool = self.pool.field(name)
         if pool.positional and _ours(field, value):
-            terms, poss = field.analyzer.index_columns(normalize(value))
+            terms, poss = field.analyzer.index_columns(self._normalized(value))
             pool.add_tokens(docnum, terms, poss)
             return len(terms) if field.scorable else 0
         seen = self._seen.get(name)
         items = seen.get(value) if seen is not None and value.__hash__ else None
         if items is None:
-            items = field_items(field, value)
+            items = field_items(field, value, self._normalized)
             if seen is not None and value.__hash__:
                 if len(seen) >= SEEN_VALUES:
                     seen.clear()
@@ -285,6 +290,16 @@ class SegmentBuilder(SegmentWriter):
         else:
             pool.add_doc(docnum, terms, weights, values)
         return sum(freqs) if field.scorable else 0
+
+    def _normalized(self, value: str) -> str:
+        """``normalize(value)``, once for consecutive fields given the same string (``gram``
+        and ``unit`` index the same text)."""
+        last = self._last_norm
+        if last[0] is value:
+            return last[1]
+        norm = normalize(value)
+        self._last_norm = (value, norm)
+        return norm
 
     def field_arrays(self):
         """``(fieldname, termfiles.TermArrays)`` of every field this segment indexes, in name
@@ -333,7 +348,7 @@ def _flat(arrays: termfiles.TermArrays) -> flatpostings.FieldArrays:
     counts = None if arrays.pos_starts is None else np.diff(arrays.pos_starts)
     terms = [t.decode("utf-8") if isinstance(t, bytes) else t for t in arrays.terms]
     return flatpostings.FieldArrays(
-        terms, arrays.starts, arrays.docs, arrays.weights, counts, arrays.positions
+        terms, arrays.starts, arrays.docs, arrays.weights, counts, arrays.positions, arrays.keys
     )
 
 
@@ -345,7 +360,7 @@ def _ours(field, value) -> bool:
     return isinstance(field.analyzer, NormalizedTokenizer) and isinstance(value, str)
 
 
-def field_items(field, value) -> tuple[list, list, list, list]:
+def field_items(field, value, normalized=normalize) -> tuple[list, list, list, list]:
     """``field.index(value)`` as four lists — terms, frequencies, weights, values, one entry per
     distinct term — computed straight from our tokenizers' terms for the non-positional formats
     we use (terms as str); anything else goes through Whoosh (terms as bytes)."""
@@ -357,7 +372,7 @@ def field_items(field, value) -> tuple[list, list, list, list]:
         rows = list(field.index(value))
         return tuple(map(list, zip(*rows, strict=True))) if rows else ([], [], [], [])
     fb = fmt.field_boost
-    terms = field.analyzer.index_columns(normalize(value))[0]
+    terms = field.analyzer.index_columns(normalized(value))[0]
     if kind is Existence:
         terms = list(dict.fromkeys(terms))
         n = len(terms)
