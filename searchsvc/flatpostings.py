@@ -20,9 +20,9 @@ Layout: ``MAGIC``, a little-endian ``uint32`` header length, a JSON header (docu
 per field, where each array starts, its dtype and length), then the arrays, 8-byte aligned.
 
 Version 2 (``SSFLAT02``): the header's ``only`` names the fields whose postings are in this file
-alone — the builder no longer writes ``gram`` and ``unit`` into Whoosh's term files (their term
-table and postings were half the index and a large share of the write); Whoosh still keeps their
-field lengths. Offsets and counts are stored in the smallest unsigned type that holds them.
+alone — the builder no longer writes ``title``, ``names``, ``gram`` and ``unit`` into Whoosh's
+term files (their term tables and postings were half the index and a large share of the write;
+nothing read them but their document frequencies); Whoosh still keeps their field lengths. Offsets and counts are stored in the smallest unsigned type that holds them.
 A term's document frequency in such a field is its posting count here
 (``doc_frequency``, ``idf``). A version 1 file (``SSFLAT01``: every field in Whoosh too) is read
 as before, ``only`` empty; an index written before needs nothing.
@@ -49,7 +49,9 @@ MAGIC = b"SSFLAT02"
 MAGICS = (b"SSFLAT01", MAGIC)  # version 1: no field is in this file alone
 EXT = ".flat"
 FIELDS = ("text", "title", "names", "gram", "unit")
-ONLY_FIELDS = ("gram", "unit")  # what the builder writes here alone (not in Whoosh's files)
+# What the builder writes here alone, not into Whoosh's term files (which keep ``text``, the
+# field Whoosh's own API searches, and the ids).
+ONLY_FIELDS = ("title", "names", "gram", "unit")
 _HEAD = struct.Struct("<I")
 EMPTY_DOCS = np.zeros(0, dtype=np.int32)
 

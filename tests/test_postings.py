@@ -2,9 +2,9 @@
 
 ``postings`` reads the whoosh3 codec's blocks directly; these tests pin that (and
 whoosh-reloaded 2.7.5) down: a codec change fails here, not silently in the ranking. Whoosh's
-collector needs ``gram`` in Whoosh's files, so it is asked on an index of the same pages built
-with every field there too (``both_engine``); the index as built (``gram``/``unit`` in the flat
-files alone) must then answer every query with the same paragraphs and scores.
+collector needs every field in Whoosh's files, so it is asked on an index of the same pages built
+that way (``both_engine``); the index as built (``flatpostings.ONLY_FIELDS`` in the flat files
+alone) must then answer every query with the same paragraphs and scores.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def both_engine(tmp_path_factory, mixed_dirs) -> Engine:
-    """The mixed index's pages indexed the same way, but with ``gram`` and ``unit`` in
-    Whoosh's files too (as before the flat files held them alone)."""
+    """The mixed index's pages indexed the same way, but with every field in Whoosh's files
+    too (as before the flat files held them alone)."""
     from .server import indexed_corpus
 
     corpus = mixed_dirs[0]
@@ -67,7 +67,7 @@ def _matcher(engine, flat: bool) -> Matcher:
 
 @pytest.mark.parametrize("q", QUERIES)
 def test_gram_in_the_flat_files_alone_answers_the_same(mixed_engine, both_engine, q):
-    """The index as built (``gram``/``unit`` in the flat files alone, their idf counted there)
+    """The index as built (title, names, gram, unit in the flat files alone, idf counted there)
     gives every paragraph the score the index with them in Whoosh's files too gives it."""
     tree = parse(q)
     docs, scores = _matcher(mixed_engine, True).hits(tree)

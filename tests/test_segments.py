@@ -202,23 +202,25 @@ def flat_fields(folder: Path, segment) -> dict[str, tuple]:
         flat.close()
 
 
-def test_gram_and_unit_are_in_the_flat_file_alone(tmp_path, docs):
-    """By default ``gram`` and ``unit`` go into the flat file only — Whoosh's term files hold
-    none of them, its field lengths are kept — and the flat file holds what it holds when
-    Whoosh's files have them too."""
+def test_the_flat_only_fields_are_in_the_flat_file_alone(tmp_path, docs):
+    """By default ``title``, ``names``, ``gram`` and ``unit`` go into the flat file only —
+    Whoosh's term files hold none of them, their field lengths are kept — and the flat file
+    holds what it holds when Whoosh's files have them too."""
     alone = bulk_index(tmp_path / "alone", docs[:800], flat_only=None)
     both = bulk_index(tmp_path / "both", docs[:800])
     with alone.reader() as a, both.reader() as b:
         for name in flatpostings.ONLY_FIELDS:
             assert not list(a.lexicon(name)) and list(b.lexicon(name)), name
         assert list(a.lexicon("text")) == list(b.lexicon("text"))
-        assert a.field_length("gram") == b.field_length("gram") > 0
-        assert [a.doc_field_length(d, "gram") for d in range(800)] == [
-            b.doc_field_length(d, "gram") for d in range(800)
-        ]
+        for name in ("title", "names", "gram"):
+            assert a.field_length(name) == b.field_length(name) > 0
+            assert [a.doc_field_length(d, name) for d in range(800)] == [
+                b.doc_field_length(d, name) for d in range(800)
+            ]
     (sa,), (sb,) = alone._segments(), both._segments()
     flat_a = flatpostings.FlatSegment.open(tmp_path / "alone", sa.segment_id(), 800)
-    assert flat_a.only_here("gram") and flat_a.only_here("unit") and not flat_a.only_here("text")
+    assert all(flat_a.only_here(name) for name in ("title", "names", "gram", "unit"))
+    assert not flat_a.only_here("text")
     flat_a.close()
     assert flat_fields(tmp_path / "alone", sa) == flat_fields(tmp_path / "both", sb)
 
@@ -227,7 +229,7 @@ def test_gram_and_unit_are_in_the_flat_file_alone(tmp_path, docs):
 def test_a_merge_keeps_the_flat_files_postings(tmp_path, docs, source):
     """Merged segments (``tiered_merge``, one document deleted first) give the flat file the
     one-go build of the surviving documents has — from Whoosh's files or from the flat files
-    that alone hold ``gram``/``unit``."""
+    that alone hold ``title``/``names``/``gram``/``unit``."""
     folder = tmp_path / "ix"
     n = segments.SEGMENTS_PER_TIER * 40
     flat_only = () if source == "both" else None
@@ -261,7 +263,7 @@ def test_the_merge_policy_merges_a_full_tier_of_small_segments(tmp_path, docs):
     for fields in docs[n : n + 5]:
         writer.add_document(**fields)
     writer.commit(optimize=True)
-    for q in QUERIES:  # the merged segment has gram/unit in its flat file alone
+    for q in QUERIES:  # the merged segment's other fields are in its flat file alone
         assert scored(ix, q, ["text"]) == scored(stock, q, ["text"]), q
     assert sorted(p.name for p in folder.iterdir() if ".tmp" in p.name) == []
 
