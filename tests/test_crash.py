@@ -201,7 +201,7 @@ def test_killed_runs_leave_the_previous_index_serving(tmp_path, pages):
         renamed.parent.mkdir(parents=True, exist_ok=True)
         (corpus / rel).rename(renamed)
     before = segment_files(home, ".col")
-    kill_when(args, new_in(home, ".col", before), delay=0.3)
+    kill_when(args, new_in(home, ".col", before), delay=0.05)
     assert serving(home) == want
 
     # 7. ... and the rerun brings the index to the new corpus.
