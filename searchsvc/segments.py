@@ -12,7 +12,10 @@ per-document writer unchanged. At ``finish`` each field's postings are sorted wi
 (``field_arrays``: terms, docs, weights, positions as arrays — also what a sidecar of flat
 postings can be written from) and written at once in the whoosh3 format by ``termfiles``, values
 encoded as Whoosh's formats encode them. The result is a standard Whoosh segment: the caller puts
-it in a TOC and commits the normal way (TOC write + rename).
+it in a TOC and commits the normal way (TOC write + rename). The fields of
+``flatpostings.ONLY_FIELDS`` (``title``, ``names``, ``gram``, ``unit``) are written into the
+segment's flat postings file alone, sorted by its term keys as they are gathered; Whoosh's files
+keep their field lengths (``flat_only=()`` writes them into Whoosh's term files too, as before).
 
 It leans on writer internals of whoosh-reloaded 2.7.5 (pinned in pyproject.toml): the attribute
 names ``SegmentWriter.add_document`` uses, the field writer's files and term table
