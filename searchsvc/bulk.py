@@ -2,8 +2,9 @@
 one whole segment by ``segments.SegmentBuilder``.
 
 Files are cut into batches in path order (about ``BATCH_BYTES`` of text each, so a worker's
-in-memory postings stay a few hundred MB); each worker writes its batch's segment straight into
-the target index folder and sends back only the segment record and, per file, what the parent
+in-memory postings stay a few hundred MB); each worker writes its batch's segment into the folder
+it is given (a new index's build folder, or a live index's staging folder: ``storage.staging_dir``)
+and sends back only the segment record and, per file, what the parent
 needs to decide: its hash, its article ids, where its documents sit in the segment, or why it was
 refused. The parent keeps the rules that need the whole run — which file may hold an article id
 (a file that loses is deleted from its segment) — and the commit, which stays the caller's: a TOC

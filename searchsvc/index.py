@@ -14,6 +14,7 @@ writer lock and the rebuild folders are ``storage``'s business.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -258,6 +259,7 @@ def _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report: SyncRepo
     from searchsvc import bulk  # it imports this module
 
     lock = storage.whoosh_lock(ix, budget)  # held across every commit of the run
+    staging = None
     try:
         todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
         deletions = list(report.removed)
@@ -266,13 +268,16 @@ def _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report: SyncRepo
             claims = _Claims(searcher, released=report.removed)
             ticker = _Ticker(progress, len(todo_files))
             folder = Path(ix.storage.folder)
+            staging = storage.staging_dir(folder)  # see there: why not the live folder
             for seg, ok in bulk.write(
-                folder, todo_files, vocab_dir, claims, indexed, report, ticker
+                staging, todo_files, vocab_dir, claims, indexed, report, ticker
             ):
                 if seg is None and not deletions:
                     continue  # only refused files in this batch: nothing to write
                 writer = ix.writer(_lk=False)  # we hold Whoosh's lock
                 try:
+                    if seg is not None:
+                        storage.adopt(staging, folder, seg)
                     for rel in [*deletions, *ok]:
                         writer.delete_by_term("src", rel)
                     writer.commit(mergetype=segments.with_new(seg))
@@ -287,6 +292,8 @@ def _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report: SyncRepo
                     writer.delete_by_term("src", rel)
                 writer.commit(mergetype=segments.tiered_merge)
     finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         lock.release()
     return report
 

@@ -58,6 +58,7 @@ class SegmentEval:
         self.size = self.reader.doc_count_all()
         # The segment's flat postings (``flatpostings``), if it has them: read without the lock.
         self.flat = flats.get(self.reader) if flats is not None else None
+        self.flats = flats
         self.snapshot, self.base = snapshot, base  # for the fields of a candidate paragraph
         self.lengths, self.deadline = lengths, deadline
         self.reading = reading if reading is not None else threading.RLock()
@@ -164,6 +165,13 @@ class SegmentEval:
             docs = self.units.get(self.reader, unit, self.deadline.spend)
         return docs, np.ones(len(docs))
 
+    def has_unit_field(self) -> bool:
+        """Whether this segment was written with the ``unit`` field (in its flat file, or in
+        Whoosh's files)."""
+        return (self.flat is not None and self.flat.has("unit")) or self.units.has_field(
+            self.reader
+        )
+
     def term_within(self, fieldname: str, text: str, docs: np.ndarray) -> Hits:
         """``term`` restricted to ``docs`` (sorted): for a few, only the blocks holding them are
         read (``skip_to`` scans a block in Python); for more, the whole list, on arrays."""
@@ -195,7 +203,7 @@ class SegmentEval:
         """A mask over the candidate paragraphs ``docs``: those whose recall field (title, body,
         byline names) holds ``unit`` — what ``unit()`` answers, read from the stored text, except
         for the ``known`` ones (the unit is a word term of theirs)."""
-        exact = self.units.has_field(self.reader)
+        exact = self.has_unit_field()
         out = np.zeros(len(docs), dtype=bool)
         if known is not None and len(known):
             out = np.isin(docs, known, assume_unique=True)
@@ -237,8 +245,10 @@ class SegmentEval:
         if self.flat is not None and self.flat.has("unit"):
             # A flat posting list costs little per posting: the text wins only when it is
             # much shorter than the list.
-            return n <= CANDIDATES_READ and n * POSTINGS_PER_TEXT <= self.flat.count("unit", unit)
-        cheap = self.units.has_field(self.reader) or self.units.known(self.reader, unit)
+            return n <= CANDIDATES_READ and n * POSTINGS_PER_TEXT <= self.flat.doc_frequency(
+                "unit", unit
+            )
+        cheap = self.has_unit_field() or self.units.known(self.reader, unit)
         return n <= (CANDIDATES_READ if cheap else CANDIDATES_READ_NO_UNIT)
 
     def lit_within(self, lit: Lit, docs: np.ndarray) -> Hits:
@@ -347,6 +357,7 @@ class Matcher:
                  reading=None, units: postings.UnitPostings | None = None,
                  flats: flatpostings.Opened | None = None):  # fmt: skip
         self.searcher, self.snapshot, self.deadline = searcher, snapshot, deadline
+        self.flats = flats
         self.reading = reading if reading is not None else threading.RLock()
         units = units if units is not None else postings.UnitPostings()
         subs = searcher.subsearchers or [(searcher, 0)]
@@ -372,14 +383,14 @@ class Matcher:
         key = (fieldname, text)
         found = self._stats.get(key)
         if found is None:
-            flats = [seg.flat for seg, _ in self.segments]
+            files = [seg.flat for seg, _ in self.segments]
             with self.reading:
                 avgfl = self.searcher.avg_field_length(fieldname) or 1
-                if all(f is not None and f.has(fieldname) for f in flats):
-                    df = sum(f.count(fieldname, text) for f in flats)
+                if all(f is not None and f.has(fieldname) for f in files):
+                    df = sum(f.doc_frequency(fieldname, text) for f in files)
                     idf = math.log(self.searcher.doc_count_all() / (df + 1)) + 1
                 else:
-                    idf = self.searcher.idf(fieldname, text)
+                    idf = flatpostings.idf(self.searcher, self.flats, fieldname, text)
             found = self._stats[key] = (idf, avgfl)
         return found
 

@@ -49,6 +49,8 @@ _WHOOSH_FILE = re.compile(rf"_{WHOOSH_NAME}_\d+\.toc(?:\..*)?|{WHOOSH_NAME}_.+|{
 _TEMP_TOC = re.compile(rf"_{WHOOSH_NAME}_\d+\.toc\..+")
 # A per-segment file (``flatpostings``, ``snapshot``) killed before its rename.
 _TEMP_SEGMENT_FILE = re.compile(rf"\.{WHOOSH_NAME}_[0-9a-z]+\.(flat|cat)\..+")
+# Where a run's bulk workers write segments not committed yet (see ``staging_dir``).
+_STAGING = re.compile(rf"\.{WHOOSH_NAME}_staging\.\d+")
 
 
 class IndexBusy(Exception):
@@ -301,6 +303,30 @@ def whoosh_lock(ix, budget: Budget):
     return lock
 
 
+def staging_dir(folder: Path) -> Path:
+    """A fresh folder inside the index folder where a live run's bulk workers write the segments
+    it has not committed yet. Not beside the live files: every Whoosh commit deletes the segment
+    files its TOC does not name, so a batch committed while the next was being written deleted
+    that one under its worker, and the next TOC named a segment that was gone. The dot keeps
+    Whoosh's cleanup out; ``tidy_live`` removes one a killed run left."""
+    path = Path(folder) / f".{WHOOSH_NAME}_staging.{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    return path
+
+
+def adopt(staging: Path, folder: Path, segment) -> None:
+    """Move ``segment``'s files (the compound ``.seg``, its ``.flat``) from ``staging`` into the
+    index folder: what the caller does, under Whoosh's lock, just before the commit naming it."""
+    prefix = f"{segment.segment_id()}."
+    moved = [name for name in os.listdir(staging) if name.startswith(prefix)]
+    if not any(name.endswith(".seg") for name in moved):
+        raise FileNotFoundError(f"{staging}: no compound file for {segment.segment_id()}")
+    for name in moved:
+        os.replace(Path(staging) / name, Path(folder) / name)
+    _fsync_dir(Path(folder))
+
+
 def tidy_live(ix) -> list[str]:
     """Remove what a run killed mid-commit left in an index folder: the temp TOC it never renamed
     (Whoosh's cleanup does not recognise the name), segment files no TOC names, older TOCs, the
@@ -319,6 +345,7 @@ def tidy_live(ix) -> list[str]:
             for name in store
             if _TEMP_TOC.fullmatch(name)
             or _TEMP_SEGMENT_FILE.fullmatch(name)
+            or _STAGING.fullmatch(name)
             or ((m := tocfile.match(name)) and int(m.group(1)) != toc.generation)
             or ((m := segfile.match(name)) and m.group(1) not in live)
             or name == pool
@@ -333,7 +360,7 @@ def tidy_live(ix) -> list[str]:
         stale = leftovers()  # again: a commit may have landed before we took the lock
         for name in stale:
             path = Path(store.folder) / name
-            if path.is_dir():  # the pool, or a killed bulk build's MAIN_<segment>.tmp
+            if path.is_dir():  # the pool, a killed bulk build's MAIN_<segment>.tmp or staging
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)

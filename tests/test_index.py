@@ -246,9 +246,10 @@ def test_what_killed_runs_leave_is_tidied_by_the_next_run(dirs):
         index / "MAIN.tmp",  # its posting pool
         index / ".rejected-x1y2",
         index / ".MAIN_deadbeefdeadbeef.flat.4242.tmp",  # a flat postings file before its rename
+        index / ".MAIN_staging.4242",  # a killed bulk run's segments, never committed
     ]
     for path in leftovers:
-        if "." in path.name and not path.name.startswith(("build", "live", "MAIN.tmp")):
+        if "." in path.name and not path.name.startswith(("build", "live", "MAIN.tmp", ".MAIN_s")):
             path.write_bytes(b"\x00half-written")
         else:
             path.mkdir()
@@ -437,3 +438,40 @@ def test_a_long_lived_process_reads_only_the_files_that_changed(dirs, monkeypatc
             f["src"]: f["filehash"] for f in map(s.stored_fields, s.document_numbers(kind="file"))
         }
     assert index_module._SEGMENT_MANIFESTS  # the segments' entries were kept
+
+
+def test_a_large_incremental_run_keeps_every_batch_it_commits(dirs, monkeypatch):
+    """Many pages landing on a live index go the bulk way, in batches, each committed as soon as
+    it is built while the next is written. Whoosh's commit deletes every segment file its TOC
+    does not name: a batch written beside the live files was deleted under its worker, and the
+    next TOC named a segment that was gone (every search then failed). Here every batch is built
+    before the first is committed, the widest that window gets."""
+    from searchsvc import bulk, index
+
+    corpus, home = dirs
+    sync(corpus, home)  # the seed, the small way
+    pages = shared_bulletins()[:8]
+    for page in pages:
+        shutil.copy(page, corpus)
+    real = bulk.build
+
+    def all_built_first(*args, **kwargs):
+        yield from list(real(*args, **kwargs))
+
+    monkeypatch.setattr(index, "BULK_MIN_BYTES", 1)
+    monkeypatch.setattr(bulk, "BATCH_BYTES", 1)  # a batch per page
+    monkeypatch.setattr(bulk, "build", all_built_first)
+    report = sync(corpus, home)
+    assert sorted(report.added) == sorted(p.name for p in pages)
+
+    ix = open_index(home)
+    segment_ids = [s.segment_id() for s in ix._segments()]
+    assert len(segment_ids) >= len(pages) // 2  # batches committed one by one, some merged
+    folder = storage.live_dir(home)
+    assert all((folder / f"{sid}.seg").is_file() for sid in segment_ids)
+    assert not list(folder.glob(".*staging*"))  # the run's staging folder is gone
+    expected = sum(len(bulletin.read(p, corpus).articles) for p in corpus.iterdir())
+    assert stats(ix)["articles"] == expected and stats(ix)["files"] == len(pages) + 1
+    title = bulletin.read(corpus / pages[-1].name, corpus).articles[0].title
+    found = Engine(home).search(SearchRequest(q=title[:4]))
+    assert found.total >= 1
