@@ -177,29 +177,6 @@ def test_many_bulk_segments_answer_like_the_stock_index(tmp_path, docs, stock):
     assert found >= 5
 
 
-def test_the_merge_policy_merges_a_full_tier_of_small_segments(tmp_path, docs):
-    folder = tmp_path / "ix"
-    n = segments.SEGMENTS_PER_TIER * 40
-    ix = bulk_index(folder, docs[:n], per_segment=40)
-    assert len(ix._segments()) == segments.SEGMENTS_PER_TIER
-    writer = ix.writer()
-    for fields in docs[n : n + 5]:
-        writer.add_document(**fields)
-    writer.commit(mergetype=segments.tiered_merge)
-    ix = whoosh_index.open_dir(str(folder))
-    assert [s.doc_count() for s in ix._segments()] == [n, 5]
-    # Whoosh's own merge of the same segments (merging keeps the byte-quantised field lengths,
-    # so a merged index scores a shade apart from one written in one go — either way).
-    stock = bulk_index(tmp_path / "stock", docs[:n], per_segment=40)
-    writer = stock.writer()
-    for fields in docs[n : n + 5]:
-        writer.add_document(**fields)
-    writer.commit(optimize=True)
-    for q in QUERIES:
-        assert scored(ix, q) == scored(stock, q), q
-    assert sorted(p.name for p in folder.iterdir() if ".tmp" in p.name) == []
-
-
 def test_field_arrays_are_the_postings_the_segment_holds(tmp_path, docs):
     """``SegmentBuilder.field_arrays``: per field, sorted terms with docs, weights and (text,
     gram) positions as numpy arrays — what the written segment reads back, posting for posting."""
