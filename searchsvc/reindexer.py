@@ -27,7 +27,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -72,12 +72,20 @@ class Reindexer:
         self._merge_pool: ProcessPoolExecutor | None = None
         self._merging: Future | None = None  # the merge pass under way
         self._merge_due = False  # a sync wrote since the last pass began
+        self._whole = False  # a request not served yet asked for the whole corpus
+        self._paths: set[str] = set()  # the paths the requests not served yet named
 
-    def request(self) -> int:
-        """Ask for a sync that starts after now; returns a ticket to ``wait`` on."""
+    def request(self, paths: Collection[str] | None = None) -> int:
+        """Ask for a sync that starts after now; returns a ticket to ``wait`` on. ``paths``: only
+        these changed (relative to the corpus, as the watcher saw them) — the sync then reads
+        just these; None: the whole corpus is compared with the index."""
         with self._cond:
             if self._closed:
                 raise RuntimeError("reindexer is closed")
+            if paths is None:
+                self._whole = True
+            else:
+                self._paths.update(paths)
             self._requested += 1
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="reindexer", daemon=True)
@@ -137,7 +145,9 @@ class Reindexer:
                     self._start_merge()
                     continue
                 first, last = self._served + 1, self._requested
-            run = self._sync(first, last)
+                only = None if self._whole else sorted(self._paths)
+                self._whole, self._paths = False, set()
+            run = self._sync(first, last, only)
             with self._cond:
                 self._runs.append(run)
                 self._served = last
@@ -184,11 +194,11 @@ class Reindexer:
         with self._cond:
             self._cond.notify_all()  # a sync may have asked for another pass meanwhile
 
-    def _sync(self, first: int, last: int) -> Run:
+    def _sync(self, first: int, last: int, only: list[str] | None = None) -> Run:
         started = time.time()
         report, error = None, None
         try:
-            report = self._run_sync()
+            report = self._run_sync(only)
             if report.wrote and self.on_synced is not None:
                 self.on_synced()  # before the waiters hear of the run: they may search next
         except Exception as err:  # a failed sync must not kill the writer thread
@@ -201,9 +211,10 @@ class Reindexer:
                 log.warning("rejected %s: %s", rejected.file, rejected.reason)
         return Run(first, last, started, time.time(), report, error)
 
-    def _run_sync(self) -> index.SyncReport:
+    def _run_sync(self, only: list[str] | None = None) -> index.SyncReport:
         args = (self.target,)
-        kwargs = {"chunk_bytes": index.LIVE_CHUNK_BYTES, "merge": False}  # merged in the background
+        # merged in the background (see _start_merge)
+        kwargs = {"chunk_bytes": index.LIVE_CHUNK_BYTES, "merge": False, "only": only}
         if self.in_process:
             return writing.sync(*args, **kwargs)
         if self._pool is None:

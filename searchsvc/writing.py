@@ -14,7 +14,7 @@ process as it is, and the cluster client is made there.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,7 @@ def sync(
     on_wait: Callable[[str], None] | None = None,
     chunk_bytes: int | None = None,
     merge: bool = True,
+    only: Collection[str] | None = None,
 ) -> index.SyncReport:
     """Bring ``target``'s backend in line with the bulletins in its corpus.
 
@@ -56,6 +57,7 @@ def sync(
     lock and commit size); the cluster has no local lock and imports in its own batches.
     ``merge``: after an incremental sync that wrote, merge the Whoosh index's small segments
     (``merging.merge_pass``) — the live server says no and merges in the background instead.
+    ``only``: the paths that changed (see ``index.sync``); the cluster's sync reads them all.
     """
     if target.backend.name == "typesense":
         from searchsvc.typesense import index as ts_index
@@ -67,7 +69,7 @@ def sync(
         )
     report = index.sync(target.corpus, target.home, progress=progress, lock_timeout=lock_timeout,
                         vocab_dir=target.vocab, full=full, on_wait=on_wait,
-                        chunk_bytes=chunk_bytes)  # fmt: skip
+                        chunk_bytes=chunk_bytes, only=only)  # fmt: skip
     if merge and report.wrote and not report.rebuilt:
         merging.merge_pass(target.home, lock_timeout)
     return report
