@@ -275,7 +275,7 @@ def live_only(args) -> None:
     """The live figures on a copy of an existing whole-archive index (``--index``, built from
     ``--corpus``), with ``--baseline`` (another tree's ``bin``) on a copy of its own first."""
     print(f"nproc {os.cpu_count()}; index {args.index}; load average {os.getloadavg()[0]:.1f}")
-    for label, bin_dir in [("baseline", args.baseline), ("ours", BIN)]:
+    for label, bin_dir in [("baseline", args.baseline), ("ours", args.ours)]:
         if bin_dir is None:
             continue
         work = Path(tempfile.mkdtemp(prefix="searchsvc-live-"))
@@ -299,6 +299,7 @@ def main() -> None:
     ap.add_argument("--index", type=Path, help="live figures only, on a copy of this index")
     ap.add_argument("--corpus", type=Path, help="with --index: the corpus it was built from")
     ap.add_argument("--baseline", type=Path, help="with --index: another tree's venv bin, first")
+    ap.add_argument("--ours", type=Path, default=BIN, help="with --index: our server's bin folder")
     args = ap.parse_args()
     if args.index:
         if args.corpus is None:
