@@ -2,13 +2,16 @@
 how fast new pages become searchable in a running ``serve --watch`` at that size.
 
     python bench/index_archive.py [--archive PATH] [--stock-pages N] [--singles N] [--burst N]
+                                  [--no-live] [--sizes]
     python bench/index_archive.py --index INDEX --corpus CORPUS [--baseline OTHER/.venv/bin] ...
 
 Ours is ``searchsvc index --full`` as a user runs it (a subprocess). The stock pipeline is the
 baseline of ``bench/slice.py`` (one Whoosh document per paragraph, jieba's ``ChineseAnalyzer``,
 body stored), in a subprocess too so that its peak RSS is its own. On the whole archive it takes
 ~10 minutes: ``--stock-pages N`` indexes a fixed sample of N pages instead (said in the output;
-the ratio then compares paragraphs/s). Everything is unpacked into a temporary folder.
+the ratio then compares paragraphs/s). Everything is unpacked into a temporary folder;
+``--archive`` may also name an unpacked archive folder, read where it is (with ``--no-live``:
+the live part writes pages into the corpus). ``--no-live`` measures the cold build alone.
 
 With ``--index`` (an index of the archive built earlier, and the corpus it was built from) only
 the live figures are measured, on a copy of it, and with ``--baseline`` another tree's server
@@ -327,18 +330,25 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, help="with --index: the corpus it was built from")
     ap.add_argument("--baseline", type=Path, help="with --index: another tree's venv bin, first")
     ap.add_argument("--ours", type=Path, default=BIN, help="with --index: our server's bin folder")
+    ap.add_argument("--no-live", action="store_true", help="the cold build alone")
     args = ap.parse_args()
     if args.index:
         if args.corpus is None:
             ap.error("--index needs --corpus")
         live_only(args)
         return
+    if args.archive.is_dir() and not args.no_live:
+        ap.error("an archive folder is read where it is: use it with --no-live")
     work = Path(tempfile.mkdtemp(prefix="searchsvc-archive-"))
     try:
-        with tarfile.open(args.archive) as tar:
-            tar.extractall(work, filter="data")
-        corpus = work / "archive"
-        print(f"nproc {os.cpu_count()}; archive {sum(1 for _ in corpus.rglob('*.md'))} pages")
+        if args.archive.is_dir():
+            corpus = args.archive
+        else:
+            with tarfile.open(args.archive) as tar:
+                tar.extractall(work, filter="data")
+            corpus = work / "archive"
+        print(f"nproc {os.cpu_count()}; archive {sum(1 for _ in corpus.rglob('*.md'))} pages; "
+              f"load average at the start {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
         ours_s, ours_rss, ours_cpu, out = timed([str(BIN / "searchsvc"), "index", "--full", "--corpus",
                                        str(corpus), "--index", str(work / "ours")])  # fmt: skip
         paras = int(out.split("篇文章，")[1].split("段")[0])
@@ -371,7 +381,8 @@ def main() -> None:
         )
         print("peak RSS: the largest single process (the parent or one of its workers)")
         shutil.rmtree(work / "stock", ignore_errors=True)
-        live(corpus, work / "ours", args.singles, args.burst)
+        if not args.no_live:
+            live(corpus, work / "ours", args.singles, args.burst)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

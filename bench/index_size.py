@@ -1,5 +1,6 @@
-"""Where an index's bytes go: per file kind (postings, term table, stored fields, columns) and,
-per field, its terms and the bytes of their postings.
+"""Where an index's bytes go: per file kind (postings, term table, stored fields, columns, flat
+postings files) and, per field, its terms and the bytes of their postings — in Whoosh's files
+and in the flat files (``flatpostings``: keys, docs, weights, counts, positions per field).
 
     python bench/index_size.py INDEX_HOME
 
@@ -11,9 +12,12 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 from pathlib import Path
 
-from searchsvc import index
+import numpy as np
+
+from searchsvc import flatpostings, index
 
 KINDS = {"pst": "postings (.pst)", "trm": "term table (.trm)", "col": "columns (.col)"}
 
@@ -62,6 +66,33 @@ def main() -> None:
     print(f"  {'field':10}{'terms (all segments)':>22}{'of them df=1':>14}{'postings MB':>13}")
     for fieldname, size in postings.most_common():
         print(f"  {fieldname:10}{terms[fieldname]:22,}{single[fieldname]:14,}{size / 1e6:13.1f}")
+    flat_sizes(folder)
+
+
+def flat_sizes(folder: Path) -> None:
+    """MB per field and array in the flat postings files (and the paragraph texts)."""
+    sizes: collections.Counter = collections.Counter()
+    files = sorted(folder.glob("*" + flatpostings.EXT))
+    only = set()
+    for path in files:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+            (size,) = flatpostings._HEAD.unpack_from(head, len(flatpostings.MAGIC))
+            head += f.read(max(0, len(flatpostings.MAGIC) + 4 + size - len(head)))
+        header = json.loads(head[len(flatpostings.MAGIC) + 4 : len(flatpostings.MAGIC) + 4 + size])
+        only |= set(header.get("only", ()))
+        for field, arrays in [*header["fields"].items(), ("(texts)", header.get("texts", {}))]:
+            for name, e in arrays.items():
+                if isinstance(e, dict) and "dtype" in e:
+                    sizes[field, name] += np.dtype(e["dtype"]).itemsize * e["length"]
+    total = sum(p.stat().st_size for p in files)
+    print(f"  flat files: {total / 1e6:.1f} MB in {len(files)}; in them alone: {sorted(only)}")
+    fields = collections.Counter()
+    for (field, _), size in sizes.items():
+        fields[field] += size
+    for field, size in fields.most_common():
+        parts = ", ".join(f"{n} {s / 1e6:.1f}" for (f, n), s in sizes.most_common() if f == field)
+        print(f"  {field:10}{size / 1e6:9.1f} MB  ({parts})")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,11 @@ _EVENT_CUES = re.compile(
     r"举行|举办|召开|主办|承办|开展[^，。]{0,12}活动|活动|会见|会谈|会晤|磋商|谈判|考察|调研|参观|"
     r"走进|来到|观礼|开幕|闭幕|仪式|颁奖|表彰|座谈|慰问|看望|宣讲|培训|比赛|竞赛|演出|展览|展会|"
     r"发起|植树|义诊|首映|视频连线|启动仪式|(?:今天|今日|正式|日)启动|启动$|参加[^，。]{0,16}投票|约谈|"
-    r"出席[^，。]{0,30}(?:会|式|典礼|活动)"
+    r"出席[^，。]{0,30}(?:会|式|典礼|活动)|"
+    # …and what people did at one without a hosting verb: results announced (揭晓), a donation,
+    # a concert or a match (合唱, 赛事全面展开, 测试赛), a festival kept (过大年, 迎国庆, 庙会).
+    r"揭晓|捐赠|捐款|捐助|合唱|音乐会|演唱会|联欢|各项赛事|国际赛事|测试赛|彩排|上演|"
+    r"(?:迎|庆|过|闹|欢度)(?:新春|春节|大年|元宵|国庆|端午|中秋|佳节)|庙会|灯会|社火"
 )
 # 在…发布会上表示 / 举行发布会。会上…表示 / 召开新闻发布会，公布…: the briefing is where the
 # news came from (like 记者从X获悉), not the event the article reports; an interview likewise.
@@ -60,7 +64,7 @@ _PASSING = re.compile(r"(?:迎接|喜迎|即将|胜利)[^，。；]{0,12}?召开
 # event (but 启播活动…举行 and 纪录片研讨会 are).
 _PROGRAMME = re.compile(
     r"(?:节目|晚会|专题片|纪录片|电视剧|栏目|《[^》]{1,20}》)[^，。；]{0,24}?"
-    r"(?:播出|开播|首播|录制完成|完成录制|录制)"
+    r"(?:播出|开播|首播|录制完成|完成录制|录制|直播|并机|转播)"
 )
 # 国内联播快讯 / 简讯: a bundle of unrelated briefs, none of them the article's main event.
 _BUNDLE = re.compile(r"(?:国内|国际)?(?:联播)?快讯|(?:新闻)?简讯")

@@ -4,7 +4,8 @@ Whoosh's whoosh3 codec keeps a term's postings in pickled blocks of 128; reading
 paragraphs of a common word means unpickling ~550 of them (~80 µs each), and a phrase's positions
 are one pickled list per posting. A Whoosh segment never changes once written, so what is read
 from it can be kept beside it in the form numpy reads for free: per field, the terms' 64-bit keys
-(sorted), and for each term its documents (``int32``), weights (``float32``, Whoosh's: frequency
+(sorted), and for each term its documents (``uint16`` in a segment of at most 65,536 documents,
+else ``int32``; read as ``int32``), weights (``float32``, Whoosh's: frequency
 times the field boost) and, in a positional field, each posting's positions (a count per posting
 and the positions one after another). A term's postings are one ``pread``; a phrase of bigrams is
 an intersection of ``document × position`` keys.
@@ -17,6 +18,14 @@ writes them from the postings it holds.
 
 Layout: ``MAGIC``, a little-endian ``uint32`` header length, a JSON header (document count and,
 per field, where each array starts, its dtype and length), then the arrays, 8-byte aligned.
+
+Version 2 (``SSFLAT02``): the header's ``only`` names the fields whose postings are in this file
+alone — the builder no longer writes ``title``, ``names``, ``gram`` and ``unit`` into Whoosh's
+term files (their term tables and postings were half the index and a large share of the write;
+nothing read them but their document frequencies); Whoosh still keeps their field lengths. Offsets and counts are stored in the smallest unsigned type that holds them.
+A term's document frequency in such a field is its posting count here
+(``doc_frequency``, ``idf``). A version 1 file (``SSFLAT01``: every field in Whoosh too) is read
+as before, ``only`` empty; an index written before needs nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import threading
 from dataclasses import dataclass
 from hashlib import blake2b
 from itertools import accumulate, chain
+from math import log
 from pathlib import Path
 from pickle import loads
 
@@ -35,9 +45,13 @@ import numpy as np
 
 from searchsvc.postings import posting_blocks
 
-MAGIC = b"SSFLAT01"
+MAGIC = b"SSFLAT02"
+MAGICS = (b"SSFLAT01", MAGIC)  # version 1: no field is in this file alone
 EXT = ".flat"
 FIELDS = ("text", "title", "names", "gram", "unit")
+# What the builder writes here alone, not into Whoosh's term files (which keep ``text``, the
+# field Whoosh's own API searches, and the ids).
+ONLY_FIELDS = ("title", "names", "gram", "unit")
 _HEAD = struct.Struct("<I")
 EMPTY_DOCS = np.zeros(0, dtype=np.int32)
 
@@ -47,25 +61,41 @@ def term_key(term: str) -> int:
     return int.from_bytes(blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+def term_keys(terms: list[str]) -> np.ndarray:
+    """``term_key`` of each of ``terms``, as a ``uint64`` array."""
+    digests = b"".join([blake2b(t.encode("utf-8"), digest_size=8).digest() for t in terms])
+    return np.frombuffer(digests, "<u8").astype(np.uint64)
+
+
 @dataclass
 class FieldArrays:
     """One field's postings, grouped by term (terms in any order): the postings of ``terms[i]``
     are ``[starts[i], starts[i+1])`` of ``docs``/``weights`` (docs ascending); in a positional
     field ``counts[p]`` positions of posting ``p`` follow those of the postings before it."""
 
-    terms: list[str]
+    terms: list[str] | None  # None: only their ``keys`` are known (read back from a file)
     starts: np.ndarray
     docs: np.ndarray
     weights: np.ndarray
     counts: np.ndarray | None = None
     positions: np.ndarray | None = None
+    keys: np.ndarray | None = None  # the terms' keys (``term_key``), when known
+
+    def term_keys(self) -> np.ndarray:
+        return self.keys if self.keys is not None else term_keys(self.terms)
 
     def sorted_by_key(self) -> tuple[np.ndarray, FieldArrays]:
         """The terms' keys ascending, and these arrays in that order."""
-        keys = np.fromiter((term_key(t) for t in self.terms), np.uint64, len(self.terms))
+        keys = self.term_keys()
         order = np.argsort(keys, kind="stable")
         if len(keys) > 1 and (np.diff(keys[order]) == 0).any():
             raise ValueError("two terms share a key")
+        if (order[1:] > order[:-1]).all():  # already in key order: nothing to move
+            docs = np.asarray(self.docs, np.int32)
+            weights = np.asarray(self.weights, np.float32)
+            same = FieldArrays(self.terms, np.asarray(self.starts, np.int64), docs, weights,
+                               self.counts, self.positions, keys)  # fmt: skip
+            return keys, same
         starts = np.asarray(self.starts, np.int64)
         lengths = np.diff(starts)[order]
         new_starts = np.concatenate(([0], np.cumsum(lengths)))
@@ -77,12 +107,13 @@ class FieldArrays:
             positions = np.asarray(self.positions)[_ranges(pstarts[:-1][take], counts[take])]
             counts = counts[take]
         arrays = FieldArrays(
-            [self.terms[i] for i in order.tolist()],
+            None if self.terms is None else [self.terms[i] for i in order.tolist()],
             new_starts,
             np.asarray(self.docs, np.int32)[take],
             np.asarray(self.weights, np.float32)[take],
             counts,
             positions,
+            keys[order],
         )
         return keys[order], arrays
 
@@ -108,12 +139,14 @@ def write(
     doc_count: int,
     fields: dict[str, FieldArrays],
     texts: list[str] | None = None,
+    only: tuple[str, ...] = (),
 ):
     """Write the file of segment ``segment_id`` in ``folder`` (atomically: a temporary name
     Whoosh's cleanup ignores, then a rename). ``texts``: each document's paragraph text (what
     Whoosh stores as ``text``), kept too as UTF-8 — read without unpickling or the lock.
+    ``only``: the fields of ``fields`` that the segment's Whoosh files do not hold.
     Returns its path."""
-    header: dict = {"doc_count": int(doc_count), "fields": {}}
+    header: dict = {"doc_count": int(doc_count), "fields": {}, "only": sorted(only)}
     chunks: list[np.ndarray] = []
     offset = 0
 
@@ -125,20 +158,21 @@ def write(
         offset += array.nbytes + (-array.nbytes) % 8
         return entry
 
+    docs_type = np.uint16 if doc_count <= 1 << 16 else np.int32  # read back as int32
     for name, arrays in fields.items():
         keys, arrays = arrays.sorted_by_key()
         entry = {
             "keys": put("keys", keys),
-            "starts": put("starts", arrays.starts.astype(np.int64)),
-            "docs": put("docs", arrays.docs),
+            "starts": put("starts", _narrow(arrays.starts)),
+            "docs": put("docs", arrays.docs.astype(docs_type)),
         }
         entry["weights"] = _weights_entry(arrays, put)
         if arrays.counts is not None:
-            counts = arrays.counts.astype(np.uint16 if _fits(arrays.counts, 65535) else np.uint32)
+            counts = arrays.counts.astype(_smallest(arrays.counts))
             pstarts = np.concatenate(([0], np.cumsum(arrays.counts, dtype=np.int64)))
             entry["counts"] = put("counts", counts)
             # Where each term's positions begin (its postings' positions are one run).
-            entry["tpos"] = put("tpos", pstarts[arrays.starts.astype(np.int64)])
+            entry["tpos"] = put("tpos", _narrow(pstarts[arrays.starts.astype(np.int64)]))
             small = _fits(arrays.positions, 65535)
             entry["positions"] = put(
                 "positions", arrays.positions.astype(np.uint16 if small else np.uint32)
@@ -148,7 +182,7 @@ def write(
         encoded = [t.encode("utf-8") for t in texts]
         ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
         header["texts"] = {
-            "ends": put("ends", ends),
+            "ends": put("ends", _narrow(ends)),
             "bytes": put("bytes", np.frombuffer(b"".join(encoded), np.uint8)),
         }
     head = json.dumps(header).encode()
@@ -177,6 +211,19 @@ def _weights_entry(arrays: FieldArrays, put) -> dict:
     if len(w) and (w == w[0]).all():
         return {"const": float(w[0])}
     return put("weights", w)
+
+
+def _narrow(offsets: np.ndarray) -> np.ndarray:
+    """Offsets (ascending, from 0) as ``uint32`` when they fit, else ``int64``."""
+    offsets = np.asarray(offsets, np.int64)
+    return offsets.astype(np.uint32) if _fits(offsets[-1:], 0xFFFFFFFF) else offsets
+
+
+def _smallest(counts: np.ndarray) -> type:
+    for dtype in (np.uint8, np.uint16):
+        if _fits(counts, np.iinfo(dtype).max):
+            return dtype
+    return np.uint32
 
 
 def _fits(values: np.ndarray | None, limit: int) -> bool:
@@ -214,13 +261,14 @@ class FlatSegment:
         self._fd = os.open(path, os.O_RDONLY)
         try:
             mapped = np.memmap(path, dtype=np.uint8, mode="r")
-            if bytes(mapped[: len(MAGIC)]) != MAGIC:
+            if bytes(mapped[: len(MAGIC)]) not in MAGICS:
                 raise ValueError(f"{path.name}: not a flat postings file")
             (size,) = _HEAD.unpack_from(mapped, len(MAGIC))
             begin = len(MAGIC) + _HEAD.size
             header = json.loads(bytes(mapped[begin : begin + size]))
             base = begin + size + (-(begin + size)) % 8
             self.doc_count = header["doc_count"]
+            self.only = frozenset(header.get("only", ()))
             self._base = base
             self._fields = {n: _Field(mapped, base, e) for n, e in header["fields"].items()}
             self._texts = header.get("texts")
@@ -256,6 +304,17 @@ class FlatSegment:
     def has(self, field: str) -> bool:
         return field in self._fields
 
+    def only_here(self, field: str) -> bool:
+        """Whether ``field``'s postings are in this file alone (Whoosh's files hold none)."""
+        return field in self.only
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        """How many documents of this segment hold ``term`` (deleted ones included, as
+        Whoosh's term info counts them)."""
+        f = self._fields.get(field)
+        i = f.find(term_key(term)) if f is not None else -1
+        return int(f.starts[i + 1]) - int(f.starts[i]) if i >= 0 else 0
+
     def _read(self, entry: dict, begin: int, end: int) -> np.ndarray:
         dtype = np.dtype(entry["dtype"])
         n = end - begin
@@ -285,7 +344,7 @@ class FlatSegment:
         if i < 0:
             return EMPTY_DOCS, np.zeros(0)
         lo, hi = int(f.starts[i]), int(f.starts[i + 1])
-        docs = self._read(f.entry["docs"], lo, hi)
+        docs = self._read(f.entry["docs"], lo, hi).astype(np.int32, copy=False)
         how = f.entry["weights"]
         if "const" in how:
             weights = np.full(len(docs), how["const"])
@@ -303,7 +362,7 @@ class FlatSegment:
         if i < 0:
             return EMPTY_DOCS, np.zeros(0, np.int64), np.zeros(0, np.int64)
         lo, hi = int(f.starts[i]), int(f.starts[i + 1])
-        docs = self._read(f.entry["docs"], lo, hi)
+        docs = self._read(f.entry["docs"], lo, hi).astype(np.int32, copy=False)
         counts = self._read(f.entry["counts"], lo, hi).astype(np.int64)
         plo = int(f.tpos[i])
         where = self._read(f.entry["positions"], plo, plo + int(counts.sum()))
@@ -317,6 +376,19 @@ class FlatSegment:
         if not len(docs):
             return np.zeros(0, np.int64)
         return (np.repeat(docs.astype(np.int64), counts) << 32) | where
+
+
+def idf(searcher, flats: Opened | None, field: str, text: str) -> float:
+    """``searcher.idf(field, text)`` (Whoosh's BM25F idf) counting, besides Whoosh's document
+    frequency, the term's documents in segments whose flat file alone holds ``field``."""
+    if flats is None or field not in ONLY_FIELDS:
+        return searcher.idf(field, text)
+    n = searcher.doc_frequency(field, text)
+    for sub, _ in searcher.subsearchers or [(searcher, 0)]:
+        flat = flats.get(sub.reader())
+        if flat is not None and flat.only_here(field):
+            n += flat.doc_frequency(field, text)
+    return log(searcher.doc_count_all() / (n + 1)) + 1
 
 
 def segment_id(reader) -> str | None:

@@ -122,6 +122,7 @@ class SegmentEval:
         self.size = self.reader.doc_count_all()
         # The segment's flat postings (``flatpostings``), if it has them: read without the lock.
         self.flat = flats.get(self.reader) if flats is not None else None
+        self.flats = flats
         self.snapshot, self.base = snapshot, base  # for the fields of a candidate paragraph
         self.lengths, self.deadline = lengths, deadline
         self.reading = reading if reading is not None else threading.RLock()
@@ -141,7 +142,7 @@ class SegmentEval:
                 if not len(docs):
                     return NO_HITS
             lengths = self.lengths.get(self.reader, fieldname)
-            idf = self.top.idf(fieldname, text)
+            idf = flatpostings.idf(self.top, self.flats, fieldname, text)
             avgfl = self.top.avg_field_length(fieldname) or 1
         self.deadline.spend(len(docs))
         return docs, postings.bm25(weights, lengths[docs], idf, avgfl)
@@ -214,6 +215,13 @@ class SegmentEval:
             docs = self.units.get(self.reader, unit, self.deadline.spend)
         return docs, np.ones(len(docs))
 
+    def has_unit_field(self) -> bool:
+        """Whether this segment was written with the ``unit`` field (in its flat file, or in
+        Whoosh's files)."""
+        return (self.flat is not None and self.flat.has("unit")) or self.units.has_field(
+            self.reader
+        )
+
     def term_within(self, fieldname: str, text: str, docs: np.ndarray) -> Hits:
         """``term`` restricted to ``docs`` (sorted): for a few, only the blocks holding them are
         read (``skip_to`` scans a block in Python); for more, the whole list, on arrays."""
@@ -237,7 +245,7 @@ class SegmentEval:
             if not found:
                 return NO_HITS
             lengths = self.lengths.get(self.reader, fieldname)
-            idf = self.top.idf(fieldname, text)
+            idf = flatpostings.idf(self.top, self.flats, fieldname, text)
             avgfl = self.top.avg_field_length(fieldname) or 1
         docs = np.asarray(found, dtype=np.int32)
         self.deadline.spend(len(docs) * 50)
@@ -247,7 +255,7 @@ class SegmentEval:
         """A mask over the candidate paragraphs ``docs``: those whose recall field (title, body,
         byline names) holds ``unit`` — what ``unit()`` answers, read from the stored text, except
         for the ``known`` ones (the unit is a word term of theirs)."""
-        exact = self.units.has_field(self.reader)
+        exact = self.has_unit_field()
         out = np.zeros(len(docs), dtype=bool)
         if known is not None and len(known):
             out = np.isin(docs, known, assume_unique=True)
@@ -285,7 +293,7 @@ class SegmentEval:
         than read the unit's postings."""
         if self.snapshot is None:
             return False
-        cheap = self.units.has_field(self.reader) or self.units.known(self.reader, unit)
+        cheap = self.has_unit_field() or self.units.known(self.reader, unit)
         return len(found[0]) <= (CANDIDATES_READ if cheap else CANDIDATES_READ_NO_UNIT)
 
     def lit_within(self, lit: Lit, docs: np.ndarray) -> Hits:

@@ -12,7 +12,10 @@ per-document writer unchanged. At ``finish`` each field's postings are sorted wi
 (``field_arrays``: terms, docs, weights, positions as arrays — also what a sidecar of flat
 postings can be written from) and written at once in the whoosh3 format by ``termfiles``, values
 encoded as Whoosh's formats encode them. The result is a standard Whoosh segment: the caller puts
-it in a TOC and commits the normal way (TOC write + rename).
+it in a TOC and commits the normal way (TOC write + rename). The fields of
+``flatpostings.ONLY_FIELDS`` (``title``, ``names``, ``gram``, ``unit``) are written into the
+segment's flat postings file alone, sorted by its term keys as they are gathered; Whoosh's files
+keep their field lengths (``flat_only=()`` writes them into Whoosh's term files too, as before).
 
 It leans on writer internals of whoosh-reloaded 2.7.5 (pinned in pyproject.toml): the attribute
 names ``SegmentWriter.add_document`` uses, the field writer's files and term table
@@ -24,6 +27,7 @@ Whoosh's bytes exactly.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import partial
 
 import numpy as np
@@ -36,7 +40,7 @@ from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from searchsvc import flatpostings, termfiles
+from searchsvc import flatmerge, flatpostings, termfiles
 from searchsvc.analysis import NormalizedTokenizer, normalize
 
 BLOCK_LIMIT_DEFAULT = 128
@@ -65,6 +69,7 @@ class _MemoryPool:
     def __init__(self, schema):
         self.schema = schema
         self.fields: dict[str, termfiles.FieldPostings] = {}
+        self.keyed: tuple[str, ...] = ()  # fields sorted by flat-file key (flat file alone)
 
     def field(self, name: str) -> termfiles.FieldPostings:
         got = self.fields.get(name)
@@ -73,6 +78,8 @@ class _MemoryPool:
             positional = type(fmt) is Positions
             decode = fmt.decode_positions if positional else None
             got = self.fields[name] = termfiles.FieldPostings(positional, fmt.field_boost, decode)
+            if name in self.keyed:
+                got.by_key = flatpostings.term_keys
         return got
 
     def add(self, item) -> None:
@@ -99,6 +106,7 @@ class SegmentBuilder(SegmentWriter):
         codec=None,
         compound: bool = True,
         compress_min: int = termfiles.COMPRESS_MIN,
+        flat_only: tuple[str, ...] | None = None,  # None: flatpostings.ONLY_FIELDS
     ):
         # Not SegmentWriter.__init__: that locks the index, reads its TOC and opens a pool on
         # disk. These are the attributes its other methods use.
@@ -118,6 +126,14 @@ class SegmentBuilder(SegmentWriter):
         self._added = False
         self.pool = _MemoryPool(schema)
         self.compress_min = compress_min
+        # Fields written into the flat postings file alone (not into Whoosh's term files);
+        # what a merge copies of them from other segments' files (``add_reader``).
+        if flat_only is None:
+            flat_only = flatpostings.ONLY_FIELDS
+        self.flat_only = tuple(name for name in flat_only if name in schema)
+        self.pool.keyed = self.flat_only
+        self._last_norm: tuple = (None, "")
+        self._flat_parts: dict[str, list[flatpostings.FieldArrays]] = defaultdict(list)
         self._texts: list[str] = []  # each document's ``text``, for the flat postings file
         # field → value → field_items(value), for the fields whose values are never pickled one
         # by one (sharing a bytes object would change the block pickle): an article's title,
@@ -142,8 +158,27 @@ class SegmentBuilder(SegmentWriter):
                 raise NotImplementedError(f"field {name!r}: term vectors / spelling not supported")
 
     def add_reader(self, reader) -> None:
+        """Whoosh's ``add_reader``; and the postings of the fields the segment's flat file
+        alone holds, from that file (Whoosh's code copies only what Whoosh's files hold)."""
         self._lbytes = None  # its documents' lengths are written by Whoosh's code
+        base = self.docnum
         super().add_reader(reader)
+        sid, count = flatpostings.segment_id(reader), reader.doc_count_all()
+        # The reader's folder, not ours: a merge builds in a staging folder (``merging``).
+        store = getattr(reader, "_storage", None)
+        store = getattr(store, "b", store)  # a compound segment's OverlayStorage(parts, folder)
+        folder = getattr(store, "folder", self.storage.folder)
+        flat = flatpostings.FlatSegment.open(folder, sid, count) if sid else None
+        if flat is None:
+            return
+        try:
+            live = np.zeros(count, bool)
+            live[list(reader.all_doc_ids())] = True
+            for name in self.flat_only:
+                if flat.only_here(name) and flat.has(name):
+                    self._flat_parts[name].append(flatmerge.read_field(flat, name, live, base))
+        finally:
+            flat.close()
 
     def finish(self):
         """Write the postings, close the segment's files; the segment, or None if empty."""
@@ -166,7 +201,9 @@ class SegmentBuilder(SegmentWriter):
         self._assemble_segment()
         segment = self.get_segment()
         # After assembling: the compound file takes every file of the segment's name.
-        flatpostings.write(self.storage.folder, segment.segment_id(), self.docnum, flat, texts)
+        flatpostings.write(
+            self.storage.folder, segment.segment_id(), self.docnum, flat, texts, self.flat_only
+        )
         self.is_closed = True
         return segment
 
@@ -234,13 +271,13 @@ class SegmentBuilder(SegmentWriter):
         """Add one field's postings to the pool; its length (0 if not scorable)."""
         pool = self.pool.field(name)
         if pool.positional and _ours(field, value):
-            terms, poss = field.analyzer.index_columns(normalize(value))
+            terms, poss = field.analyzer.index_columns(self._normalized(value))
             pool.add_tokens(docnum, terms, poss)
             return len(terms) if field.scorable else 0
         seen = self._seen.get(name)
         items = seen.get(value) if seen is not None and value.__hash__ else None
         if items is None:
-            items = field_items(field, value)
+            items = field_items(field, value, self._normalized)
             if seen is not None and value.__hash__:
                 if len(seen) >= SEEN_VALUES:
                     seen.clear()
@@ -255,6 +292,16 @@ class SegmentBuilder(SegmentWriter):
             pool.add_doc(docnum, terms, weights, values)
         return sum(freqs) if field.scorable else 0
 
+    def _normalized(self, value: str) -> str:
+        """``normalize(value)``, once for consecutive fields given the same string (``gram``
+        and ``unit`` index the same text)."""
+        last = self._last_norm
+        if last[0] is value:
+            return last[1]
+        norm = normalize(value)
+        self._last_norm = (value, norm)
+        return norm
+
     def field_arrays(self):
         """``(fieldname, termfiles.TermArrays)`` of every field this segment indexes, in name
         order: the sorted postings as numpy arrays (positions as flat uint32 arrays for the
@@ -268,6 +315,15 @@ class SegmentBuilder(SegmentWriter):
         flat = {}
         fw = self.fieldwriter
         doccount = self.docnum
+        for fieldname in self.flat_only:  # in the flat file alone
+            postings = self.pool.fields.pop(fieldname, None)
+            parts = self._flat_parts.pop(fieldname, [])
+            if postings is not None:
+                parts.insert(0, _flat(postings.arrays()))
+            flat[fieldname] = flatmerge.merged(
+                parts, positional=_positional(self.schema[fieldname])
+            )
+            del postings, parts
         for fieldname in sorted(self.pool.fields):
             fieldobj = self.schema[fieldname]
             if fieldobj.scorable and self._lbytes is not None:
@@ -293,15 +349,19 @@ def _flat(arrays: termfiles.TermArrays) -> flatpostings.FieldArrays:
     counts = None if arrays.pos_starts is None else np.diff(arrays.pos_starts)
     terms = [t.decode("utf-8") if isinstance(t, bytes) else t for t in arrays.terms]
     return flatpostings.FieldArrays(
-        terms, arrays.starts, arrays.docs, arrays.weights, counts, arrays.positions
+        terms, arrays.starts, arrays.docs, arrays.weights, counts, arrays.positions, arrays.keys
     )
+
+
+def _positional(field) -> bool:
+    return type(field.format) is Positions
 
 
 def _ours(field, value) -> bool:
     return isinstance(field.analyzer, NormalizedTokenizer) and isinstance(value, str)
 
 
-def field_items(field, value) -> tuple[list, list, list, list]:
+def field_items(field, value, normalized=normalize) -> tuple[list, list, list, list]:
     """``field.index(value)`` as four lists — terms, frequencies, weights, values, one entry per
     distinct term — computed straight from our tokenizers' terms for the non-positional formats
     we use (terms as str); anything else goes through Whoosh (terms as bytes)."""
@@ -313,7 +373,7 @@ def field_items(field, value) -> tuple[list, list, list, list]:
         rows = list(field.index(value))
         return tuple(map(list, zip(*rows, strict=True))) if rows else ([], [], [], [])
     fb = fmt.field_boost
-    terms = field.analyzer.index_columns(normalize(value))[0]
+    terms = field.analyzer.index_columns(normalized(value))[0]
     if kind is Existence:
         terms = list(dict.fromkeys(terms))
         n = len(terms)

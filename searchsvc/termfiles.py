@@ -68,6 +68,7 @@ class TermArrays:
     pos_starts: np.ndarray | None = None  # int64, postings + 1
     values: bytes | None = None
     value_ends: np.ndarray | None = None  # int64, postings + 1 (value i: ends[i]:ends[i + 1])
+    keys: np.ndarray | None = None  # by_key: the terms' keys, ascending (terms in that order)
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -93,7 +94,7 @@ class FieldPostings:
     """
 
     __slots__ = ("terms", "positional", "boost", "tids", "docs", "weights", "ends", "values",
-                 "pos", "decode", "_arrays")  # fmt: skip
+                 "pos", "decode", "_arrays", "by_key")  # fmt: skip
 
     def __init__(self, positional: bool = False, boost: float = 1.0, decode=None):
         self.terms = _TermIds()  # term (str or bytes) → term number
@@ -106,6 +107,9 @@ class FieldPostings:
         self.values = bytearray()
         self.pos = array("I")  # positional: one row per token
         self._arrays: TermArrays | None = None
+        # A function of the terms (str, in order of their numbers) giving each a uint64 key:
+        # terms are then sorted by key, not bytes (a field of the flat file alone).
+        self.by_key = None
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -149,12 +153,22 @@ class FieldPostings:
             self.values = None
         return self._arrays
 
-    def _sort(self) -> TermArrays:
-        # Keys are str (our analyzers) or bytes (Whoosh's); a term given both ways is one term.
+    def _ranks(self) -> tuple[list, np.ndarray, np.ndarray | None]:
+        """The distinct terms in order, each term number's rank among them, and their keys
+        (``by_key``) or None (byte order). A term given as str and as bytes is one term."""
+        if self.by_key is not None:
+            texts = [t.decode() if isinstance(t, bytes) else t for t in self.terms]
+            keys, first, rank = np.unique(self.by_key(texts), True, True)
+            if len(keys) != len(set(texts)):
+                raise ValueError("two terms share a key")
+            return [texts[i] for i in first.tolist()], rank.astype(np.uint64), keys
         encoded = [t if isinstance(t, bytes) else t.encode() for t in self.terms]
         names = sorted(set(encoded))
         position = {t: i for i, t in enumerate(names)}
-        rank = np.array([position[t] for t in encoded], np.uint64)
+        return names, np.array([position[t] for t in encoded], np.uint64), None
+
+    def _sort(self) -> TermArrays:
+        names, rank, term_keys = self._ranks()
         # one key per row, term rank then document: sorted (stably: a document's tokens keep
         # their order), it gives both; one array of 8 bytes a row is all the sort holds
         key = rank[np.frombuffer(self.tids, np.uint32)] if len(self.tids) else rank[:0]
@@ -175,7 +189,7 @@ class FieldPostings:
             weights = (np.diff(pos_starts) * self.boost).astype(np.float32)
             starts = np.searchsorted(keys, np.arange(len(names) + 1)).astype(np.int64)
             return TermArrays(names, starts, docs.astype(np.int32), weights,
-                              positions=positions, pos_starts=pos_starts)  # fmt: skip
+                              positions=positions, pos_starts=pos_starts, keys=term_keys)  # fmt: skip
         keys, docs = (key >> np.uint64(32)).astype(np.int64), key & np.uint64(0xFFFFFFFF)
         starts = np.searchsorted(keys, np.arange(len(names) + 1)).astype(np.int64)
         weights = np.frombuffer(self.weights, np.float32)[order]
@@ -183,7 +197,7 @@ class FieldPostings:
         begins = np.concatenate(([0], ends[:-1]))
         lengths = (ends - begins)[order]
         if not lengths.any():  # a format without values (Existence)
-            return TermArrays(names, starts, docs.astype(np.int32), weights)
+            return TermArrays(names, starts, docs.astype(np.int32), weights, keys=term_keys)
         buf = bytes(self.values)
         if np.array_equal(order, np.arange(len(order))):
             values = buf

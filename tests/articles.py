@@ -6,6 +6,6 @@ from __future__ import annotations
 from searchsvc import bulletin
 
 
-def article(title: str, *paras: str) -> bulletin.Article:
+def article(title: str, *paras: str, date: str | None = None) -> bulletin.Article:
     ps = [bulletin.Paragraph(i + 1, t) for i, t in enumerate(paras)]
-    return bulletin.Article("x-1", 1, title, None, "x.md", ps)
+    return bulletin.Article("x-1", 1, title, date, "x.md", ps)

@@ -1,7 +1,10 @@
 """The array path against Whoosh's own collector: same paragraphs, same BM25F scores.
 
 ``postings`` reads the whoosh3 codec's blocks directly; these tests pin that (and
-whoosh-reloaded 2.7.5) down: a codec change fails here, not silently in the ranking.
+whoosh-reloaded 2.7.5) down: a codec change fails here, not silently in the ranking. Whoosh's
+collector needs every field in Whoosh's files, so it is asked on an index of the same pages built
+that way (``both_engine``); the index as built (``flatpostings.ONLY_FIELDS`` in the flat files
+alone) must then answer every query with the same paragraphs and scores.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from searchsvc import flatpostings, ranking
 from searchsvc.matching import Deadline, Matcher
 from searchsvc.postings import FieldLengths, UnitPostings
 from searchsvc.query import needs_check, parse, to_whoosh
-from searchsvc.search import SearchRequest
+from searchsvc.search import Engine, SearchRequest
 
 QUERIES = [
     "工会",
@@ -36,6 +39,46 @@ QUERIES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def both_engine(tmp_path_factory, mixed_dirs) -> Engine:
+    """The mixed index's pages indexed the same way, but with every field in Whoosh's files
+    too (as before the flat files held them alone)."""
+    from .server import indexed_corpus
+
+    corpus = mixed_dirs[0]
+    base = tmp_path_factory.mktemp("both")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(flatpostings, "ONLY_FIELDS", ())
+        _, index = indexed_corpus(base, sorted(corpus.iterdir()))
+    engine = Engine(index)
+    backend = engine.backend
+    flats = flatpostings.Opened(backend.ix.storage.folder)
+    for sub, _ in backend.searcher().reader().leaf_readers():
+        assert not flats.get(sub).only  # built in this process, with the patch
+    return engine
+
+
+def _matcher(engine, flat: bool) -> Matcher:
+    backend = engine.backend
+    searcher = backend.searcher()
+    flats = flatpostings.Opened(backend.ix.storage.folder) if flat else None
+    return Matcher(searcher, backend.snapshot(searcher), FieldLengths(), Deadline(60), flats=flats)
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_gram_in_the_flat_files_alone_answers_the_same(mixed_engine, both_engine, q):
+    """The index as built (title, names, gram, unit in the flat files alone, idf counted there)
+    gives every paragraph the score the index with them in Whoosh's files too gives it."""
+    tree = parse(q)
+    docs, scores = _matcher(mixed_engine, True).hits(tree)
+    want_docs, want_scores = _matcher(both_engine, True).hits(tree)
+    assert docs.tolist() == want_docs.tolist()
+    assert scores.tolist() == pytest.approx(want_scores.tolist(), rel=1e-12)
+    assert [r.id for r in mixed_engine.search(SearchRequest(q=q, per_page=50)).results] == [
+        r.id for r in both_engine.search(SearchRequest(q=q, per_page=50)).results
+    ]
+
+
 def _stock(searcher, tree) -> dict[int, float]:
     q = wq.And([to_whoosh(tree), wq.Term("kind", "para")])
     results = searcher.search(q, limit=None)
@@ -44,10 +87,10 @@ def _stock(searcher, tree) -> dict[int, float]:
 
 @pytest.mark.parametrize("flat", [False, True], ids=["codec", "flat"])
 @pytest.mark.parametrize("q", QUERIES)
-def test_hits_and_scores_are_whooshs(mixed_engine, q, flat):
+def test_hits_and_scores_are_whooshs(both_engine, q, flat):
     """Read from Whoosh's blocks or from the segments' flat postings files, the same hits and
     scores as Whoosh's collector."""
-    backend = mixed_engine.backend
+    backend = both_engine.backend
     searcher = backend.searcher()
     snap = backend.snapshot(searcher)
     tree = parse(q)
@@ -96,7 +139,8 @@ def test_relevance_order_is_the_reference_order(mixed_engine):
     snap = backend.snapshot(searcher)
     for q in ["工会", "北京", "发展", "疫情", "工会 北京"]:
         tree = parse(q)
-        groups = Matcher(searcher, snap, FieldLengths(), Deadline(60)).groups(tree)
+        flats = flatpostings.Opened(backend.ix.storage.folder)
+        groups = Matcher(searcher, snap, FieldLengths(), Deadline(60), flats=flats).groups(tree)
         ref = {
             snap.ids[a]: ranking.Group(float(groups.best[i]), groups.hits(i))
             for i, a in enumerate(groups.arts)
@@ -174,7 +218,8 @@ def test_a_single_unit_among_few_candidates_is_found_in_their_text(mixed_engine,
     def hits(read: int):
         monkeypatch.setattr(matching, "CANDIDATES_READ", read)
         monkeypatch.setattr(matching, "CANDIDATES_READ_NO_UNIT", read)
-        return Matcher(searcher, snap, FieldLengths(), Deadline(60)).hits(parse(q))
+        flats = flatpostings.Opened(backend.ix.storage.folder)
+        return Matcher(searcher, snap, FieldLengths(), Deadline(60), flats=flats).hits(parse(q))
 
     (docs, scores), (read_docs, read_scores) = hits(0), hits(10**6)
     assert read_docs.tolist() == docs.tolist()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter, W3TermInfo
@@ -19,7 +20,16 @@ from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.index import TOC
 from whoosh.writing import SegmentWriter
 
-from searchsvc import bulletin, documents, facets, segments, storage
+from searchsvc import (
+    bulletin,
+    documents,
+    facets,
+    flatmerge,
+    flatpostings,
+    merging,
+    segments,
+    storage,
+)
 
 from .conftest import SEED, shared_bulletins
 
@@ -54,13 +64,17 @@ def stock_index(folder: Path, docs: list[dict]):
     return whoosh_index.open_dir(str(folder))
 
 
-def bulk_index(folder: Path, docs: list[dict], per_segment: int | None = None):
-    """``docs`` through SegmentBuilders (``per_segment`` documents each), one TOC."""
+def bulk_index(folder: Path, docs: list[dict], per_segment: int | None = None, flat_only=()):
+    """``docs`` through SegmentBuilders (``per_segment`` documents each), one TOC. By default
+    every field in Whoosh's files, as the stock writer puts them (``flat_only``: the fields
+    written into the flat file alone; None: the builder's default)."""
     ix = storage.create_empty(folder, documents.schema())
     per_segment = per_segment or len(docs)
     built = []
     for start in range(0, len(docs), per_segment):
-        builder = segments.SegmentBuilder(folder, ix.schema, storage.WHOOSH_NAME)
+        builder = segments.SegmentBuilder(
+            folder, ix.schema, storage.WHOOSH_NAME, flat_only=flat_only
+        )
         for fields in docs[start : start + per_segment]:
             builder.add_document(**fields)
         built.append(builder.finish())
@@ -139,8 +153,9 @@ def test_the_term_files_are_whooshs_own_bytes(tmp_path, docs):
     writer.commit(merge=False)
     storage.create_empty(tmp_path / "bulk", documents.schema())
     builder = segments.SegmentBuilder(
-        tmp_path / "bulk", ix.schema, storage.WHOOSH_NAME, compound=False, compress_min=0
-    )
+        tmp_path / "bulk", ix.schema, storage.WHOOSH_NAME, compound=False, compress_min=0,
+        flat_only=(),
+    )  # fmt: skip
     for fields in docs[:600]:
         builder.add_document(**fields)
     builder.finish()
@@ -158,10 +173,10 @@ def test_the_term_files_are_whooshs_own_bytes(tmp_path, docs):
 QUERIES = ["劳模工匠", "北京市总工会", "职工", '"劳动模范"', "疫情防控 工会", "习近平", "培训"]
 
 
-def scored(ix, q: str) -> dict[str, float]:
+def scored(ix, q: str, fields=("text", "gram")) -> dict[str, float]:
     from whoosh.qparser import MultifieldParser
 
-    parser = MultifieldParser(["text", "gram"], ix.schema)
+    parser = MultifieldParser(list(fields), ix.schema)
     with ix.searcher() as s:
         return {hit["pid"]: round(hit.score, 9) for hit in s.search(parser.parse(q), limit=None)}
 
@@ -177,12 +192,75 @@ def test_many_bulk_segments_answer_like_the_stock_index(tmp_path, docs, stock):
     assert found >= 5
 
 
+def flat_fields(folder: Path, segment) -> dict[str, tuple]:
+    """Every field of a segment's flat file, read back whole: keys, starts, docs, weights,
+    counts, positions as lists."""
+    flat = flatpostings.FlatSegment.open(folder, segment.segment_id(), segment.doc_count_all())
+    assert flat is not None
+    try:
+        live = np.ones(flat.doc_count, bool)
+        out = {}
+        for name in flatpostings.FIELDS:
+            a = flatmerge.read_field(flat, name, live, 0)
+            out[name] = tuple(
+                None if x is None else np.asarray(x).tolist()
+                for x in (a.keys, a.starts, a.docs, a.weights, a.counts, a.positions)
+            )
+        return out
+    finally:
+        flat.close()
+
+
+def test_the_flat_only_fields_are_in_the_flat_file_alone(tmp_path, docs):
+    """By default ``title``, ``names``, ``gram`` and ``unit`` go into the flat file only —
+    Whoosh's term files hold none of them, their field lengths are kept — and the flat file
+    holds what it holds when Whoosh's files have them too."""
+    alone = bulk_index(tmp_path / "alone", docs[:800], flat_only=None)
+    both = bulk_index(tmp_path / "both", docs[:800])
+    with alone.reader() as a, both.reader() as b:
+        for name in flatpostings.ONLY_FIELDS:
+            assert not list(a.lexicon(name)) and list(b.lexicon(name)), name
+        assert list(a.lexicon("text")) == list(b.lexicon("text"))
+        for name in ("title", "names", "gram"):
+            assert a.field_length(name) == b.field_length(name) > 0
+            assert [a.doc_field_length(d, name) for d in range(800)] == [
+                b.doc_field_length(d, name) for d in range(800)
+            ]
+    (sa,), (sb,) = alone._segments(), both._segments()
+    flat_a = flatpostings.FlatSegment.open(tmp_path / "alone", sa.segment_id(), 800)
+    assert all(flat_a.only_here(name) for name in ("title", "names", "gram", "unit"))
+    assert not flat_a.only_here("text")
+    flat_a.close()
+    assert flat_fields(tmp_path / "alone", sa) == flat_fields(tmp_path / "both", sb)
+
+
+@pytest.mark.parametrize("source", ["both", "alone"])
+def test_a_merge_keeps_the_flat_files_postings(tmp_path, docs, source):
+    """Merged segments (``merging.merge_pass``, one document deleted first) give the flat file the
+    one-go build of the surviving documents has — from Whoosh's files or from the flat files
+    that alone hold ``title``/``names``/``gram``/``unit``."""
+    folder = tmp_path / "ix"
+    n = merging.SEGMENTS_PER_TIER * 40
+    flat_only = () if source == "both" else None
+    ix = bulk_index(folder, docs[:n], per_segment=40, flat_only=flat_only)
+    gone = next(d for d in docs[:n] if d.get("kind") == "para" and d["n"] > 1)
+    writer = ix.writer()
+    writer.delete_by_term("pid", gone["pid"])
+    writer.commit(mergetype=segments.with_new(None))
+    assert merging.merge_pass(folder) == 1  # built in a staging folder, read from this one
+    (merged,) = whoosh_index.open_dir(str(folder))._segments()
+    want = bulk_index(tmp_path / "want", [d for d in docs[:n] if d is not gone], flat_only=None)
+    (one,) = want._segments()
+    assert merged.doc_count_all() == one.doc_count_all() == n - 1
+    assert flat_fields(folder, merged) == flat_fields(tmp_path / "want", one)
+
+
 def test_field_arrays_are_the_postings_the_segment_holds(tmp_path, docs):
     """``SegmentBuilder.field_arrays``: per field, sorted terms with docs, weights and (text,
     gram) positions as numpy arrays — what the written segment reads back, posting for posting."""
     folder = tmp_path / "ix"
     ix = storage.create_empty(folder, documents.schema())
-    builder = segments.SegmentBuilder(folder, ix.schema, storage.WHOOSH_NAME)
+    builder = segments.SegmentBuilder(folder, ix.schema, storage.WHOOSH_NAME, flat_only=())
     for fields in docs[:800]:
         builder.add_document(**fields)
     arrays = dict(builder.field_arrays())
@@ -210,3 +288,43 @@ def test_field_arrays_are_the_postings_the_segment_holds(tmp_path, docs):
                 assert got == want, (name, arr.terms[k])
                 checked += 1
     assert checked > 1000
+
+
+SAME_QUERIES = [
+    "工会",
+    "北京 职工",
+    '"北京市总工会"',
+    "疫情防控",
+    "培训 OR 宣讲",
+    "title:工会",
+    "大家要清醒",
+]
+
+
+def test_the_bulk_writer_and_the_one_document_path_give_the_same_answers(tmp_path, monkeypatch):
+    """Real pages indexed by ``--full`` (the bulk writer, here in several segments) and by an
+    incremental sync (the one-document path: one segment, ``segments.Staged``): the same
+    articles answer every query, in the same order, with the same scores."""
+    from searchsvc import bulk, index
+    from searchsvc.search import Engine, SearchRequest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for page in [SEED, *shared_bulletins()]:
+        (corpus / page.name).write_bytes(page.read_bytes())
+    one = index.sync(corpus, tmp_path / "one")
+    assert not one.rebuilt
+    monkeypatch.setattr(bulk, "BATCH_BYTES", 200_000)
+    full = index.sync(corpus, tmp_path / "full", full=True)
+    assert full.rebuilt and full.paragraphs == one.paragraphs > 1000
+    a, b = Engine(tmp_path / "one"), Engine(tmp_path / "full")
+    assert len(b.backend.searcher().reader().leaf_readers()) > 2
+    assert len(a.backend.searcher().reader().leaf_readers()) == 1
+    for q in SAME_QUERIES:
+        got_a = a.search(SearchRequest(q=q, per_page=100))
+        got_b = b.search(SearchRequest(q=q, per_page=100))
+        assert got_a.total == got_b.total > 0, q
+        assert [r.id for r in got_a.results] == [r.id for r in got_b.results], q
+        assert [r.score for r in got_a.results] == pytest.approx(
+            [r.score for r in got_b.results], rel=1e-9
+        ), q

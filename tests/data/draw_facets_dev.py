@@ -86,6 +86,14 @@ def main() -> None:
     ap.add_argument("--district-seed", type=int, default=14141414)
     ap.add_argument("--district-size", type=int, default=50)
     ap.add_argument("--placed-seed", type=int, default=1414141414)
+    ap.add_argument("--fresh-seed", type=int, default=141414141414)
+    ap.add_argument("--fresh-plain", type=int, default=10)  # per kind (xwlb, web)
+    ap.add_argument("--fresh-venue", type=int, default=70)
+    ap.add_argument("--fresh-named", type=int, default=20)
+    ap.add_argument("--fresh-held", type=int, default=60)
+    ap.add_argument("--held10-seed", type=int, default=1010101010)
+    ap.add_argument("--dev9-seed", type=int, default=909090909)
+    ap.add_argument("--dev9-per-kind", type=int, default=12)
     args = ap.parse_args()
     rng = random.Random(args.seed)
     out = []
@@ -121,6 +129,14 @@ def main() -> None:
     out += local_draw(pools, {(row["page"], row["ordinal"]) for row in out}, args)
     out += district_draw(pools, {(row["page"], row["ordinal"]) for row in out}, args)
     out += placed_draw(pools, {(row["page"], row["ordinal"]) for row in out}, args)
+    seen = {(row["page"], row["ordinal"]) for row in out} | looked_at()
+    out += fresh_draw(pools, seen, args)
+    # The eighth draw is no longer reproduced exactly (draw 4 of facets-outofset.jsonl was judged
+    # after it, and looked_at() leaves those out): the later draws leave out the set as committed.
+    seen = {(row["page"], row["ordinal"]) for row in out} | looked_at() | in_set()
+    out += held10_draw(pools, seen, args)
+    seen |= {(row["page"], row["ordinal"]) for row in out}
+    out += dev9_draw(args.archive, seen, args)
     for row in out:
         print(json.dumps(row, ensure_ascii=False))
 
@@ -237,8 +253,159 @@ def placed_draw(pools: dict[str, list], chosen: set, args: argparse.Namespace) -
     return new
 
 
+DEV_SET = Path(__file__).resolve().parent / "facets-dev.jsonl"
+OUT_OF_SET = Path(__file__).resolve().parent / "facets-outofset.jsonl"
+# The eighth draw (round 8): a Beijing district named anywhere, in full (朝阳区), as 北京/京 and
+# its short name (北京怀柔), or 亦庄 — and, for the enriched part, after a word that puts
+# something there (在/来到/走进/位于/前往/深入/到).
+_SHORT = "|".join(d.removesuffix("区") for d in DISTRICT_NAMES)
+NAMES_DISTRICT = re.compile(rf"{'|'.join(DISTRICT_NAMES)}|(?:北京市?|京)(?:{_SHORT})|亦庄")
+PUTS_THERE = re.compile(
+    rf"(?:在|来到|走进|位于|前往|深入|到)(?:北京市?)?(?:{'|'.join(DISTRICT_NAMES)}|{_SHORT})"
+)
+
+
+def looked_at() -> set[tuple[str, int]]:
+    """Archive articles the team has read outside the set: the out-of-set judgments (round 7)."""
+    rows = [json.loads(line) for line in OUT_OF_SET.read_text(encoding="utf-8").splitlines()]
+    return {(row["page"], row["ordinal"]) for row in rows}
+
+
+def fresh_draw(pools: dict[str, list], seen: set, args: argparse.Namespace) -> list[dict]:
+    """The eighth draw (round 8, its own seed): a second held-back part, all `held`, of articles
+    nobody on the team had read (none of the set, none judged out of the set), because the first
+    held part had only 15 districts: `fresh_plain` per kind (xwlb, web) from the whole pool left,
+    `fresh_venue` whose text puts something in a Beijing district (PUTS_THERE, anywhere) and
+    `fresh_named` that name one otherwise (NAMES_DISTRICT)."""
+    rng = random.Random(args.fresh_seed)
+    left = {
+        kind: [(rel, a) for rel, a in pools[kind] if (rel, a.ordinal) not in seen] for kind in pools
+    }
+    picked = []
+    for kind in ("xwlb", "web"):
+        picked += rng.sample(left[kind], min(args.fresh_plain, len(left[kind])))
+    taken = {(rel, a.ordinal) for rel, a in picked}
+    rest = [
+        (rel, a)
+        for kind in ("xwlb", "web")
+        for rel, a in left[kind]
+        if (rel, a.ordinal) not in taken
+    ]
+    venue = [(rel, a) for rel, a in rest if PUTS_THERE.search(_text(a))]
+    picked += rng.sample(venue, min(args.fresh_venue, len(venue)))
+    taken = {(rel, a.ordinal) for rel, a in picked}
+    named = [
+        (rel, a)
+        for rel, a in rest
+        if (rel, a.ordinal) not in taken and NAMES_DISTRICT.search(_text(a))
+    ]
+    picked += rng.sample(named, min(args.fresh_named, len(named)))
+    # …and, as those 110 held only 17 districts, `fresh_held` more whose sentence that puts
+    # something in a district also says something was held or done there (举行, 上演, 抢修).
+    taken = {(rel, a.ordinal) for rel, a in picked}
+    held = [(rel, a) for rel, a in rest if (rel, a.ordinal) not in taken and _held_there(a)]
+    picked += rng.sample(held, min(args.fresh_held, len(held)))
+    # …and, as those 128 held only 22, every article left in the PUTS_THERE pool.
+    taken = {(rel, a.ordinal) for rel, a in picked}
+    picked += [(rel, a) for rel, a in venue if (rel, a.ordinal) not in taken]
+    # …and, as those 188 held only 29, every article left that names a district (NAMES_DISTRICT)
+    # in a sentence that says something was held or done (北京房山此前失联的村庄全部恢复联系).
+    taken = {(rel, a.ordinal) for rel, a in picked}
+    picked += [
+        (rel, a)
+        for rel, a in rest
+        if (rel, a.ordinal) not in taken and _held_there(a, NAMES_DISTRICT)
+    ]
+    return [
+        {"page": rel, "ordinal": a.ordinal, "title": a.title, "split": "held", "draw": 8}
+        for rel, a in picked
+    ]
+
+
+_HELD_THERE = re.compile("举行|举办|开展|上演|演出|进行|启动|开幕|活动|转移|抢修|植树|开工|投运")
+
+
+def _held_there(article: bulletin.Article, place: re.Pattern[str] = PUTS_THERE) -> bool:
+    sentences = re.split("[。！？]", _text(article))
+    return any(place.search(s) and _HELD_THERE.search(s) for s in sentences)
+
+
+def _text(article: bulletin.Article) -> str:
+    return article.title + "".join(p.text for p in article.paragraphs)
+
+
 def _head(article: bulletin.Article) -> str:
     return article.title + "".join(p.text for p in article.paragraphs[:1])
+
+
+def in_set() -> set[tuple[str, int]]:
+    """The rows of facets-dev.jsonl drawn before round 9 (draws 9 and 10 are drawn here)."""
+    rows = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+    return {(row["page"], row["ordinal"]) for row in rows if row.get("draw", 0) < 9}
+
+
+def held10_draw(pools: dict[str, list], seen: set, args: argparse.Namespace) -> list[dict]:
+    """The tenth draw (round 9, its own seed): a third held-back part, all `held`, drawn as the
+    eighth from the same pool — 10 xwlb + 10 web at random, then the Beijing-district enrichment.
+    The eighth took every article left whose text puts something in a district (PUTS_THERE) or
+    says something was held there, so what is left of the enrichment is every article of the
+    pool that names a district otherwise (NAMES_DISTRICT): all of them are taken."""
+    rng = random.Random(args.held10_seed)
+    left = {
+        kind: [(rel, a) for rel, a in pools[kind] if (rel, a.ordinal) not in seen] for kind in pools
+    }
+    picked = []
+    for kind in ("xwlb", "web"):
+        picked += rng.sample(left[kind], min(args.fresh_plain, len(left[kind])))
+    taken = {(rel, a.ordinal) for rel, a in picked}
+    picked += [
+        (rel, a)
+        for kind in ("xwlb", "web")
+        for rel, a in left[kind]
+        if (rel, a.ordinal) not in taken
+        and (PUTS_THERE.search(_text(a)) or NAMES_DISTRICT.search(_text(a)))
+    ]
+    return [
+        {"page": rel, "ordinal": a.ordinal, "title": a.title, "split": "held", "draw": 10}
+        for rel, a in picked
+    ]
+
+
+# The ninth draw (round 9, dev): articles of the error kinds round 8 named, from the whole
+# archive (the pool's district articles went to the held parts): a Beijing district named in
+# full or by its short name, and a word of the kind.
+_PLACE = re.compile(rf"{'|'.join(DISTRICT_NAMES)}|(?<!大)(?:{_SHORT}|亦庄)(?!安岭|土木|医院|线)")
+DEV9_KINDS = {
+    "olympic": re.compile("冬奥|冬残奥"),
+    "weather": re.compile("暴雨|台风|强降雨|降雨|防汛|汛情|洪水|山洪|转移"),
+    "festive": re.compile("春节|国庆|元宵|端午|中秋|年味|过节|假期|庙会|除夕|新春"),
+    "epidemic": re.compile("疫情防控|核酸|新冠|防疫"),
+    "venue": re.compile("位于北京|安排在|前往|举行|举办|开幕"),
+}
+
+
+def dev9_draw(archive: Path, seen: set, args: argparse.Namespace) -> list[dict]:
+    """The ninth draw (round 9): `dev9_per_kind` articles per error kind (DEV9_KINDS), none
+    drawn or judged before, from every article of the archive (xwlb and web, any topic) that
+    names a Beijing district in full or short; all `dev` — the round's rules are tuned on them."""
+    rng = random.Random(args.dev9_seed)
+    pool = []
+    for kind in ("xwlb", "web"):
+        for page in sorted((archive / "archive" / kind).rglob("*.md")):
+            rel = page.relative_to(archive).as_posix()
+            for a in bulletin.read(page, archive).articles:
+                if (rel, a.ordinal) not in seen and _PLACE.search(_text(a)):
+                    pool.append((rel, a))
+    picked: list = []
+    for word in DEV9_KINDS.values():
+        taken = {(rel, a.ordinal) for rel, a in picked}
+        kind = [(rel, a) for rel, a in pool if (rel, a.ordinal) not in taken]
+        kind = [(rel, a) for rel, a in kind if word.search(_text(a))]
+        picked += rng.sample(kind, min(args.dev9_per_kind, len(kind)))
+    return [
+        {"page": rel, "ordinal": a.ordinal, "title": a.title, "split": "dev", "draw": 9}
+        for rel, a in picked
+    ]
 
 
 if __name__ == "__main__":
