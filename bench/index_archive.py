@@ -3,6 +3,7 @@ how fast new pages become searchable in a running ``serve --watch`` at that size
 
     python bench/index_archive.py [--archive PATH] [--stock-pages N] [--singles N] [--burst N]
                                   [--no-live] [--sizes]
+    python bench/index_archive.py --index INDEX --corpus CORPUS [--baseline OTHER/.venv/bin] ...
 
 Ours is ``searchsvc index --full`` as a user runs it (a subprocess). The stock pipeline is the
 baseline of ``bench/slice.py`` (one Whoosh document per paragraph, jieba's ``ChineseAnalyzer``,
@@ -11,6 +12,13 @@ body stored), in a subprocess too so that its peak RSS is its own. On the whole 
 the ratio then compares paragraphs/s). Everything is unpacked into a temporary folder;
 ``--archive`` may also name an unpacked archive folder, read where it is (with ``--no-live``:
 the live part writes pages into the corpus). ``--no-live`` measures the cold build alone.
+
+With ``--index`` (an index of the archive built earlier, and the corpus it was built from) only
+the live figures are measured, on a copy of it, and with ``--baseline`` another tree's server
+(e.g. main's ``.venv/bin``) is measured first on a copy of its own. Set ``SEARCHSVC_VOCAB`` to
+the vocabulary the index was built with, or the server reads the whole archive again. A page is
+searchable when a string cut from it (around a marker put in at a random place) finds it,
+asked of the running server while two other clients keep querying (failures counted).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -29,7 +38,9 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE = ROOT.parent / "shared" / "corpus" / "news-archive.tar.gz"
@@ -64,7 +75,8 @@ def timed(cmd: list[str]) -> tuple[float, float, float, str]:
 STOCK = """
 import sys, time
 sys.path.insert(0, {bench!r})
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from slice import baseline_index
 s, n = baseline_index(Path({corpus!r}), Path({out!r}))
 print(n)
@@ -91,103 +103,220 @@ def pct(values: list[float], p: float) -> float:
 
 
 class Server:
-    def __init__(self, corpus: Path, home: Path):
+    def __init__(self, corpus: Path, home: Path, bin_dir: Path = BIN):
         import socket
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.proc = subprocess.Popen(
-            [str(BIN / "searchsvc"), "serve", "--watch", "--corpus", str(corpus), "--index",
+            [str(bin_dir / "searchsvc"), "serve", "--watch", "--corpus", str(corpus), "--index",
              str(home), "--port", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             try:
-                self.total("中国")
+                self.search("中国")
                 return
             except OSError:
                 time.sleep(0.5)
         raise RuntimeError("the server did not answer")
 
-    def total(self, q: str) -> int:
+    def search(self, q: str) -> dict:
         url = f"http://127.0.0.1:{self.port}/api/search?" + urllib.parse.urlencode({"q": q})
         with urllib.request.urlopen(url, timeout=30) as resp:
-            return json.load(resp)["total"]
+            return json.load(resp)
 
-    def found(self, q: str, errors: list) -> bool:
-        """Whether ``q`` finds something now; a failed query is counted, not raised."""
+    def indexed(self, probe: Probe) -> bool:
+        """Whether the probe's page is in the index (its first article answers): a cheap check
+        before the string query, which is slow while it finds nothing (suggestions)."""
+        url = f"http://127.0.0.1:{self.port}/api/articles/{probe.slug}1"
         try:
-            return self.total(q) > 0
+            with urllib.request.urlopen(url, timeout=30):
+                return True
+        except Exception:  # 404 until it is
+            return False
+
+    def found(self, probe: Probe, errors: list) -> bool:
+        """Whether the string cut from the probe's page finds that page now; a failed query is
+        counted, not raised."""
+        try:
+            results = self.search(probe.query)["results"]
         except Exception as err:  # a timeout, a 503: the figure is the count
             errors.append(repr(err))
             return False
+        return any(r["id"].startswith(probe.slug) for r in results)
 
     def close(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=60)
 
 
-def page(template: bytes, marker: str) -> bytes:
-    """A real page with a unique searchable word in a new article of its own."""
-    return template + f"\n\n## 新增页面 {marker}\n\n本页标记 {marker} 用于测量。\n".encode()
+# Common characters a random marker is drawn from: six of them never occur together in the
+# archive, so the string cut around the marker finds the new page and no other.
+_MARK_CHARS = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研"
 
 
-def live(corpus: Path, home: Path, singles: int, burst: int) -> None:
+_HAN = re.compile(r"[\u4e00-\u9fff]*")
+_HAN_RUNS = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _body_start(lines: list[str]) -> int:
+    """The first line after a front matter block (``---`` … ``---``), or 0."""
+    if lines and lines[0].strip() == "---":
+        for i, line in enumerate(lines[1:], 1):
+            if line.strip() == "---":
+                return i + 1
+    return 0
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A page to land and the query that tells when it is searchable: a string cut from one of
+    its paragraphs, around a marker put in at a random place."""
+
+    name: str  # the file's path under the corpus
+    data: bytes
+    query: str
+    slug: str  # its articles' ids start with this
+
+    @classmethod
+    def of(cls, template: bytes, name: str, rng: random.Random) -> Probe:
+        lines = template.decode("utf-8").split("\n")
+        body = _body_start(lines)  # not in the front matter (it is no paragraph text)
+        long = [
+            i
+            for i, line in enumerate(lines)
+            if i >= body and len(_HAN_RUNS.findall(line)) >= 3 and len("".join(_HAN_RUNS.findall(line))) > 30
+            and not line.startswith(("#", ">", "|", "-", "*"))
+        ]  # fmt: skip
+        i = rng.choice(long)
+        cut = rng.randrange(10, len(lines[i]) - 10)
+        marker = "".join(rng.choice(_MARK_CHARS) for _ in range(6))
+        lines[i] = lines[i][:cut] + marker + lines[i][cut:]
+        line, end = lines[i], cut + len(marker)
+        before = len(_HAN.match(line[cut - 1 :: -1]).group())  # Han only: no query operator
+        after = len(_HAN.match(line[end:]).group())
+        cut_out = line[
+            cut - min(before, rng.randrange(0, 6)) : end + min(after, rng.randrange(0, 6))
+        ]
+        query = f'"{cut_out}"'  # quoted: that string exactly, so no other page ranks above it
+        slug = PurePosixPath(name).with_suffix("").as_posix().replace("/", ".") + "-"
+        return cls(name, "\n".join(lines).encode("utf-8"), query, slug)
+
+
+class Askers:
+    """Clients querying the server meanwhile: the queries answered and the ones that failed."""
+
+    def __init__(self, server: Server, n: int = 2):
+        self.server, self.asked, self.errors = server, 0, []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._ask, daemon=True) for _ in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def _ask(self) -> None:
+        rng = random.Random()
+        while not self.stop.is_set():
+            try:
+                self.server.search(
+                    rng.choice(["工会", "劳模", "北京 职工", "疫情防控", "技能大赛"])
+                )
+                self.asked += 1
+            except Exception as err:  # counted, not raised: the figure is the count
+                self.errors.append(repr(err))
+
+    def close(self) -> str:
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+        return f"queries meanwhile {self.asked}, failed {len(self.errors)}"
+
+
+WAIT_LIMIT = 300.0
+PROBERS = 4  # threads asking whether the burst's pages are searchable yet  # a page not searchable after this long is counted as never
+
+
+def live(corpus: Path, home: Path, singles: int, burst: int, bin_dir: Path = BIN) -> None:
+    """Land pages into a running ``serve --watch`` of ``home`` (over ``corpus``): one at a time,
+    then a burst; when each becomes searchable, judged by a string cut from it."""
     # pages of the archive's typical size (the first 50 by name held its largest, 1.6 MB)
     pages = sorted(corpus.rglob("*.md"), key=lambda p: (p.stat().st_size, p.name))
     middle = len(pages) // 2
     templates = [p.read_bytes() for p in pages[max(0, middle - 25) : middle + 25]]
-    inbox = corpus / "live"
+    rng = random.Random()
+    run = f"{rng.randrange(10**6):06d}"
+    inbox = corpus / f"live{run}"
     inbox.mkdir()
-    server = Server(corpus, home)
+    started = time.monotonic()
+    server = Server(corpus, home, bin_dir)
+    print(f"  server up in {time.monotonic() - started:.1f} s ({bin_dir})", flush=True)
     try:
-        waits, errors = [], []
+        askers, waits, errors, missed = Askers(server), [], [], 0
         for i in range(singles):
-            marker = f"zqsingle{i}x{random.randrange(10**9)}"
-            tmp = inbox / f".{marker}.md"
-            tmp.write_bytes(page(templates[i % len(templates)], marker))
+            probe = Probe.of(templates[i % len(templates)], f"live{run}/s{i:03d}.md", rng)
+            tmp = inbox / f".s{i:03d}.md"
+            tmp.write_bytes(probe.data)
             landed = time.monotonic()
-            tmp.rename(inbox / f"2026-01-{i % 28 + 1:02d}_{marker}.md")
-            while not server.found(marker, errors):
+            tmp.rename(corpus / probe.name)
+            while not server.found(probe, errors) and time.monotonic() - landed < WAIT_LIMIT:
                 time.sleep(0.05)
             waits.append(time.monotonic() - landed)
+            missed += waits[-1] >= WAIT_LIMIT
             time.sleep(1)
-        print(f"single page → searchable ({singles} pages, one at a time): "
+        print(f"  single page → searchable ({singles} pages, one at a time): "
               f"p50 {statistics.median(waits):.2f} s  p95 {pct(waits, 0.95):.2f} s  "
-              f"max {max(waits):.2f} s; failed queries {len(errors)}")  # fmt: skip
-        errors, asked, stop = [], [0], threading.Event()
-
-        def ask() -> None:
-            while not stop.is_set():
-                try:
-                    server.total(random.choice(["工会", "劳模", "北京 职工", "疫情防控"]))
-                    asked[0] += 1
-                except Exception as err:  # counted, not raised: the figure is the count
-                    errors.append(repr(err))
-
-        askers = [threading.Thread(target=ask, daemon=True) for _ in range(2)]
-        for t in askers:
-            t.start()
-        markers = [f"zqburst{i}x{random.randrange(10**9)}" for i in range(burst)]
+              f"max {max(waits):.2f} s; never {missed}; probe queries failed {len(errors)}; "
+              f"{askers.close()}", flush=True)  # fmt: skip
+        askers, errors = Askers(server), []
+        probes = [
+            Probe.of(templates[i % len(templates)], f"live{run}/b{i:04d}.md", rng)
+            for i in range(burst)
+        ]
         started = time.monotonic()
-        for i, marker in enumerate(markers):
-            (inbox / f"burst-{i:04d}.md").write_bytes(page(templates[i % len(templates)], marker))
+        for probe in probes:
+            (corpus / probe.name).write_bytes(probe.data)
         landed = time.monotonic()
-        pending = set(markers)
-        while pending:
-            pending = {m for m in pending if not server.found(m, errors)}
-            time.sleep(0.2)
-        done = time.monotonic()
-        stop.set()
-        for t in askers:
-            t.join()
-        print(f"burst of {burst} pages (landed in {landed - started:.1f} s): all searchable "
-              f"{done - landed:.1f} s after the last landed; queries meanwhile {asked[0]}, "
-              f"failed {len(errors)}")  # fmt: skip
+        pending, found_at = list(probes), []
+        with ThreadPoolExecutor(PROBERS) as probers:  # one round of 500 queries in turn is long
+            while pending and time.monotonic() - landed < WAIT_LIMIT:
+                hits = list(probers.map(lambda p: server.indexed(p) and server.found(p, errors),
+                                        pending))  # fmt: skip
+                now = time.monotonic() - landed
+                found_at += [now] * sum(hits)
+                pending = [p for p, hit in zip(pending, hits, strict=True) if not hit]
+                time.sleep(0.2)
+        print(f"  burst of {burst} pages (landed in {landed - started:.1f} s): all searchable "
+              f"{max(found_at, default=0):.1f} s after the last landed (p50 "
+              f"{statistics.median(found_at or [0]):.1f} s; never: {len(pending)}); "
+              f"probe queries failed {len(errors)}; {askers.close()}", flush=True)  # fmt: skip
     finally:
         server.close()
+
+
+def copy_index(src: Path, dest: Path) -> None:
+    """A working copy of an index: its files hard-linked (a segment file is never written in
+    place — new files, renames, unlinks — so the original is untouched), ``LOCK`` its own."""
+    shutil.copytree(src, dest, copy_function=os.link, ignore=shutil.ignore_patterns("LOCK"))
+
+
+def live_only(args) -> None:
+    """The live figures on a copy of an existing whole-archive index (``--index``, built from
+    ``--corpus``), with ``--baseline`` (another tree's ``bin``) on a copy of its own first."""
+    print(f"nproc {os.cpu_count()}; index {args.index}; load average {os.getloadavg()[0]:.1f}")
+    for label, bin_dir in [("baseline", args.baseline), ("ours", args.ours)]:
+        if bin_dir is None:
+            continue
+        work = Path(tempfile.mkdtemp(prefix="searchsvc-live-"))
+        try:
+            shutil.copytree(args.corpus, work / "corpus")
+            copy_index(args.index, work / "index")
+            print(f"{label}:", flush=True)
+            live(work / "corpus", work / "index", args.singles, args.burst, bin_dir)
+            print(f"  load average {os.getloadavg()[0]:.1f}", flush=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
@@ -197,8 +326,17 @@ def main() -> None:
     ap.add_argument("--singles", type=int, default=20)
     ap.add_argument("--burst", type=int, default=500)
     ap.add_argument("--sizes", action="store_true", help="where our index's bytes go (index_size)")
+    ap.add_argument("--index", type=Path, help="live figures only, on a copy of this index")
+    ap.add_argument("--corpus", type=Path, help="with --index: the corpus it was built from")
+    ap.add_argument("--baseline", type=Path, help="with --index: another tree's venv bin, first")
+    ap.add_argument("--ours", type=Path, default=BIN, help="with --index: our server's bin folder")
     ap.add_argument("--no-live", action="store_true", help="the cold build alone")
     args = ap.parse_args()
+    if args.index:
+        if args.corpus is None:
+            ap.error("--index needs --corpus")
+        live_only(args)
+        return
     if args.archive.is_dir() and not args.no_live:
         ap.error("an archive folder is read where it is: use it with --no-live")
     work = Path(tempfile.mkdtemp(prefix="searchsvc-archive-"))

@@ -266,7 +266,8 @@ def serve(
         _logging()
         reindexer = app.extensions["searchsvc.reindexer"]
         reindexer.request()  # whatever landed while nobody was watching
-        _start_watching(cfg, lambda changes: reindexer.request())
+        # What the watcher saw is all a sync reads (the periodic resync passes none: all).
+        _start_watching(cfg, lambda changes: reindexer.request([c.path for c in changes] or None))
     target = app.extensions["searchsvc.reindexer"].target.describe()
     click.echo(f"档案检索 serving http://{cfg.host}:{cfg.port}/ (index {target})")
     # SIGTERM (systemd, docker stop) ends the server like Ctrl-C: the sync worker is shut down.

@@ -13,22 +13,22 @@ writer lock and the rebuild folders are ``storage``'s business.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError
 
-from searchsvc import bulletin, documents, facets, segments, storage
+from searchsvc import bulletin, documents, facets, planning, segments, storage, vocabulary
+from searchsvc.planning import manifest
 from searchsvc.storage import IndexBusy, live_dir, read_rejected, write_rejected
 from searchsvc.vocabulary import VOCAB_DIR
 
 # Re-exported: callers know them as index.live_dir, index.IndexBusy, ...
-__all__ = ["IndexBusy", "live_dir", "read_rejected", "write_rejected"]
+__all__ = ["IndexBusy", "live_dir", "manifest", "read_rejected", "write_rejected"]
 
 BULK_MIN_BYTES = 1024 * 1024  # an incremental run with this much text goes the bulk way
 LIVE_CHUNK_BYTES = 512 * 1024  # the live server commits after about this much text (~5 s)
@@ -66,9 +66,6 @@ def schema_changed(home: Path) -> bool:
     except FileNotFoundError:
         return False
     return sorted(ix.schema.names()) != sorted(documents.schema().names())
-
-
-# --------------------------------------------------------------------------- documents
 
 
 # --------------------------------------------------------------------------- sync
@@ -115,48 +112,6 @@ class SyncReport:
 ProgressFn = Callable[[int, int, str], None]
 
 
-def manifest(ix) -> dict[str, str]:
-    """``{relative path: content hash}`` of the files the index holds.
-
-    A segment's documents never change (only which are deleted), so its manifest entries are
-    read once per process and kept by segment: the live server's syncs then do not read the
-    stored fields of every file in the archive again. Deletions are checked every time.
-    """
-    out: dict[str, str] = {}
-    folder = str(getattr(ix.storage, "folder", id(ix.storage)))
-    live = set()
-    with ix.reader() as reader:
-        for sub, _base in reader.leaf_readers():
-            if sub.segment() is None:  # an empty index
-                continue
-            key = (folder, sub.segment().segment_id())
-            live.add(key)
-            entries = _SEGMENT_MANIFESTS.get(key)
-            if entries is None:
-                entries = _SEGMENT_MANIFESTS[key] = _segment_manifest(sub)
-            deleted = sub.is_deleted if sub.has_deletions() else None
-            out.update((src, digest) for d, src, digest in entries if not (deleted and deleted(d)))
-    for key in [k for k in _SEGMENT_MANIFESTS if k[0] == folder and k not in live]:
-        del _SEGMENT_MANIFESTS[key]  # merged away
-    return out
-
-
-def _segment_manifest(sub) -> list[tuple[int, str, str]]:
-    """``(document number, path, hash)`` of the ``kind=file`` documents of a segment that are
-    not deleted now (a deleted document never comes back)."""
-    if ("kind", b"file") not in sub:
-        return []
-    entries = []
-    for d in sub.postings("kind", b"file").all_ids():  # deleted documents filtered out
-        fields = sub.stored_fields(d)
-        entries.append((d, fields["src"], fields["filehash"]))
-    return entries
-
-
-# (folder, segment id) → that segment's manifest entries (see manifest)
-_SEGMENT_MANIFESTS: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
-
-
 def sync(
     corpus: Path,
     home: Path,
@@ -166,6 +121,7 @@ def sync(
     full: bool = False,
     on_wait: Callable[[str], None] | None = None,
     chunk_bytes: int | None = None,
+    only: Collection[str] | None = None,
 ) -> SyncReport:
     """Bring the index in ``home`` in line with the bulletins in ``corpus``.
 
@@ -184,6 +140,9 @@ def sync(
     seconds. A run killed half-way then leaves the chunks it committed (each complete, with its
     files' manifest entries) and the next run does the rest.
 
+    ``only`` (incremental only): the relative paths that changed (what the live server's watcher
+    saw): only these are read, and only these removed if gone — the corpus is not listed.
+
     The vocabularies are read first: a malformed one raises ``vocabulary.VocabError`` before anything
     is written. Their fingerprint is part of every file's recorded hash, so editing a vocabulary
     re-extracts every bulletin at the next sync. An index built with other fields than the
@@ -193,18 +152,38 @@ def sync(
     corpus, home = Path(corpus), Path(home)
     if not corpus.is_dir():
         raise FileNotFoundError(f"{corpus}: 语料目录不存在 / corpus folder not found")
-    vocab = facets.Vocabulary.load(vocab_dir or VOCAB_DIR)
+    vocab = _vocabulary(Path(vocab_dir or VOCAB_DIR))
     budget = storage.Budget(home, lock_timeout, on_wait)
     with storage.writer_lock(home, budget):
         storage.tidy(home)  # what a killed run left: build folders, replaced live folders
-        files = bulletin.corpus_files(corpus)
         if full or schema_changed(home):
+            files = bulletin.corpus_files(corpus)
             report = _rebuild(home, files, vocab_dir, budget, progress)
-        else:
+            write_rejected(home, report.rejected)
+        elif only is None:
+            files = bulletin.corpus_files(corpus)
             report = _update(home, files, vocab, budget, progress, chunk_bytes, vocab_dir)
-        write_rejected(home, report.rejected)
+            write_rejected(home, report.rejected)
+        else:
+            files = planning.named_files(corpus, only)
+            report = _update(home, files, vocab, budget, progress, chunk_bytes, vocab_dir, only)
+            # The other files' refusals stand: this run did not read them.
+            kept = [documents.Rejected(**r) for r in read_rejected(home) if r["file"] not in only]
+            write_rejected(home, [*kept, *report.rejected])
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _vocabulary(folder: Path) -> facets.Vocabulary:
+    """The vocabularies in ``folder``, read again only when their bytes changed (a live server's
+    worker syncs many times; reading them is ~0.1 s a sync)."""
+    loaded = _VOCABULARIES.get(str(folder))
+    if loaded is None or loaded.fingerprint != vocabulary.fingerprint(folder):
+        loaded = _VOCABULARIES[str(folder)] = facets.Vocabulary.load(folder)
+    return loaded
+
+
+_VOCABULARIES: dict[str, facets.Vocabulary] = {}  # folder → its vocabularies, as last read
 
 
 def _update(
@@ -215,21 +194,22 @@ def _update(
     progress,
     chunk_bytes: int | None = None,
     vocab_dir: Path | None = None,
+    only: Collection[str] | None = None,
 ) -> SyncReport:
     report = SyncReport()
     ix = storage.pread_storage(open_index(home))
     storage.tidy_live(ix)
     generation = ix.latest_generation()
-    todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
+    todo, report.removed, indexed = planning.plan(ix, files, vocab.fingerprint, only)
     if not (todo or report.removed):
         return report
     if sum(len(item.data or b"") for item in todo) >= BULK_MIN_BYTES:
-        return _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report)
+        return _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report, only)
     writer = segments.Staged(storage.whoosh_writer(ix, budget))
     try:
         if ix.latest_generation() != generation:
             # A writer outside sync committed while we waited for Whoosh's lock: plan again.
-            todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
+            todo, report.removed, indexed = planning.plan(ix, files, vocab.fingerprint, only)
         for rel in report.removed:
             writer.delete_by_term("src", rel)
         with ix.searcher() as searcher:
@@ -252,7 +232,9 @@ def _update(
     return report
 
 
-def _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report: SyncReport) -> SyncReport:
+def _update_bulk(
+    ix, files, vocab, budget, progress, vocab_dir, report: SyncReport, only=None
+) -> SyncReport:
     """A large incremental run: the new and changed files written as whole segments by the bulk
     writer (see ``bulk``), each batch committed as it is done, together with the deletion of the
     versions it replaces (and, with the first, of removed files)."""
@@ -261,7 +243,7 @@ def _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report: SyncRepo
     lock = storage.whoosh_lock(ix, budget)  # held across every commit of the run
     staging = None
     try:
-        todo, report.removed, indexed = _plan(ix, files, vocab.fingerprint)
+        todo, report.removed, indexed = planning.plan(ix, files, vocab.fingerprint, only)
         deletions = list(report.removed)
         todo_files = {item.rel: files[item.rel] for item in todo}
         with ix.searcher() as searcher:
@@ -290,7 +272,7 @@ def _update_bulk(ix, files, vocab, budget, progress, vocab_dir, report: SyncRepo
                 writer = ix.writer(_lk=False)
                 for rel in deletions:
                     writer.delete_by_term("src", rel)
-                writer.commit(mergetype=segments.tiered_merge)
+                writer.commit(mergetype=segments.with_new(None))
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -311,10 +293,7 @@ class _Ticker:
 
 
 def _chunks(items: list[documents.Item], size: int | None) -> Iterator[list[documents.Item]]:
-    """``items`` in runs of about ``size`` bytes (None: all in one).
-
-    The price of a chunk is a commit, and now and then a segment merge.
-    """
+    """``items`` in runs of about ``size`` bytes (None: all in one), a commit each."""
     if size is None:
         yield items
         return
@@ -363,41 +342,6 @@ def _rebuild(
         if old_lock is not None:
             old_lock.release()
     return report
-
-
-def _plan(
-    ix, files: dict[str, Path], vocab_fingerprint: str
-) -> tuple[list[documents.Item], list[str], dict[str, str]]:
-    """Files whose content differs from the manifest (with bytes and hash), removals, manifest.
-
-    A file whose size and modification time (ns) are those it had when this process last
-    hashed it to the digest the manifest holds is not read again: the live server's syncs
-    (one worker process, many syncs) then read the pages that changed, not the whole archive.
-    """
-    indexed = manifest(ix)
-    todo = []
-    for rel, path in files.items():
-        known = indexed.get(rel)
-        try:
-            st = os.stat(path)
-            stamp = (st.st_size, st.st_mtime_ns, vocab_fingerprint)
-        except OSError:
-            stamp = None  # read_item says why
-        if known is not None and stamp is not None and _HASHED.get(str(path)) == (*stamp, known):
-            continue
-        item = documents.read_item(rel, path, vocab_fingerprint)
-        if item.digest is not None and stamp is not None and stamp[1] < time.time_ns() - _RACY_NS:
-            # Stat before the read, so never newer than what was hashed; and only a file that
-            # was last written a while ago: a rewrite within the clock's tick keeps the mtime.
-            _HASHED[str(path)] = (*stamp, item.digest)
-        if item.error or known != item.digest:
-            todo.append(item)
-    return todo, sorted(set(indexed) - set(files)), indexed
-
-
-# path → (size, mtime_ns, vocabulary fingerprint, digest) of the last time _plan hashed it
-_HASHED: dict[str, tuple[int, int, str, str]] = {}
-_RACY_NS = 2_000_000_000
 
 
 def _add_files(

@@ -8,6 +8,11 @@ What is written is the ``writing.Target`` it was made with: the Whoosh index, or
 cluster when ``SEARCHSVC_BACKEND=typesense`` (``on_synced`` then tells the server's engine to
 read the collection again: a cluster has no file the engine could look at for news).
 
+Merging segments is kept off the syncs' path (``merging``): once no sync is waiting, a merge pass
+runs in a worker process of its own, at low priority (``nice``), while syncs go on committing
+beside it; a sync that wrote asks for another pass. Closing the reindexer kills a pass under
+way, which is safe at any point.
+
 The sync runs in a worker *process*: indexing is pure-Python CPU work, and in the server's
 process it would share the GIL with the threads answering queries — on two cores it would get a
 fraction of one and slow every query down. The worker is started once (spawned, not forked: the
@@ -22,12 +27,12 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Collection
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from searchsvc import index, writing
+from searchsvc import index, merging, writing
 from searchsvc.bulk import die_with_parent
 from searchsvc.writing import Target
 
@@ -64,12 +69,23 @@ class Reindexer:
         self._runs: deque[Run] = deque(maxlen=HISTORY)
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._merge_pool: ProcessPoolExecutor | None = None
+        self._merging: Future | None = None  # the merge pass under way
+        self._merge_due = False  # a sync wrote since the last pass began
+        self._whole = False  # a request not served yet asked for the whole corpus
+        self._paths: set[str] = set()  # the paths the requests not served yet named
 
-    def request(self) -> int:
-        """Ask for a sync that starts after now; returns a ticket to ``wait`` on."""
+    def request(self, paths: Collection[str] | None = None) -> int:
+        """Ask for a sync that starts after now; returns a ticket to ``wait`` on. ``paths``: only
+        these changed (relative to the corpus, as the watcher saw them) — the sync then reads
+        just these; None: the whole corpus is compared with the index."""
         with self._cond:
             if self._closed:
                 raise RuntimeError("reindexer is closed")
+            if paths is None:
+                self._whole = True
+            else:
+                self._paths.update(paths)
             self._requested += 1
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="reindexer", daemon=True)
@@ -94,6 +110,12 @@ class Reindexer:
         with self._cond:
             return self._requested - self._served
 
+    @property
+    def merging(self) -> bool:
+        """Whether a merge pass is under way or due."""
+        with self._cond:
+            return self._merge_due or (self._merging is not None and not self._merging.done())
+
     def close(self, timeout: float = 30) -> None:
         with self._cond:
             self._closed = True
@@ -104,25 +126,79 @@ class Reindexer:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._merge_pool is not None:
+            # A pass may take minutes; killed, it leaves the last commit serving (see merging).
+            for proc in list(getattr(self._merge_pool, "_processes", {}).values()):
+                proc.terminate()
+            self._merge_pool.shutdown(wait=True, cancel_futures=True)
+            self._merge_pool = None
 
     def _loop(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._closed or self._requested > self._served)
+                self._cond.wait_for(
+                    lambda: self._closed or self._requested > self._served or self._merge_ready()
+                )
                 if self._requested <= self._served:
-                    return  # closed, nothing left to do
+                    if self._closed:
+                        return  # closed, nothing left to do
+                    self._start_merge()
+                    continue
                 first, last = self._served + 1, self._requested
-            run = self._sync(first, last)
+                only = None if self._whole else sorted(self._paths)
+                self._whole, self._paths = False, set()
+            run = self._sync(first, last, only)
             with self._cond:
                 self._runs.append(run)
                 self._served = last
+                if run.report is not None and run.report.wrote and self._mergeable():
+                    self._merge_due = True
                 self._cond.notify_all()
 
-    def _sync(self, first: int, last: int) -> Run:
+    def _mergeable(self) -> bool:
+        return self.target.backend.name != "typesense"  # a cluster merges on its own
+
+    def _merge_ready(self) -> bool:
+        """A merge pass is due and none is under way (call with ``_cond`` held)."""
+        return self._merge_due and (self._merging is None or self._merging.done())
+
+    def _start_merge(self) -> None:
+        """Start a merge pass in the merge worker (call with ``_cond`` held, nothing waiting)."""
+        self._merge_due = False
+        if self._merge_pool is None:
+            self._merge_pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_merge_worker_init,
+                initargs=(os.getpid(),),
+            )
+        try:
+            self._merging = self._merge_pool.submit(merging.merge_pass, self.target.home)
+        except BrokenProcessPool:
+            self._merge_pool = None  # the worker died: a new one at the next pass
+            return
+        self._merging.add_done_callback(self._merged)
+
+    def _merged(self, future: Future) -> None:
+        try:
+            merged = future.result()
+        except BrokenProcessPool:
+            with self._cond:
+                self._merge_pool = None
+            log.error("merge pass failed: the merge worker process died")
+        except Exception as err:  # a failed pass must not stop the syncs
+            log.error("merge pass failed: %s", str(err) or type(err).__name__)
+        else:
+            if merged:
+                log.info("merge pass: %d merges committed", merged)
+        with self._cond:
+            self._cond.notify_all()  # a sync may have asked for another pass meanwhile
+
+    def _sync(self, first: int, last: int, only: list[str] | None = None) -> Run:
         started = time.time()
         report, error = None, None
         try:
-            report = self._run_sync()
+            report = self._run_sync(only)
             if report.wrote and self.on_synced is not None:
                 self.on_synced()  # before the waiters hear of the run: they may search next
         except Exception as err:  # a failed sync must not kill the writer thread
@@ -135,9 +211,10 @@ class Reindexer:
                 log.warning("rejected %s: %s", rejected.file, rejected.reason)
         return Run(first, last, started, time.time(), report, error)
 
-    def _run_sync(self) -> index.SyncReport:
+    def _run_sync(self, only: list[str] | None = None) -> index.SyncReport:
         args = (self.target,)
-        kwargs = {"chunk_bytes": index.LIVE_CHUNK_BYTES}
+        # merged in the background (see _start_merge)
+        kwargs = {"chunk_bytes": index.LIVE_CHUNK_BYTES, "merge": False, "only": only}
         if self.in_process:
             return writing.sync(*args, **kwargs)
         if self._pool is None:
@@ -153,3 +230,9 @@ class Reindexer:
         except BrokenProcessPool:
             self._pool = None  # the worker died (killed, out of memory): a new one next time
             raise RuntimeError("索引进程意外退出 / the index worker process died") from None
+
+
+def _merge_worker_init(parent: int) -> None:
+    """The merge worker: gone with the server, and behind the syncs and queries for the CPU."""
+    die_with_parent(parent)
+    os.nice(10)

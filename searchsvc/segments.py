@@ -1,4 +1,4 @@
-"""Whole Whoosh segments written at once, and the merge policy that keeps their number bounded.
+"""Whole Whoosh segments written at once, and committed beside a Whoosh writer (``Staged``).
 
 Whoosh's ``SegmentWriter`` sends every posting through a posting pool (an external sort that
 pickles runs to disk) and, at commit, looks up the document's field length once per posting; its
@@ -27,7 +27,6 @@ Whoosh's bytes exactly.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from functools import partial
 
@@ -37,7 +36,6 @@ from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Existence, Frequency, Positions
-from whoosh.reading import SegmentReader
 from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
@@ -46,10 +44,6 @@ from searchsvc import flatmerge, flatpostings, termfiles
 from searchsvc.analysis import NormalizedTokenizer, normalize
 
 BLOCK_LIMIT_DEFAULT = 128
-# A segment holding at least this many documents was written by a bulk run; the merge policy
-# leaves it alone (merging it would rewrite a large part of the archive on a live commit).
-BIG_SEGMENT_DOCS = 20_000
-SEGMENTS_PER_TIER = 6  # small segments of one size tier merged once there are this many
 SEEN_VALUES = 4096  # values of a field whose postings are remembered (see SegmentBuilder._seen)
 
 
@@ -170,7 +164,11 @@ class SegmentBuilder(SegmentWriter):
         base = self.docnum
         super().add_reader(reader)
         sid, count = flatpostings.segment_id(reader), reader.doc_count_all()
-        flat = flatpostings.FlatSegment.open(self.storage.folder, sid, count) if sid else None
+        # The reader's folder, not ours: a merge builds in a staging folder (``merging``).
+        store = getattr(reader, "_storage", None)
+        store = getattr(store, "b", store)  # a compound segment's OverlayStorage(parts, folder)
+        folder = getattr(store, "folder", self.storage.folder)
+        flat = flatpostings.FlatSegment.open(folder, sid, count) if sid else None
         if flat is None:
             return
         try:
@@ -387,46 +385,7 @@ def field_items(field, value, normalized=normalize) -> tuple[list, list, list, l
     return list(counts), freqs, [f * fb for f in freqs], [pack_uint(f) for f in freqs]
 
 
-# --------------------------------------------------------------------------- merge policy
-
-
-def _tier(doc_count: int) -> int:
-    return int(math.log(max(doc_count, 1), SEGMENTS_PER_TIER))
-
-
-def tiered_merge(writer, segments):
-    """A Whoosh merge policy (``writer.commit(mergetype=tiered_merge)``).
-
-    Small segments — what live commits of a page or two leave — are grouped by size tier
-    (powers of ``SEGMENTS_PER_TIER``); a tier holding ``SEGMENTS_PER_TIER`` of them is merged
-    into one segment of the next tier, written by a ``SegmentBuilder`` (no posting pool, no
-    external sort). Segments of ``BIG_SEGMENT_DOCS`` or more are never merged on a commit: the
-    segment count stays bounded (a few per tier, plus the bulk segments, which a ``--full``
-    compacts) and no commit rewrites the archive.
-    """
-    tiers: dict[int, list] = defaultdict(list)
-    for seg in segments:
-        if seg.doc_count() < BIG_SEGMENT_DOCS:
-            tiers[_tier(seg.doc_count())].append(seg)
-    merged = {id(s) for group in tiers.values() if len(group) >= SEGMENTS_PER_TIER for s in group}
-    if not merged:
-        return segments
-    builder = SegmentBuilder(writer.storage.folder, writer.schema, writer.indexname)
-    try:
-        for seg in segments:
-            if id(seg) in merged:
-                reader = SegmentReader(writer.storage, writer.schema, seg)
-                try:
-                    builder.add_reader(reader)
-                finally:
-                    reader.close()
-        new = builder.finish()
-    except BaseException:
-        if not builder.is_closed:
-            builder.cancel()
-        raise
-    kept = [s for s in segments if id(s) not in merged]
-    return [*kept, new] if new is not None else kept
+# --------------------------------------------------------------------------- committing
 
 
 class Staged:
@@ -464,10 +423,11 @@ class Staged:
 
 
 def with_new(segment):
-    """A merge policy: ``tiered_merge``, then ``segment`` (built beside the writer) appended."""
+    """A Whoosh merge policy that merges nothing and appends ``segment`` (built beside the
+    writer; None: nothing). Merging is ``merging``'s, off the commit path: a tier merge inside a
+    page's commit took 171 s on the archive's big pages."""
 
     def policy(writer, current):
-        kept = tiered_merge(writer, current)
-        return [*kept, segment] if segment is not None else kept
+        return [*current, segment] if segment is not None else list(current)
 
     return policy

@@ -49,8 +49,8 @@ _WHOOSH_FILE = re.compile(rf"_{WHOOSH_NAME}_\d+\.toc(?:\..*)?|{WHOOSH_NAME}_.+|{
 _TEMP_TOC = re.compile(rf"_{WHOOSH_NAME}_\d+\.toc\..+")
 # A per-segment file (``flatpostings``, ``snapshot``) killed before its rename.
 _TEMP_SEGMENT_FILE = re.compile(rf"\.{WHOOSH_NAME}_[0-9a-z]+\.(flat|cat)\..+")
-# Where a run's bulk workers write segments not committed yet (see ``staging_dir``).
-_STAGING = re.compile(rf"\.{WHOOSH_NAME}_staging\.\d+")
+# Where a run's bulk workers, or a merge, write segments not committed yet (see ``staging_dir``).
+_STAGING = re.compile(rf"\.{WHOOSH_NAME}_(staging|merge)\.\d+")
 
 
 class IndexBusy(Exception):
@@ -303,16 +303,32 @@ def whoosh_lock(ix, budget: Budget):
     return lock
 
 
-def staging_dir(folder: Path) -> Path:
+def staging_dir(folder: Path, kind: str = "staging") -> Path:
     """A fresh folder inside the index folder where a live run's bulk workers write the segments
     it has not committed yet. Not beside the live files: every Whoosh commit deletes the segment
     files its TOC does not name, so a batch committed while the next was being written deleted
     that one under its worker, and the next TOC named a segment that was gone. The dot keeps
-    Whoosh's cleanup out; ``tidy_live`` removes one a killed run left."""
-    path = Path(folder) / f".{WHOOSH_NAME}_staging.{os.getpid()}"
+    Whoosh's cleanup out; ``tidy_live`` removes one a killed run left. ``kind`` "merge": a merge
+    pass's, written while syncs run (it holds a ``flock`` on the folder, which ``tidy_live``
+    respects)."""
+    path = Path(folder) / f".{WHOOSH_NAME}_{kind}.{os.getpid()}"
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir()
     return path
+
+
+@contextmanager
+def merge_staging(folder: Path) -> Iterator[Path]:
+    """A staging folder (``staging_dir``) for a merge, which writes while syncs run: held with a
+    ``flock`` that ``tidy_live`` respects (a killed merge's lock goes with it), removed after."""
+    path = staging_dir(folder, "merge")
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        os.close(fd)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def adopt(staging: Path, folder: Path, segment) -> None:
@@ -345,7 +361,7 @@ def tidy_live(ix) -> list[str]:
             for name in store
             if _TEMP_TOC.fullmatch(name)
             or _TEMP_SEGMENT_FILE.fullmatch(name)
-            or _STAGING.fullmatch(name)
+            or (_STAGING.fullmatch(name) and not _in_use(Path(store.folder) / name))
             or ((m := tocfile.match(name)) and int(m.group(1)) != toc.generation)
             or ((m := segfile.match(name)) and m.group(1) not in live)
             or name == pool
@@ -367,6 +383,21 @@ def tidy_live(ix) -> list[str]:
     finally:
         lock.release()
     return stale
+
+
+def _in_use(folder: Path) -> bool:
+    """Whether a live process holds a ``flock`` on ``folder`` (a merge writing into it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def _fsync(path: Path) -> None:

@@ -46,12 +46,15 @@ def watch(
 
     def raw_batches(polling: bool) -> Iterator[set[tuple[watchfiles.Change, str]]]:
         # watch_filter=None: the default filter drops hidden names, and we must see folders.
-        options = {"debounce": debounce_ms, "step": STEP_MS, "poll_delay_ms": poll_ms}
+        # An empty batch at least every second: the first one says the watcher has begun.
+        options = {"debounce": debounce_ms, "step": STEP_MS, "poll_delay_ms": poll_ms,
+                   "rust_timeout": 1000, "yield_on_timeout": True}  # fmt: skip
         return watchfiles.watch(
             corpus, watch_filter=None, stop_event=stop, force_polling=polling, **options
         )
 
     batches = raw_batches(poll)
+    caught_up = False
     while True:
         try:
             raw = next(batches)
@@ -67,6 +70,11 @@ def watch(
             touched = known ^ set(corpus_files(corpus))
         else:
             touched = _touched(corpus, raw, known)
+        if not caught_up:
+            # What landed or went between the listing above and the watcher's start: no event
+            # will ever say (a page copied in right after the first sync was missed for 5 min).
+            caught_up = True
+            touched |= known ^ set(corpus_files(corpus))
         if changes := _settle(corpus, touched, known):
             _report(changes, on_change)
 

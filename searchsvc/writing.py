@@ -14,11 +14,11 @@ process as it is, and the cluster client is made there.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from searchsvc import index
+from searchsvc import index, merging
 from searchsvc.config import BackendConfig, Config
 
 
@@ -48,11 +48,16 @@ def sync(
     lock_timeout: float = index.LOCK_TIMEOUT,
     on_wait: Callable[[str], None] | None = None,
     chunk_bytes: int | None = None,
+    merge: bool = True,
+    only: Collection[str] | None = None,
 ) -> index.SyncReport:
     """Bring ``target``'s backend in line with the bulletins in its corpus.
 
     ``lock_timeout``, ``on_wait`` and ``chunk_bytes`` are the Whoosh writer's (its cross-process
     lock and commit size); the cluster has no local lock and imports in its own batches.
+    ``merge``: after an incremental sync that wrote, merge the Whoosh index's small segments
+    (``merging.merge_pass``) — the live server says no and merges in the background instead.
+    ``only``: the paths that changed (see ``index.sync``); the cluster's sync reads them all.
     """
     if target.backend.name == "typesense":
         from searchsvc.typesense import index as ts_index
@@ -62,6 +67,9 @@ def sync(
         return ts_index.sync(
             cluster, target.corpus, vocab_dir=target.vocab, full=full, progress=progress
         )
-    return index.sync(target.corpus, target.home, progress=progress, lock_timeout=lock_timeout,
-                      vocab_dir=target.vocab, full=full, on_wait=on_wait,
-                      chunk_bytes=chunk_bytes)  # fmt: skip
+    report = index.sync(target.corpus, target.home, progress=progress, lock_timeout=lock_timeout,
+                        vocab_dir=target.vocab, full=full, on_wait=on_wait,
+                        chunk_bytes=chunk_bytes, only=only)  # fmt: skip
+    if merge and report.wrote and not report.rebuilt:
+        merging.merge_pass(target.home, lock_timeout)
+    return report

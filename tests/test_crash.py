@@ -26,13 +26,16 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 from whoosh.query import Term
 
-from searchsvc import bulk, bulletin, index, storage
+from searchsvc import bulk, bulletin, index, merging, storage
 from searchsvc.search import Engine, SearchRequest
 
 from .conftest import shared_bulletins
 
 ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "news-archive.tar.gz"
 INDEX_CMD = [sys.executable, "-m", "searchsvc.cli", "index"]
+# A merge pass with every small segment in one size tier (so that six pages make a full tier).
+MERGE_CMD = [sys.executable, "-c", "import sys; from searchsvc import merging; "
+             "merging._tier = lambda n: 0; print(merging.merge_pass(sys.argv[1]))"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -112,12 +115,16 @@ def segment_files(folder: Path, suffix: str) -> set[str]:
 
 
 def kill_when(
-    args: list[str], fire: Callable[[], bool], delay: float = 0.0, timeout: float = 60
+    args: list[str],
+    fire: Callable[[], bool],
+    delay: float = 0.0,
+    timeout: float = 60,
+    cmd: list[str] = INDEX_CMD,
 ) -> float:
-    """Run ``searchsvc index ARGS``; SIGKILL it ``delay`` s after ``fire()`` first holds.
-    Returns when it was killed (seconds after start); fails if the run ended first."""
+    """Run ``searchsvc index ARGS`` (or ``cmd ARGS``); SIGKILL it ``delay`` s after ``fire()``
+    first holds. Returns when it was killed (seconds after start); fails if the run ended first."""
     started = time.monotonic()
-    proc = subprocess.Popen([*INDEX_CMD, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([*cmd, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         while proc.poll() is None and not fire():
             assert time.monotonic() - started < timeout, "the trigger never fired"
@@ -320,3 +327,36 @@ def test_a_second_index_run_waits_or_gives_up(tmp_path, pages):
                 proc.kill()
                 proc.wait()
     assert serving(home) == expected(corpus)
+
+
+def test_a_killed_merge_leaves_the_index_serving_and_a_rerun_merges(tmp_path, pages):
+    corpus, home = tmp_path / "corpus", tmp_path / "index"
+    names = sorted(pages)
+    per = merging.SEGMENTS_PER_TIER
+    for i in range(per):  # one segment per sync (index.sync itself never merges)
+        write_corpus(corpus, {rel: pages[rel] for rel in names[i::per]})
+        assert index.sync(corpus, home).wrote
+    want = expected(corpus)
+    segments = lambda: len(index.open_index(home)._segments())  # noqa: E731
+    assert serving(home) == want and segments() == per
+    staging = lambda: sorted(home.glob(".MAIN_merge.*"))  # noqa: E731
+
+    # 1. Mid-build: the merged segment's term file is being written in the staging folder.
+    kill_when([str(home)], lambda: bool(staging() and segment_files(staging()[0], ".trm")),
+              delay=0.2, cmd=MERGE_CMD)  # fmt: skip
+    assert serving(home) == want and segments() == per
+    assert staging()  # left for the next writer to tidy (no process holds it now)
+
+    # 2. Late: the merged segment is assembled; its commit comes within milliseconds, so the
+    # kill may land either side of it — either way the same documents serve.
+    kill_when([str(home)], lambda: bool(staging() and segment_files(staging()[-1], ".seg")),
+              cmd=MERGE_CMD)  # fmt: skip
+    assert serving(home) == want and segments() in (1, per)
+
+    # 3. A sync tidies what the kills left; a rerun merges, exactly.
+    assert not index.sync(corpus, home).wrote
+    assert staging() == []
+    done = subprocess.run([*MERGE_CMD, str(home)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert serving(home) == want and segments() == 1
+    assert whoosh_leftovers(home) == []

@@ -407,8 +407,7 @@ def test_a_long_lived_process_reads_only_the_files_that_changed(dirs, monkeypatc
     once (deletions still seen); an edited file is read, and indexed, all the same."""
     import os
 
-    from searchsvc import documents
-    from searchsvc import index as index_module
+    from searchsvc import documents, planning
 
     corpus, index = dirs
     page = shared_bulletins()[0]
@@ -437,7 +436,48 @@ def test_a_long_lived_process_reads_only_the_files_that_changed(dirs, monkeypatc
         assert manifest(open_index(index)) == {
             f["src"]: f["filehash"] for f in map(s.stored_fields, s.document_numbers(kind="file"))
         }
-    assert index_module._SEGMENT_MANIFESTS  # the segments' entries were kept
+    assert planning._SEGMENT_MANIFESTS  # the segments' entries were kept
+
+
+def test_a_sync_of_named_paths_reads_only_those(dirs, monkeypatch):
+    """The live server's watcher names what changed: such a sync reads those files alone (not
+    the corpus listing, not the others), removes a named file that is gone and nothing else, and
+    keeps the other files' refusals on record."""
+    from searchsvc import documents
+
+    corpus, index = dirs
+    pages = shared_bulletins()[:3]
+    for page in pages:
+        shutil.copy(page, corpus / page.name)
+    (corpus / "bad.md").write_bytes(b"")  # refused: an empty file
+    first = sync(corpus, index)
+    assert [r.file for r in first.rejected] == ["bad.md"]
+    read = []
+    real = documents.read_item
+    monkeypatch.setattr(documents, "read_item", lambda rel, *a: read.append(rel) or real(rel, *a))
+    monkeypatch.setattr(bulletin, "corpus_files", lambda corpus: pytest.fail("listed the corpus"))
+
+    new, gone, edited = corpus / "sub" / "new.md", corpus / pages[0].name, corpus / pages[1].name
+    new.parent.mkdir()
+    shutil.copy(shared_bulletins()[4], new)
+    gone.unlink()
+    edited.write_bytes(edited.read_bytes() + "\n\n本页补记一段。\n".encode())
+    (corpus / pages[2].name).unlink()  # gone too, but not named: stays indexed until a full sync
+    named = ["sub/new.md", pages[0].name, pages[1].name, "notes.pdf", ".hidden.md"]
+    report = sync(corpus, index, only=named)
+    assert (report.added, report.changed, report.removed) == (
+        ["sub/new.md"], [pages[1].name], [pages[0].name]
+    )  # fmt: skip
+    assert sorted(read) == sorted(["sub/new.md", pages[1].name])
+    assert set(manifest(open_index(index))) == {
+        "sub/new.md",
+        pages[1].name,
+        pages[2].name,
+        SEED.name,
+    }
+    assert [r["file"] for r in storage.read_rejected(index)] == ["bad.md"]
+    monkeypatch.undo()
+    assert sync(corpus, index).removed == [pages[2].name]  # a whole sync sees the rest
 
 
 def test_a_large_incremental_run_keeps_every_batch_it_commits(dirs, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 
 import pytest
@@ -134,3 +135,37 @@ def test_uploads_while_searching(admin_server):
     with open_index(index).searcher() as s:
         pids = [s.stored_fields(d)["pid"] for d in s.document_numbers(kind="para")]
     assert len(pids) == len(set(pids)) == 21 + paras
+
+
+def test_the_server_merges_small_segments_in_the_background(tmp_path):
+    """Pages synced one by one each add a segment (no commit merges); once no sync waits, the
+    reindexer's merge worker merges a full tier of them, and the index answers as before."""
+    import time
+
+    from searchsvc import merging
+    from searchsvc.reindexer import Reindexer
+    from searchsvc.writing import Target
+
+    corpus, home = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    # Pages whose segment (a document per paragraph, and one for the file) is in one size tier.
+    tier = [
+        p for p in shared_bulletins()
+        if merging._tier(1 + sum(len(a.paragraphs) for a in bulletin.read(p, p.parent).articles))
+        == 2
+    ][: merging.SEGMENTS_PER_TIER]  # fmt: skip
+    assert len(tier) == merging.SEGMENTS_PER_TIER
+    reindexer = Reindexer(Target(corpus, home))
+    try:
+        for page in tier:
+            shutil.copy(page, corpus / page.name)
+            run = reindexer.wait(reindexer.request([page.name]), timeout=120)
+            assert run is not None and run.report.added == [page.name], run
+        want = stats(open_index(home))
+        deadline = time.monotonic() + 120
+        while reindexer.merging or len(open_index(home)._segments()) > 1:
+            assert time.monotonic() < deadline, "no merge"
+            time.sleep(0.2)
+    finally:
+        reindexer.close()
+    assert stats(open_index(home)) == want and want["files"] == len(tier)

@@ -20,7 +20,16 @@ from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.index import TOC
 from whoosh.writing import SegmentWriter
 
-from searchsvc import bulletin, documents, facets, flatmerge, flatpostings, segments, storage
+from searchsvc import (
+    bulletin,
+    documents,
+    facets,
+    flatmerge,
+    flatpostings,
+    merging,
+    segments,
+    storage,
+)
 
 from .conftest import SEED, shared_bulletins
 
@@ -227,45 +236,23 @@ def test_the_flat_only_fields_are_in_the_flat_file_alone(tmp_path, docs):
 
 @pytest.mark.parametrize("source", ["both", "alone"])
 def test_a_merge_keeps_the_flat_files_postings(tmp_path, docs, source):
-    """Merged segments (``tiered_merge``, one document deleted first) give the flat file the
+    """Merged segments (``merging.merge_pass``, one document deleted first) give the flat file the
     one-go build of the surviving documents has — from Whoosh's files or from the flat files
     that alone hold ``title``/``names``/``gram``/``unit``."""
     folder = tmp_path / "ix"
-    n = segments.SEGMENTS_PER_TIER * 40
+    n = merging.SEGMENTS_PER_TIER * 40
     flat_only = () if source == "both" else None
     ix = bulk_index(folder, docs[:n], per_segment=40, flat_only=flat_only)
     gone = next(d for d in docs[:n] if d.get("kind") == "para" and d["n"] > 1)
     writer = ix.writer()
     writer.delete_by_term("pid", gone["pid"])
-    writer.commit(mergetype=segments.tiered_merge)
+    writer.commit(mergetype=segments.with_new(None))
+    assert merging.merge_pass(folder) == 1  # built in a staging folder, read from this one
     (merged,) = whoosh_index.open_dir(str(folder))._segments()
     want = bulk_index(tmp_path / "want", [d for d in docs[:n] if d is not gone], flat_only=None)
     (one,) = want._segments()
     assert merged.doc_count_all() == one.doc_count_all() == n - 1
     assert flat_fields(folder, merged) == flat_fields(tmp_path / "want", one)
-
-
-def test_the_merge_policy_merges_a_full_tier_of_small_segments(tmp_path, docs):
-    folder = tmp_path / "ix"
-    n = segments.SEGMENTS_PER_TIER * 40
-    ix = bulk_index(folder, docs[:n], per_segment=40)
-    assert len(ix._segments()) == segments.SEGMENTS_PER_TIER
-    writer = ix.writer()
-    for fields in docs[n : n + 5]:
-        writer.add_document(**fields)
-    writer.commit(mergetype=segments.tiered_merge)
-    ix = whoosh_index.open_dir(str(folder))
-    assert [s.doc_count() for s in ix._segments()] == [n, 5]
-    # Whoosh's own merge of the same segments (merging keeps the byte-quantised field lengths,
-    # so a merged index scores a shade apart from one written in one go — either way).
-    stock = bulk_index(tmp_path / "stock", docs[:n], per_segment=40)
-    writer = stock.writer()
-    for fields in docs[n : n + 5]:
-        writer.add_document(**fields)
-    writer.commit(optimize=True)
-    for q in QUERIES:  # the merged segment's other fields are in its flat file alone
-        assert scored(ix, q, ["text"]) == scored(stock, q, ["text"]), q
-    assert sorted(p.name for p in folder.iterdir() if ".tmp" in p.name) == []
 
 
 def test_field_arrays_are_the_postings_the_segment_holds(tmp_path, docs):

@@ -130,6 +130,28 @@ def test_added_modified_deleted(watcher, corpus):
     watcher.wait_for(Change("deleted", "a.md"))
 
 
+@pytest.mark.parametrize("poll", [False, True], ids=["inotify", "poll"])
+def test_what_lands_before_the_watcher_begins_is_reported(corpus, monkeypatch, poll):
+    """Between the listing ``watch`` starts from and the start of the watcher itself no event
+    can come: a page copied in then (right after a first sync) must still be reported."""
+    write(corpus / "old.md")
+    real = watch_mod.corpus_files
+
+    def listing_then_landing(folder):
+        found = real(folder)
+        if not (corpus / "late.md").exists():
+            write(corpus / "late.md")  # after the listing, before the watcher
+            (corpus / "old.md").unlink()
+        return found
+
+    monkeypatch.setattr(watch_mod, "corpus_files", listing_then_landing)
+    running = Watcher(corpus, poll=poll, poll_ms=100).start()
+    try:
+        running.wait_for(Change("added", "late.md"), Change("deleted", "old.md"))
+    finally:
+        running.close()
+
+
 def test_upload_renamed_into_place_is_reported_under_its_final_name(watcher, corpus):
     upload(watcher, "new.md")
     watcher.wait_for(Change("added", "new.md"))

@@ -43,7 +43,8 @@ def require_admin() -> None:
 def upload():
     name, data = _upload_body()
     saved = uploads.save(config().corpus, name, data, replace=param("replace") == "1")
-    body, status = uploads.outcome(saved, _sync())
+    # The sync reads the saved file alone (not the whole corpus): see index.sync's ``only``.
+    body, status = uploads.outcome(saved, _wait(reindexer().request([saved.name])))
     return jsonify(body), status
 
 
@@ -56,10 +57,6 @@ def reindex():
     if run.error:
         return jsonify({"error": {"code": "sync_failed", "message": run.error}}), 503
     return jsonify({"status": "done", **asdict(run.report), "wrote": run.report.wrote})
-
-
-def _sync() -> Run | None:
-    return _wait(reindexer().request())
 
 
 def _wait(ticket: int) -> Run | None:
