@@ -230,6 +230,7 @@ def main() -> None:
     ap.add_argument("--pages", type=int, help="a fixed random sample of this many pages")
     ap.add_argument("--index", type=Path, help="a Whoosh index of exactly this corpus")
     ap.add_argument("--load-only", action="store_true")
+    ap.add_argument("--keep", type=Path, help="the cluster's folder, kept: loaded once, reused")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--queries", type=int, default=3000)
@@ -244,10 +245,17 @@ def main() -> None:
             corpus = work / "corpus"
         else:
             corpus = sample_corpus(args.corpus, args.pages, work / "corpus")
-        with LocalCluster(work / "ts") as local:
+        local, loaded = kept_cluster(args.keep, work)
+        try:
+            local.start(timeout=3600)  # a kept cluster indexes its data folders again first
             watchdog = Watchdog(local, args.max_rss_gib * 2**30)
             watchdog.start()
-            report = load(local, corpus)
+            if loaded is None:
+                report = load(local, corpus)
+                if args.keep:
+                    (args.keep / LOADED).write_text(json.dumps(dataclasses.asdict(report)))
+            else:
+                report = reloaded(local, loaded)
             if not args.load_only:
                 bench(local, corpus, report, args, work)
             watchdog.done.set()
@@ -255,6 +263,34 @@ def main() -> None:
             print(f"node RSS peak {', '.join(f'{p / 2**30:.2f}' for p in peaks)} GiB; cluster "
                   f"total peak (sampled) {watchdog.peak / 2**30:.2f} GiB; this process "
                   f"{proc_kib(os.getpid(), 'VmHWM') / 2**20:.2f} GiB peak")  # fmt: skip
+        finally:
+            local.stop()
+
+
+LOADED = "loaded.json"  # in a kept cluster's folder: the load's report, once it finished
+
+
+def kept_cluster(keep: Path | None, work: Path) -> tuple[LocalCluster, dict | None]:
+    """A fresh cluster under ``work``, or the one kept in ``keep`` (same ports, same data
+    folders) with the report of its load, None if it was never loaded to the end."""
+    if keep is None:
+        return LocalCluster(work / "ts"), None
+    keep.mkdir(parents=True, exist_ok=True)
+    ports_file = keep / "ports.json"
+    ports = json.loads(ports_file.read_text()) if ports_file.exists() else None
+    local = LocalCluster(keep, ports=ports)
+    ports_file.write_text(json.dumps([p for n in local.nodes for p in (n.api_port, n.peering_port)]))
+    loaded = keep / LOADED
+    return local, json.loads(loaded.read_text()) if loaded.exists() else None
+
+
+def reloaded(local: LocalCluster, report: dict) -> ts_index.TsSyncReport:
+    """A kept cluster's load report, once every node has indexed its data folder again."""
+    started = time.monotonic()
+    count = local.wait_synced(ALIAS, timeout=3600)
+    print(f"kept cluster: {count} documents on every node, indexed again from disk in "
+          f"{time.monotonic() - started:.0f} s after the leader was elected")  # fmt: skip
+    return ts_index.TsSyncReport(**report)
 
 
 def bench(local: LocalCluster, corpus: Path, report, args, work: Path) -> None:
