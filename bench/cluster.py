@@ -279,7 +279,9 @@ def kept_cluster(keep: Path | None, work: Path) -> tuple[LocalCluster, dict | No
     ports_file = keep / "ports.json"
     ports = json.loads(ports_file.read_text()) if ports_file.exists() else None
     local = LocalCluster(keep, ports=ports)
-    ports_file.write_text(json.dumps([p for n in local.nodes for p in (n.api_port, n.peering_port)]))
+    ports_file.write_text(
+        json.dumps([p for n in local.nodes for p in (n.api_port, n.peering_port)])
+    )
     loaded = keep / LOADED
     return local, json.loads(loaded.read_text()) if loaded.exists() else None
 

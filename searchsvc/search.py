@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from searchsvc import bulletin
+from searchsvc import budget, bulletin
 from searchsvc.analysis import words
 from searchsvc.backend import Ask, WhooshBackend
 from searchsvc.cache import LRUCache
@@ -88,6 +88,12 @@ class Engine:
         """One page of ``req``'s results; with ``limit``, the first ``limit`` articles (export)."""
         started = time.perf_counter()
         deadline = Deadline(self.time_budget, started)
+        with budget.running(deadline):  # the Typesense backend's HTTP timeouts read it
+            return self._search(req, limit, started, deadline)
+
+    def _search(
+        self, req: SearchRequest, limit: int | None, started: float, deadline: Deadline
+    ) -> SearchResponse:
         req.validate()
         lexicon = self._lexicon.get()
         tree = parse(req.q, lexicon.synonyms)

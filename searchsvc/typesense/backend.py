@@ -101,7 +101,10 @@ class TypesenseBackend:
         )
 
     def refresh(self) -> None:
+        """A sync of this process wrote: read the catalogue again now, in the writer's thread
+        (not in the next search, whose budget it would spend)."""
         self._catalog.expire()
+        self._catalog.get()
 
     def close(self) -> None:
         pass
