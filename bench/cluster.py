@@ -8,7 +8,8 @@
 cluster on 127.0.0.1 through ``typesense.index.sync`` (what ``searchsvc index`` runs), timed
 until every node has indexed every document; the nodes' memory is read before and after: RSS
 from ``/proc`` and jemalloc's active bytes (``/metrics.json``), per node, per paragraph, and
-extrapolated to the whole archive. ``--load-only`` stops there.
+extrapolated to the whole archive. ``--load-only`` stops there. ``--keep DIR``: the cluster
+lives in DIR (data folders and ports kept); a later run starts it there and skips the load.
 
 **Queries**: both backends answer through the same ``Engine`` (parsing, results and snippets
 included, no match cache: every search in full), in this process, from ``--clients`` threads for

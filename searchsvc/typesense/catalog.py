@@ -9,7 +9,7 @@ paragraph texts.
   at once after ``expire`` (the server's own reindexer wrote: an upload is searchable when it
   answers). Reading it is the one cluster call not bound by a request's budget (what every
   request shares must not be cut short by one); while one request reads it, the others go on
-  with the catalogue they had (measured: ~TODO s on the whole archive).
+  with the catalogue they had (7.2 s for the whole archive's 70,965 records).
 * ``Texts`` — paragraph texts by article, fetched a page of articles at a time (snippets need
   the texts of the page's matching paragraphs; Typesense stores them, unindexed) and kept in a
   bounded LRU.
