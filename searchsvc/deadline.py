@@ -1,9 +1,18 @@
 """The request's time budget: every request ends within it (``Deadline``), relaxation and
-suggestions included; past it, a ``SearchTimeout`` (a 503 that says how to narrow the query)."""
+suggestions included; past it, a ``SearchTimeout`` (a 503 that says how to narrow the query).
+
+``search.Engine.search`` makes each request's deadline the thread's current one (``running``);
+code that blocks on a socket (the Typesense backend's HTTP calls) reads it (``current``) and takes
+its timeouts from what is left, so that no call outlives the request. A ``ContextVar``: each
+thread (each waitress worker) has its own.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from searchsvc.errors import SearchTimeout
 
@@ -32,3 +41,21 @@ class Deadline:
                 f"检索超时（超过 {b:g} 秒），请加词、加引号或筛选缩小范围 / the query took longer "
                 f"than {b:g} s: add words, quote a phrase or filter to narrow it down"
             )
+
+
+_RUNNING: ContextVar[Deadline | None] = ContextVar("deadline", default=None)
+
+
+@contextmanager
+def running(deadline: Deadline | None) -> Iterator[None]:
+    """``deadline`` is the thread's current one inside the block (None: no budget)."""
+    token = _RUNNING.set(deadline)
+    try:
+        yield
+    finally:
+        _RUNNING.reset(token)
+
+
+def current() -> Deadline | None:
+    """The deadline of the request this thread is answering, if any."""
+    return _RUNNING.get()

@@ -8,7 +8,7 @@
    the exact total, the facet counts and the histogram;
 3. build the page's results and snippets (``results``).
 
-All of it within one ``matching.Deadline``: past the budget, a ``SearchTimeout`` (a 503).
+All of it within one ``deadline.Deadline``: past the budget, a ``SearchTimeout`` (a 503).
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from searchsvc import bulletin
+from searchsvc import deadline as deadlines
 from searchsvc.analysis import words
 from searchsvc.backend import Ask, WhooshBackend
 from searchsvc.cache import LRUCache
 from searchsvc.catalog import FACETS, Catalog, FacetList, listed
 from searchsvc.config import BackendConfig
+from searchsvc.deadline import Deadline
 from searchsvc.errors import SearchTimeout
 from searchsvc.health import Health
 from searchsvc.highlight import mark
 from searchsvc.holds import folds
 from searchsvc.lexicon import LexiconCache
-from searchsvc.matching import Deadline
 from searchsvc.query import describe, literals, parse, typed_strings
 from searchsvc.records import (  # noqa: F401 — the core's records, re-exported for callers
     MAX_PER_PAGE,
@@ -90,6 +91,12 @@ class Engine:
         """One page of ``req``'s results; with ``limit``, the first ``limit`` articles (export)."""
         started = time.perf_counter()
         deadline = Deadline(self.time_budget, started)
+        with deadlines.running(deadline):  # the Typesense backend's HTTP timeouts read it
+            return self._search(req, limit, started, deadline)
+
+    def _search(
+        self, req: SearchRequest, limit: int | None, started: float, deadline: Deadline
+    ) -> SearchResponse:
         req.validate()
         lexicon = self._lexicon.get()
         tree = parse(req.q, lexicon.synonyms)

@@ -93,10 +93,15 @@ class Node:
 
 
 class LocalCluster:
-    def __init__(self, base: Path, size: int = 3, api_key: str = API_KEY):
+    def __init__(
+        self, base: Path, size: int = 3, api_key: str = API_KEY, ports: list[int] | None = None
+    ):
+        """``ports``: the nodes' API and peering ports, in pairs (a cluster started again on
+        kept data folders needs its old ones: Raft knows its peers by address); default free
+        ones."""
         self.base = Path(base)
         self.api_key = api_key
-        ports = free_ports(2 * size)
+        ports = ports or free_ports(2 * size)
         self.nodes = [
             Node(ports[2 * i], ports[2 * i + 1], self.base / f"data{i}", self.base / f"log{i}")
             for i in range(size)

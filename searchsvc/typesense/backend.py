@@ -101,7 +101,10 @@ class TypesenseBackend:
         )
 
     def refresh(self) -> None:
+        """A sync of this process wrote: read the catalogue again now, in the writer's thread
+        (not in the next search, whose budget it would spend)."""
         self._catalog.expire()
+        self._catalog.get()
 
     def close(self) -> None:
         pass
@@ -180,6 +183,8 @@ class TypesenseBackend:
         kept, lists = count_facets(aids, catalog.articles, selection)
         ordered = _order(kept, matched, catalog, req.sort)
         window = ordered[(req.page - 1) * req.per_page : req.page * req.per_page]
+        matcher = TreeMatcher(self.cluster, self.alias, catalog, deadline)
+        matcher.fill([groups[a] for a in window], window)  # relaxed by counts: their hits now
         self.texts.fetch(window)
         page = [
             ArticleHit(

@@ -7,7 +7,9 @@ paragraph texts.
   alias names, how many documents it holds and the newest ``stamp`` (a replaced bulletin keeps
   its count but gets a new stamp), looked at no more than once every ``REFRESH_SECONDS``, and
   at once after ``expire`` (the server's own reindexer wrote: an upload is searchable when it
-  answers).
+  answers). Reading it is the one cluster call not bound by a request's budget (what every
+  request shares must not be cut short by one); while one request reads it, the others go on
+  with the catalogue they had (7.2 s for the whole archive's 70,965 records).
 * ``Texts`` — paragraph texts by article, fetched a page of articles at a time (snippets need
   the texts of the page's matching paragraphs; Typesense stores them, unindexed) and kept in a
   bounded LRU.
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from searchsvc.article import ArticleRecord
 from searchsvc.cache import LRUCache
 from searchsvc.catalog import FACETS, Catalog, facet_values
-from searchsvc.typesense.client import Cluster
+from searchsvc.typesense.client import Cluster, unbounded
 from searchsvc.typesense.documents import quoted
 
 REFRESH_SECONDS = 1.0  # a sync shows in the catalogue at most this much later
@@ -53,13 +55,20 @@ class TsCatalog:
         loaded = self._loaded
         if loaded is not None and time.monotonic() - self._checked < REFRESH_SECONDS:
             return loaded
-        with self._lock:
+        # While one request reads a new catalogue, the others go on with the one they had.
+        if not self._lock.acquire(blocking=loaded is None):
+            return loaded
+        try:
             if self._loaded is None or time.monotonic() - self._checked >= REFRESH_SECONDS:
                 key, paragraphs = self._key()
                 if self._loaded is None or self._loaded.catalog.key != key:
-                    self._loaded = _load(self.cluster, self.alias, key, paragraphs)
+                    # Shared by every request: no one request's budget cuts it short.
+                    with unbounded():
+                        self._loaded = _load(self.cluster, self.alias, key, paragraphs)
                 self._checked = time.monotonic()
             return self._loaded
+        finally:
+            self._lock.release()
 
     def expire(self) -> None:
         """Look at the collection again on the next ``get`` (a sync of this process wrote)."""

@@ -9,7 +9,10 @@ backend evaluates it on posting arrays (``matching``): AND intersects, OR unites
 subtracts, scores add. Candidates are confirmed on the stored text (and the record's title and
 byline names) where the ``gram`` tokens only narrow down: a field-restricted word, a literal
 across punctuation. Relaxation, the zero-result suggestion and ``within`` follow ``relax`` and
-``backend.WhooshBackend._matches`` step by step.
+``backend.WhooshBackend._matches`` step by step, with three shortcuts that ask the cluster for
+counts rather than hits: a relaxed query's words counted per article (``facet_by=aid``; the
+page's hits read when it is shown, ``fill``), a suggestion's sub-queries counted (``exists``),
+and ``title:`` / ``记者:`` read off the catalogue's records (``_in_field``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from searchsvc.catalog import Catalog
 from searchsvc.matching import Deadline
 from searchsvc.query import And, Lit, Node, Not, Or
 from searchsvc.typesense.client import Cluster
-from searchsvc.typesense.documents import literal_tokens
+from searchsvc.typesense.documents import gram_tokens, literal_tokens, quoted
 from searchsvc.typesense.query import EXACT, MAX_FACET_VALUES, MONTH, phrase_term, q_string
 
 PAGE = 250
@@ -41,6 +44,7 @@ class Group:
     best: float
     hits: list[tuple[float, int]] = field(default_factory=list)  # (score, n), best first
     coverage: int = 0  # words of a relaxed query the article holds
+    words: tuple[Node, ...] | None = None  # relaxed by counts: hits not read yet (``fill``)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class TreeMatcher:
         runs = literal_tokens(lit.text)
         if not runs:
             return {}
+        if lit.field is not None:
+            return self._in_field(lit, runs)
         # As ``query.needs_check``: the grams only narrow a field-restricted word or a phrase
         # that is more than one run of units (punctuation, spaces) down to candidates.
         confirm = lit.field is not None or (lit.phrase and not unit_text(lit.text))
@@ -82,6 +88,21 @@ class TreeMatcher:
             return {(aid, n): score for aid, n, score, _ in rows}
         return {(aid, n): score for aid, n, score, text in rows if self._holds(lit, aid, text)}
 
+    def _in_field(self, lit: Lit, runs: list[list[str]]) -> Hits:
+        """``title:`` and ``记者:`` from the catalogue, with no call to the cluster: the title
+        and byline names are the record's, and every paragraph document of an article carries
+        them, so every paragraph of an article whose field holds the literal (as its grams
+        and as a string: what the cluster's grams and the confirmation gave) matches. Asking the
+        cluster for the grams of ``title:北京`` fetched every paragraph that holds 北京
+        anywhere, ~10⁵ on the whole archive, to keep those of the few titles."""
+        hits: Hits = {}
+        for aid, record in self.catalog.articles.items():
+            value = record.title if lit.field == "title" else " ".join(record.names)
+            if value and lit.text in normalize(value) and _has_runs(gram_tokens(value), runs):
+                hits.update(((aid, n), 0.0) for n in range(1, record.paragraphs + 1))
+            self.deadline.spend(1)
+        return hits
+
     def _holds(self, lit: Lit, aid: str, text: str) -> bool:
         record = self.catalog.articles.get(aid)
         if record is None:
@@ -90,7 +111,9 @@ class TreeMatcher:
         where = (fields[lit.field],) if lit.field else fields.values()
         return any(lit.text in normalize(value) for value in where if value)
 
-    def _fetch(self, q: str, with_text: bool) -> list[tuple[str, int, float, str]]:
+    def _fetch(
+        self, q: str, with_text: bool, filters: str = ""
+    ) -> list[tuple[str, int, float, str]]:
         """Every paragraph matching ``q``: (aid, n, text match, text if asked).
 
         Typesense pages a result by ranking it again for every page (page k costs the top
@@ -107,6 +130,8 @@ class TreeMatcher:
             "highlight_fields": "none",
             "per_page": PAGE,
         }
+        if filters:
+            params["filter_by"] = filters
         self.deadline.check()
         first = self.cluster.search(
             self.collection, {**params, "facet_by": MONTH, "max_facet_values": MAX_FACET_VALUES}
@@ -117,7 +142,7 @@ class TreeMatcher:
             return self._rows([first]) + self._paged(params, 2)
         counts = [(int(c["value"]), c["count"]) for f in first["facet_counts"] for c in f["counts"]]
         parts = [
-            {**params, "filter_by": f"{MONTH}:={month}", "page": page}
+            {**params, "filter_by": _both(filters, f"{MONTH}:={month}"), "page": page}
             for month, count in counts
             for page in range(1, -(-count // PAGE) + 1)
         ]
@@ -201,12 +226,27 @@ class TreeMatcher:
     def groups(self, tree: Node) -> dict[str, Group]:
         return grouped(self.node(tree))
 
+    def exists(self, tree: Node) -> bool:
+        """Whether ``tree`` matches anything (each sub-query the suggestion tries): a count
+        for what one ``q`` says exactly, not every paragraph of, say, one common word."""
+        items = tree.items if isinstance(tree, And) else (tree,)
+        if is_simple(tree):
+            words = tuple(i.text for i in items if isinstance(i, Lit))
+            q, several = q_string(words, tuple(i.item.text for i in items if isinstance(i, Not)))
+            if not several:
+                self.deadline.check()
+                params = {**EXACT, "q": q, "query_by": "gram", "per_page": 0}
+                return self.cluster.search(self.collection, params)["found"] > 0
+        return bool(self.groups(tree))
+
     def relaxed(self, tree: Node, stopwords: frozenset[str]) -> dict[str, Group] | None:
         """Articles holding most of the informative words (``relax``), with ``coverage``."""
         plan = relax.informative(tree, stopwords)
         if plan is None:
             return None
         kept, exclusions, need = plan
+        if not exclusions and all(_countable(n) for n in kept):
+            return self._relaxed_by_counts(kept, need)
         per_word = [self.node(n) for n in kept]
         found = _union(per_word)
         for n in exclusions:
@@ -219,8 +259,93 @@ class TreeMatcher:
                     groups[aid].coverage += 1
         return {aid: g for aid, g in groups.items() if g.coverage >= need}
 
+    def _relaxed_by_counts(self, kept: list[Node], need: int) -> dict[str, Group]:
+        """The relaxed articles from each word's count of paragraphs per article (one search a
+        word, ``facet_by=aid``), not from every paragraph of each word: a question's words are
+        common ones (北京, 发展: ~10⁵ paragraphs each on the whole archive, hundreds of
+        searches of 250 to fetch them). An article ranks by coverage, then by how many of its
+        paragraphs hold a word (``best``); the paragraph hits of the articles a page shows are
+        read when it shows them (``fill``)."""
+        counts: dict[str, int] = {}
+        coverage: dict[str, int] = {}
+        for node in kept:
+            held: dict[str, int] = {}
+            for lit in node.items if isinstance(node, Or) else (node,):
+                for aid, count in self._per_article(lit).items():
+                    held[aid] = held.get(aid, 0) + count
+            for aid, count in held.items():
+                counts[aid] = counts.get(aid, 0) + count
+                coverage[aid] = coverage.get(aid, 0) + 1
+        words = tuple(kept)
+        return {
+            aid: Group(float(counts[aid]), [], coverage[aid], words)
+            for aid in coverage
+            if coverage[aid] >= need
+        }
+
+    def _per_article(self, lit: Lit) -> dict[str, int]:
+        """How many paragraphs of each article hold ``lit`` (a facet count: no hit is read)."""
+        runs = literal_tokens(lit.text)
+        if not runs:
+            return {}
+        self.deadline.check()
+        answer = self.cluster.search(
+            self.collection,
+            {
+                **EXACT,
+                "q": " ".join(phrase_term(tokens) for tokens in runs),
+                "query_by": "gram",
+                "facet_by": "aid",
+                "max_facet_values": max(1, len(self.catalog.articles)),
+                "per_page": 0,
+            },
+        )
+        self.deadline.spend(answer["found"] // 10)
+        return {c["value"]: c["count"] for f in answer["facet_counts"] for c in f["counts"]}
+
+    def fill(self, groups: list[Group], aids: list[str]) -> None:
+        """The paragraph hits of relaxed-by-count articles ``aids`` (a page of them): each word
+        asked within those articles only, scores added per paragraph, as ``relaxed`` adds
+        them."""
+        todo = [(a, g) for a, g in zip(aids, groups, strict=True) if g.words is not None]
+        if not todo:
+            return
+        within = "aid:=[" + ",".join(quoted(a) for a, _g in todo) + "]"
+        found: Hits = {}
+        for node in todo[0][1].words:
+            for lit in node.items if isinstance(node, Or) else (node,):
+                q = " ".join(phrase_term(tokens) for tokens in literal_tokens(lit.text))
+                for aid, n, score, _t in self._fetch(q, with_text=False, filters=within):
+                    found[(aid, n)] = found.get((aid, n), 0.0) + score
+        hits = grouped(found)
+        for aid, group in todo:
+            if aid in hits:
+                group.hits = hits[aid].hits
+            group.words = None
+
     def articles_with(self, text: str) -> set[str]:
         return {aid for aid, _n in self.lit(Lit(text, phrase=True))}
+
+
+def _both(filters: str, more: str) -> str:
+    return f"{filters} && {more}" if filters else more
+
+
+def _countable(node: Node) -> bool:
+    """A relaxed query's word whose paragraphs one ``q`` finds exactly (no confirmation on the
+    text): a literal, or a synonym group of them."""
+    lits = node.items if isinstance(node, Or) else (node,)
+    return all(
+        isinstance(lit, Lit) and lit.field is None and (not lit.phrase or unit_text(lit.text))
+        for lit in lits
+    )
+
+
+def _has_runs(tokens: list[str], runs: list[list[str]]) -> bool:
+    """Whether a field's ``gram`` tokens hold each run of a literal: a unit as a token, a longer
+    run as its bigrams one after the other (a phrase)."""
+    joined = " " + " ".join(tokens) + " "
+    return all(" " + " ".join(run) + " " in joined for run in runs)
 
 
 def grouped(hits: Hits) -> dict[str, Group]:
@@ -255,7 +380,7 @@ def match(
     else:
         groups, relaxed = relax.matching(matcher, tree, stopwords)
         if not groups:
-            hint = relax.suggestion(tree, lambda t: bool(matcher.groups(t)), lambda _w: None)
+            hint = relax.suggestion(tree, matcher.exists, lambda _w: None)
     for i, t in enumerate(earlier):
         inside, _ = relax.matching(matcher, t, stopwords)
         if tree is None and i == 0:

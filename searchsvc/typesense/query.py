@@ -53,7 +53,6 @@ class TsQuery:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 10  # articles; Typesense pages groups, at most 250 a page
-    budget_ms: int | None = None  # search_cutoff_ms: past it, partial results (cut_off)
 
 
 @dataclass
@@ -69,7 +68,6 @@ class TsAnswer:
     total: int  # matching articles, after filters
     facets: dict[str, Counter]  # facet name → value → article count
     unconfirmed: bool  # a literal spans punctuation: the hits are candidates to confirm
-    cut_off: bool = False
     months: Counter = field(default_factory=Counter)  # YYYYMM → article count (dated ones)
     unfiltered: int | None = None  # matching articles before filters (asked with ``counted``)
 
@@ -134,8 +132,6 @@ def _params(query: TsQuery, q: str, filters: str, facet_fields: list[str], main:
         params.update(facet_by=",".join(facet_fields), max_facet_values=MAX_FACET_VALUES)
     if filters:
         params["filter_by"] = filters
-    if query.budget_ms is not None:
-        params["search_cutoff_ms"] = query.budget_ms
     return params
 
 
@@ -178,7 +174,6 @@ def search(cluster: Cluster, collection: str, query: TsQuery, counted: bool = Fa
         total=main["found"],
         facets={spec.name: by_field.get(spec.field, Counter()) for spec in FACETS},
         unconfirmed=several,
-        cut_off=any(r.get("search_cutoff") for r in results),
         months=Counter({int(m): c for m, c in months.items() if int(m) > 0}),
         unfiltered=(results[-1]["found"] if filters else main["found"]) if counted else None,
     )
