@@ -361,7 +361,7 @@ def tidy_live(ix) -> list[str]:
             for name in store
             if _TEMP_TOC.fullmatch(name)
             or _TEMP_SEGMENT_FILE.fullmatch(name)
-            or (_STAGING.fullmatch(name) and not _in_use(Path(store.folder) / name))
+            or (_STAGING.fullmatch(name) and not flock_held(Path(store.folder) / name))
             or ((m := tocfile.match(name)) and int(m.group(1)) != toc.generation)
             or ((m := segfile.match(name)) and m.group(1) not in live)
             or name == pool
@@ -385,10 +385,11 @@ def tidy_live(ix) -> list[str]:
     return stale
 
 
-def _in_use(folder: Path) -> bool:
-    """Whether a live process holds a ``flock`` on ``folder`` (a merge writing into it)."""
+def flock_held(path: Path) -> bool:
+    """Whether a live process holds a ``flock`` on ``path``: a file (the home's ``LOCK``) or a
+    folder (a merge writing into its staging folder)."""
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return False
     try:

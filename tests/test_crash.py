@@ -9,8 +9,6 @@ the job, with exactly the counts ``bulletin.read`` gives and every paragraph id 
 
 from __future__ import annotations
 
-import fcntl
-import os
 import signal
 import subprocess
 import sys
@@ -280,17 +278,7 @@ def test_killed_or_failed_full_rebuild_leaves_the_old_index(tmp_path, pages, mon
 
 def holds_lock(home: Path) -> bool:
     """Is the home's writer lock held by some process?"""
-    try:
-        fd = os.open(home / storage.LOCK_FILE, os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    return storage.flock_held(home / storage.LOCK_FILE)
 
 
 def test_a_second_index_run_waits_or_gives_up(tmp_path, pages):

@@ -20,26 +20,27 @@ def docs() -> list[dict]:
     return real_docs()
 
 
-def test_a_commit_merges_nothing(tmp_path, docs):
-    folder = tmp_path / "ix"
+def a_full_tier_then_a_commit(folder, docs) -> int:
+    """A tier's worth of 40-document segments, then a small sync's commit of 5 more; ``n``."""
     n = merging.SEGMENTS_PER_TIER * 40
     ix = bulk_index(folder, docs[:n], per_segment=40)
     writer = segments.Staged(ix.writer())
     for fields in docs[n : n + 5]:
         writer.add_document(**fields)
     writer.commit()
+    return n
+
+
+def test_a_commit_merges_nothing(tmp_path, docs):
+    folder = tmp_path / "ix"
+    a_full_tier_then_a_commit(folder, docs)
     ix = whoosh_index.open_dir(str(folder))
     assert [s.doc_count() for s in ix._segments()] == [40] * merging.SEGMENTS_PER_TIER + [5]
 
 
 def test_the_merge_pass_merges_a_full_tier_of_small_segments(tmp_path, docs):
     folder = tmp_path / "ix"
-    n = merging.SEGMENTS_PER_TIER * 40
-    ix = bulk_index(folder, docs[:n], per_segment=40)
-    writer = segments.Staged(ix.writer())
-    for fields in docs[n : n + 5]:
-        writer.add_document(**fields)
-    writer.commit()
+    n = a_full_tier_then_a_commit(folder, docs)
     assert merging.merge_pass(folder) == 1
     ix = whoosh_index.open_dir(str(folder))
     assert [s.doc_count() for s in ix._segments()] == [5, n]

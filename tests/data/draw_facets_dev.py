@@ -278,12 +278,7 @@ def fresh_draw(pools: dict[str, list], seen: set, args: argparse.Namespace) -> l
     `fresh_venue` whose text puts something in a Beijing district (PUTS_THERE, anywhere) and
     `fresh_named` that name one otherwise (NAMES_DISTRICT)."""
     rng = random.Random(args.fresh_seed)
-    left = {
-        kind: [(rel, a) for rel, a in pools[kind] if (rel, a.ordinal) not in seen] for kind in pools
-    }
-    picked = []
-    for kind in ("xwlb", "web"):
-        picked += rng.sample(left[kind], min(args.fresh_plain, len(left[kind])))
+    left, picked = _plain(rng, pools, seen, args.fresh_plain)
     taken = {(rel, a.ordinal) for rel, a in picked}
     rest = [
         (rel, a)
@@ -322,6 +317,18 @@ def fresh_draw(pools: dict[str, list], seen: set, args: argparse.Namespace) -> l
     ]
 
 
+def _plain(rng: random.Random, pools: dict[str, list], seen: set, per_kind: int):
+    """What is left of each kind's pool once ``seen`` is taken out, and ``per_kind`` of each
+    (xwlb, then web) drawn from it at random: the plain part every fresh draw starts with."""
+    left = {
+        kind: [(rel, a) for rel, a in pools[kind] if (rel, a.ordinal) not in seen] for kind in pools
+    }
+    picked = []
+    for kind in ("xwlb", "web"):
+        picked += rng.sample(left[kind], min(per_kind, len(left[kind])))
+    return left, picked
+
+
 _HELD_THERE = re.compile("举行|举办|开展|上演|演出|进行|启动|开幕|活动|转移|抢修|植树|开工|投运")
 
 
@@ -351,12 +358,7 @@ def held10_draw(pools: dict[str, list], seen: set, args: argparse.Namespace) -> 
     says something was held there, so what is left of the enrichment is every article of the
     pool that names a district otherwise (NAMES_DISTRICT): all of them are taken."""
     rng = random.Random(args.held10_seed)
-    left = {
-        kind: [(rel, a) for rel, a in pools[kind] if (rel, a.ordinal) not in seen] for kind in pools
-    }
-    picked = []
-    for kind in ("xwlb", "web"):
-        picked += rng.sample(left[kind], min(args.fresh_plain, len(left[kind])))
+    left, picked = _plain(rng, pools, seen, args.fresh_plain)
     taken = {(rel, a.ordinal) for rel, a in picked}
     picked += [
         (rel, a)
