@@ -408,17 +408,19 @@ class FlatSegment:
         return np.unique(keys >> 32).astype(np.int32)
 
 
-def idf(searcher, flats: Opened | None, field: str, text: str) -> float:
-    """``searcher.idf(field, text)`` (Whoosh's BM25F idf) counting, besides Whoosh's document
-    frequency, the term's documents in segments whose flat file alone holds ``field``."""
-    if flats is None or field not in ONLY_FIELDS:
-        return searcher.idf(field, text)
-    n = searcher.doc_frequency(field, text)
-    for sub, _ in searcher.subsearchers or [(searcher, 0)]:
-        flat = flats.get(sub.reader())
-        if flat is not None and flat.only_here(field):
-            n += flat.doc_frequency(field, text)
-    return log(searcher.doc_count_all() / (n + 1)) + 1
+def idf(searcher, files: list[FlatSegment | None], field: str, text: str) -> float:
+    """``searcher.idf(field, text)``, Whoosh's BM25F idf (``log(N / (df + 1)) + 1`` over every
+    document, deleted ones included), with each segment's document frequency taken from its flat
+    file (``files``, one per subsearcher, in order) when the file holds ``field`` — a key lookup,
+    and the only count there is of a field the file alone holds — else from Whoosh's term info."""
+    subs = searcher.subsearchers or [(searcher, 0)]
+    df = 0
+    for (sub, _), flat in zip(subs, files, strict=True):
+        if flat is not None and flat.has(field):
+            df += flat.doc_frequency(field, text)
+        else:
+            df += sub.doc_frequency(field, text)
+    return log(searcher.doc_count_all() / (df + 1)) + 1
 
 
 def segment_id(reader) -> str | None:

@@ -15,7 +15,6 @@ bounded number of sub-queries. All of it spends the same ``Deadline``.
 
 from __future__ import annotations
 
-import math
 import threading
 from bisect import bisect_right
 
@@ -58,7 +57,6 @@ class SegmentEval:
         self.size = self.reader.doc_count_all()
         # The segment's flat postings (``flatpostings``), if it has them: read without the lock.
         self.flat = flats.get(self.reader) if flats is not None else None
-        self.flats = flats
         self.snapshot, self.base = snapshot, base  # for the fields of a candidate paragraph
         self.lengths, self.deadline = lengths, deadline
         self.reading = reading if reading is not None else threading.RLock()
@@ -357,7 +355,6 @@ class Matcher:
                  reading=None, units: postings.UnitPostings | None = None,
                  flats: flatpostings.Opened | None = None):  # fmt: skip
         self.searcher, self.snapshot, self.deadline = searcher, snapshot, deadline
-        self.flats = flats
         self.reading = reading if reading is not None else threading.RLock()
         units = units if units is not None else postings.UnitPostings()
         subs = searcher.subsearchers or [(searcher, 0)]
@@ -378,19 +375,14 @@ class Matcher:
     def stats(self, fieldname: str, text: str) -> tuple[float, float]:
         """A term's idf and its field's average length, as Whoosh's BM25F reads them
         (``log(N / (df + 1)) + 1`` over every document, deleted ones included), once per
-        request. The document frequency is summed from the segments' flat postings when every
-        segment has them (one key lookup each), else asked of Whoosh."""
+        request (``flatpostings.idf``: the document frequency from the segments' flat files)."""
         key = (fieldname, text)
         found = self._stats.get(key)
         if found is None:
             files = [seg.flat for seg, _ in self.segments]
             with self.reading:
                 avgfl = self.searcher.avg_field_length(fieldname) or 1
-                if all(f is not None and f.has(fieldname) for f in files):
-                    df = sum(f.doc_frequency(fieldname, text) for f in files)
-                    idf = math.log(self.searcher.doc_count_all() / (df + 1)) + 1
-                else:
-                    idf = flatpostings.idf(self.searcher, self.flats, fieldname, text)
+                idf = flatpostings.idf(self.searcher, files, fieldname, text)
             found = self._stats[key] = (idf, avgfl)
         return found
 
