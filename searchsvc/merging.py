@@ -27,7 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh.index import TOC, clean_files
+from whoosh.index import TOC
 from whoosh.reading import SegmentReader
 
 from searchsvc import index, segments, storage
@@ -130,9 +130,7 @@ def _commit(home: Path, ix, group: list, built: _Built, staging: Path) -> bool:
         storage.adopt(staging, folder, new)
     kept = [seg for seg in toc.segments if seg.segment_id() not in built.docmaps]
     final = [*kept, new] if new is not None and new.doc_count() else kept
-    generation = toc.generation + 1
-    TOC(toc.schema, final, generation).write(ix.storage, storage.WHOOSH_NAME)
-    clean_files(ix.storage, storage.WHOOSH_NAME, generation, final)
+    storage.commit_segments(ix, final)
     log.info(
         "merged %d segments (%d documents) into one; %d segments now",
         len(group), sum(len(m) for m in built.docmaps.values()), len(final),

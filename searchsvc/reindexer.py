@@ -166,12 +166,7 @@ class Reindexer:
         """Start a merge pass in the merge worker (call with ``_cond`` held, nothing waiting)."""
         self._merge_due = False
         if self._merge_pool is None:
-            self._merge_pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_merge_worker_init,
-                initargs=(os.getpid(),),
-            )
+            self._merge_pool = _worker(_merge_worker_init)
         try:
             self._merging = self._merge_pool.submit(merging.merge_pass, self.target.home)
         except BrokenProcessPool:
@@ -218,18 +213,23 @@ class Reindexer:
         if self.in_process:
             return writing.sync(*args, **kwargs)
         if self._pool is None:
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=context,
-                initializer=die_with_parent,
-                initargs=(os.getpid(),),
-            )
+            self._pool = _worker(die_with_parent)
         try:
             return self._pool.submit(writing.sync, *args, **kwargs).result()
         except BrokenProcessPool:
             self._pool = None  # the worker died (killed, out of memory): a new one next time
             raise RuntimeError("索引进程意外退出 / the index worker process died") from None
+
+
+def _worker(initializer: Callable[[int], None]) -> ProcessPoolExecutor:
+    """A worker process of the server's own (spawned, not forked from a threaded server),
+    ``initializer`` given the server's pid."""
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=(os.getpid(),),
+    )
 
 
 def _merge_worker_init(parent: int) -> None:

@@ -273,12 +273,13 @@ def create_empty(folder: Path, schema):
 
 
 def commit_segments(ix, segments: list) -> None:
-    """Commit ``segments`` (written beside ``ix`` by the bulk writer) as the next generation of
-    an index that has none yet (a fresh build folder): the TOC written and renamed into place
-    the way Whoosh commits."""
+    """Commit ``segments`` (in ``ix``'s folder) as ``ix``'s next generation, the whole of it:
+    the TOC written and renamed into place the way Whoosh commits, then every TOC and segment
+    file it does not name removed. For the bulk writer's fresh build folder, and a merge pass's
+    commit (under the writer locks)."""
     generation = ix.latest_generation() + 1
     TOC(ix.schema, list(segments), generation).write(ix.storage, WHOOSH_NAME)
-    clean_files(ix.storage, WHOOSH_NAME, generation, segments)  # generation 0's TOC
+    clean_files(ix.storage, WHOOSH_NAME, generation, segments)
 
 
 def whoosh_writer(ix, budget: Budget):
