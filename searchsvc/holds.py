@@ -1,6 +1,6 @@
 """Whether a paragraph's stored text holds a query unit the way the index finds it — the check
 made on a few candidates instead of reading the unit's long posting list — or holds a literal
-string once normalised (``holds_string``, ``holds_any``), looked for on the raw text."""
+string once normalised (``holds_string``), looked for on the raw text."""
 
 from __future__ import annotations
 
@@ -56,31 +56,6 @@ def holds(text: str, unit: str, exact: bool) -> bool:
 
 
 _HAN_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
-
-
-def holds_any(text: str, needles: list[str]) -> bool:
-    """Whether ``normalize(text)`` holds any of ``needles`` (normalised), paying for NFKC only
-    when the raw text does not settle it.
-
-    A needle of Han characters found in the raw text is in the normalised one (NFKC and lower
-    case leave unified ideographs as they are, and none composes with a neighbour); one not
-    found can only appear through a character that folds to Han (a radical, a compatibility
-    or enclosed ideograph), which is looked for first. Other needles read the normalised text.
-    """
-    norm = folds = None
-    for needle in needles:
-        if _HAN_ONLY.fullmatch(needle):
-            if needle in text:
-                return True
-            if folds is None:
-                folds = _may_fold_to_han(text)
-            if not folds:
-                continue
-        if norm is None:
-            norm = normalize(text)
-        if needle in norm:
-            return True
-    return False
 
 
 # --------------------------------------------------------------------------- any literal string
@@ -196,7 +171,17 @@ def folds() -> _Folds:
 
 def holds_string(text: str, needle: str) -> bool:
     """Whether ``normalize(text)`` holds ``needle`` (normalised) — without normalising ``text``
-    unless it holds a complex character (see ``_Folds``)."""
+    unless it holds a complex character (see ``_Folds``).
+
+    A needle of Han characters found in the raw text is in the normalised one (NFKC and lower
+    case leave unified ideographs as they are, and none composes with a neighbour); one not
+    found can only appear through a character that folds to Han (a radical, a compatibility or
+    enclosed ideograph), which is looked for first: the commonest answers need no pattern."""
+    if _HAN_ONLY.fullmatch(needle):
+        if needle in text:
+            return True
+        if not _may_fold_to_han(text):
+            return False
     f = folds()
     if f.is_complex(text):
         return needle in normalize(text)

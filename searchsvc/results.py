@@ -9,7 +9,7 @@ from __future__ import annotations
 from searchsvc.analysis import normalize
 from searchsvc.backend import ArticleHit, Backend
 from searchsvc.highlight import mark
-from searchsvc.holds import holds_any
+from searchsvc.holds import holds_string
 from searchsvc.matching import Deadline
 from searchsvc.records import Result, article_url
 
@@ -30,7 +30,7 @@ def build(backend: Backend, hit: ArticleHit, needles: list[str], deadline: Deadl
     for score, ref in hit.paragraphs[:PARAGRAPHS_COUNTED]:
         deadline.spend(50)
         text = backend.paragraph(ref)
-        if holds_any(text, needles):
+        if any(holds_string(text, n) for n in needles):
             matched += 1
             if score > best_score:
                 best_score, snippet_text = score, text
