@@ -387,7 +387,7 @@ def _stops(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     """Where a visit went: 来到/走进/位于 a place, or a sentence that opens 在 a place and goes on
     to say the visitor came or looked (在海淀区万寿路街道…，李克强来到…)."""
     found = [(d, w) for d, w in venues(text, vocab) if _VISIT.match(w)]
-    for sentence in re.split("[。！？]", text):
+    for sentence in _SENTENCE.split(text):
         if sentence.startswith("在") and _VISIT.search(sentence):
             found += [(d, w) for d, w in venues(sentence, vocab)[:1] if sentence.startswith(w)]
     return found
@@ -401,7 +401,7 @@ def _later_venue(
     when they do not say 在京), only a sentence whose subject names the event they name (比赛在
     延庆赛区…进行, 活动安排在北京房山水头村举行), never a scene that opens on the place."""
     for p in article.paragraphs[1:3]:
-        for sentence in re.split("[。！？]", p.text):
+        for sentence in _SENTENCE.split(p.text):
             found = venues(sentence, vocab)
             if named:  # …and one district only (not a relay through 望京街道…八达岭…)
                 one = found and len({d for d, _ in named_places([sentence], vocab)}) == 1
