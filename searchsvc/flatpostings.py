@@ -395,14 +395,23 @@ class FlatSegment:
         keys = np.repeat(docs[kept].astype(np.int64), counts) << 32
         return keys | where.astype(np.int64)
 
-    def chained(self, field: str, links: list[tuple[int, str]], docs: np.ndarray) -> np.ndarray:
+    def chained(
+        self, field: str, links: list[tuple[int, str]], docs: np.ndarray, spend=None
+    ) -> np.ndarray:
         """The documents among ``docs`` (sorted) where every ``(offset, term)`` of ``links``
-        stands at the first one's position plus its offset, at least once."""
+        stands at the first one's position plus its offset, at least once (a phrase: its
+        terms at offsets 0, 1, 2…). ``spend(units)``: told the work, once the first term's
+        occurrences are read."""
         keys = None
         first = links[0][0]
         for offset, term in links:
             found = self.doc_positions(field, term, docs)
-            keys = found if keys is None else keys[np.isin(keys + (offset - first), found)]
+            if keys is None:
+                keys = found
+                if spend is not None:
+                    spend(len(keys) * len(links))
+            else:  # occurrence keys are distinct, and so are they shifted
+                keys = keys[np.isin(keys + (offset - first), found, assume_unique=True)]
             if not len(keys):
                 break
         return np.unique(keys >> 32).astype(np.int32)

@@ -141,16 +141,9 @@ class SegmentEval:
     def _adjacent_flat(self, grams: list[str], docs: np.ndarray) -> np.ndarray:
         """``adjacent`` on the flat postings: every occurrence of a bigram is a key
         ``docnum << 32 | position``; the run stands where the first bigram's key, shifted by
-        ``j``, is a key of the ``j``-th."""
-        flat = self.flat
-        keys = flat.doc_positions("gram", grams[0], docs)
-        self.deadline.spend(len(keys) * len(grams))
-        for j, g in enumerate(grams[1:], 1):
-            if not len(keys):
-                break
-            later = flat.doc_positions("gram", g, docs)
-            keys = keys[np.isin(keys + j, later, assume_unique=True)]
-        return np.isin(docs, keys >> 32)
+        ``j``, is a key of the ``j``-th (``FlatSegment.chained``)."""
+        held = self.flat.chained("gram", list(enumerate(grams)), docs, self.deadline.spend)
+        return np.isin(docs, held, assume_unique=True)
 
     def unit(self, unit: str) -> Hits:
         """Paragraphs holding one unit (score 1, as Whoosh's ``Prefix`` on the bigrams): the
