@@ -19,13 +19,10 @@ writes them from the postings it holds.
 Layout: ``MAGIC``, a little-endian ``uint32`` header length, a JSON header (document count and,
 per field, where each array starts, its dtype and length), then the arrays, 8-byte aligned.
 
-Version 2 (``SSFLAT02``): the header's ``only`` names the fields whose postings are in this file
-alone — the builder no longer writes ``title``, ``names``, ``gram`` and ``unit`` into Whoosh's
-term files (their term tables and postings were half the index and a large share of the write;
-nothing read them but their document frequencies); Whoosh still keeps their field lengths. Offsets and counts are stored in the smallest unsigned type that holds them.
-A term's document frequency in such a field is its posting count here
-(``doc_frequency``, ``idf``). A version 1 file (``SSFLAT01``: every field in Whoosh too) is read
-as before, ``only`` empty; an index written before needs nothing.
+Version 2 (``SSFLAT02``): ``only`` names the fields this file alone holds (``ONLY_FIELDS``: Whoosh
+keeps their lengths, not their terms — half the index, read for nothing but their document
+frequency, ``doc_frequency``); offsets and counts take the smallest type that fits. A version 1
+file (every field in Whoosh too) is read as before, ``only`` empty.
 """
 
 from __future__ import annotations
@@ -50,9 +47,7 @@ MAGIC = b"SSFLAT02"
 MAGICS = (b"SSFLAT01", MAGIC)  # version 1: no field is in this file alone
 EXT = ".flat"
 FIELDS = ("text", "title", "names", "gram", "unit")
-# What the builder writes here alone, not into Whoosh's term files (which keep ``text``, the
-# field Whoosh's own API searches, and the ids).
-ONLY_FIELDS = ("title", "names", "gram", "unit")
+ONLY_FIELDS = ("title", "names", "gram", "unit")  # here alone (Whoosh keeps ``text``, the ids)
 _HEAD = struct.Struct("<I")
 EMPTY_DOCS = np.zeros(0, dtype=np.int32)
 
@@ -399,9 +394,8 @@ class FlatSegment:
         self, field: str, links: list[tuple[int, str]], docs: np.ndarray, spend=None
     ) -> np.ndarray:
         """The documents among ``docs`` (sorted) where every ``(offset, term)`` of ``links``
-        stands at the first one's position plus its offset, at least once (a phrase: its
-        terms at offsets 0, 1, 2…). ``spend(units)``: told the work, once the first term's
-        occurrences are read."""
+        stands at the first one's position plus its offset (a phrase: offsets 0, 1, 2…).
+        ``spend(units)``: told the work once the first term's occurrences are read."""
         keys = None
         first = links[0][0]
         for offset, term in links:
@@ -418,17 +412,13 @@ class FlatSegment:
 
 
 def idf(searcher, files: list[FlatSegment | None], field: str, text: str) -> float:
-    """``searcher.idf(field, text)``, Whoosh's BM25F idf (``log(N / (df + 1)) + 1`` over every
-    document, deleted ones included), with each segment's document frequency taken from its flat
-    file (``files``, one per subsearcher, in order) when the file holds ``field`` — a key lookup,
-    and the only count there is of a field the file alone holds — else from Whoosh's term info."""
+    """``searcher.idf(field, text)`` (Whoosh's BM25F idf), each segment's document frequency
+    from its flat file (``files``, one per subsearcher) when that holds ``field``, else Whoosh's."""
     subs = searcher.subsearchers or [(searcher, 0)]
     df = 0
     for (sub, _), flat in zip(subs, files, strict=True):
-        if flat is not None and flat.has(field):
-            df += flat.doc_frequency(field, text)
-        else:
-            df += sub.doc_frequency(field, text)
+        has = flat is not None and flat.has(field)
+        df += flat.doc_frequency(field, text) if has else sub.doc_frequency(field, text)
     return log(searcher.doc_count_all() / (df + 1)) + 1
 
 

@@ -283,7 +283,10 @@ def holds_lock(home: Path) -> bool:
 
 def test_a_second_index_run_waits_or_gives_up(tmp_path, pages):
     corpus, home = tmp_path / "corpus", tmp_path / "index"
-    write_corpus(corpus, pages)
+    # The pages three times over (ids come from paths: 90 files): the first run must outlast
+    # the impatient one's start and its second of waiting, and 30 pages now take about that.
+    for copy in range(3):
+        write_corpus(corpus / f"copy{copy}", pages)
     args = ["--corpus", str(corpus), "--index", str(home)]
     patient = None
     first = subprocess.Popen([*INDEX_CMD, *args], stdout=subprocess.PIPE,
@@ -308,7 +311,7 @@ def test_a_second_index_run_waits_or_gives_up(tmp_path, pages):
         assert storage.WAIT_MESSAGE in err
         assert "nothing written" in out  # it planned after the first run committed
         out, err = first.communicate(timeout=120)
-        assert first.returncode == 0 and "added 30" in out and storage.WAIT_MESSAGE not in err
+        assert first.returncode == 0 and "added 90" in out and storage.WAIT_MESSAGE not in err
     finally:
         for proc in (first, patient):
             if proc is not None and proc.poll() is None:
