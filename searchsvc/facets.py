@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from searchsvc import bulletin
 from searchsvc.facets_places import (  # noqa: F401  (re-exported: the facets interface)
     districts,
+    earlier,
     is_foreign,
     places_of,
     venues,
@@ -86,6 +87,18 @@ _ALONGSIDE = ("联手", "携手", "会同", "联合")
 _COLUMN = re.compile(r"【[^】]*】")
 _SERIES_EVENT = re.compile("举行|举办|召开|开幕|闭幕|仪式|参观|展览|会见|会谈|慰问|看望|颁奖|表彰")
 _MANY_PLACES = re.compile("各地|多地|多国")
+# 【新闻特写】: a feature whatever it names (志愿者…在20日晚举行的闭幕式上).
+_FEATURE_COLUMN = re.compile("【(?:新闻)?特写】")
+
+
+def _series_event(typed: str, date: str | None) -> bool:
+    """Does a series' headline or lead say an event was held, in a sentence not dated in an
+    earlier year (2014年10月15日，习近平总书记主持召开文艺工作座谈会: another day's)?"""
+    return any(
+        _SERIES_EVENT.search(s) and not earlier(s, date) for s in re.split("[。！？]", typed)
+    )
+
+
 _PAREN_TAIL = re.compile(r"[（(][^（）()]*[）)]$")  # 中国长江三峡集团公司（下称“三峡集团”）
 
 
@@ -443,7 +456,9 @@ def extract(article: bulletin.Article, vocab: Vocabulary) -> Facets:
     # A policy, an appointment, a statement, a future event…: no subject of 举办/开展 is its host;
     # nor in a series' feature, unless it says an event was held (【法治中国行】…试点…一年多来).
     typed = _COLUMN.sub(lambda m: " " * len(m.group()), head)  # the series' name blanked
-    feature = _COLUMN.match(article.title) and not _SERIES_EVENT.search(typed)
+    feature = _FEATURE_COLUMN.match(article.title) or (
+        _COLUMN.match(article.title) and not _series_event(typed, article.date)
+    )
     # A roundup (各地…) or a series' feature: a later paragraph's 由X主办 is one item's host.
     texts = (article.title, *(p.text for p in article.paragraphs)) if whole else ()
     if feature or _MANY_PLACES.search(head):

@@ -218,12 +218,12 @@ def _happening(sentence: str) -> bool:
 def _not_other_time(sentence: str, date: str | None = None) -> bool:
     """Not a plan, a past event (also one dated in an earlier year than the article: 2014年5月，
     还在海淀区民族小学读书的他…), a policy, a standing practice, an offer or a figure."""
-    if _earlier(sentence, date):
+    if earlier(sentence, date):
         return False
     return not (_NOT_NOW.search(sentence) or _RULE.search(sentence) or _STANDING.search(sentence))
 
 
-def _earlier(sentence: str, date: str | None) -> bool:
+def earlier(sentence: str, date: str | None) -> bool:
     """Does the sentence date itself in a year before the article's (2014年5月，…)?"""
     return bool(date) and any(y < date[:4] for y in _YEAR.findall(sentence))
 
@@ -257,7 +257,7 @@ def _disaster_places(
                 here = fell[:1]
             named |= {d for d, _ in here}
             if _DONE.search(sentence) and not _NOT_NOW.search(sentence):
-                if _earlier(sentence, article.date):
+                if earlier(sentence, article.date):
                     continue
                 found += here
     if named - {d for d, _ in found}:
@@ -389,8 +389,31 @@ def _stops(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     found = [(d, w) for d, w in venues(text, vocab) if _VISIT.match(w)]
     for sentence in _SENTENCE.split(text):
         if sentence.startswith("在") and _VISIT.search(sentence):
-            found += [(d, w) for d, w in venues(sentence, vocab)[:1] if sentence.startswith(w)]
+            at = [(d, w) for d, w in venues(sentence, vocab)[:1] if sentence.startswith(w)]
+            found += at or _unit_stop(sentence.split("，", 1)[0], vocab)
     return found
+
+
+# 在中粮集团…亦庄装瓶厂，贺国强深入生产车间: a stop at a works named after its place.
+_WORKS = re.compile(r"(?:工厂|厂|办公区|厂区|园区|基地|工地|车间)$")
+
+
+def _unit_stop(clause: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """The district of a visit sentence's opening clause that names the works visited after its
+    place (在…事业部亦庄装瓶厂): one place, and the clause ends on the works."""
+    if len(clause) > 32 or not _WORKS.search(clause):
+        return []
+    # A short name shared with other places (亦庄) counts here: the visit is in Beijing (a
+    # visit the lead puts elsewhere has no stops read).
+    text = blank_ignored(clause, vocab)
+    named = [
+        m
+        for m in vocab.patterns["place"].finditer(text)
+        if not is_foreign(text[: m.start()], vocab)
+    ]
+    if len({vocab.places[m.group()] for m in named}) != 1:
+        return []
+    return [(vocab.places[named[0].group()], clause)]
 
 
 def _later_venue(

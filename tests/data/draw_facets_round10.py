@@ -31,8 +31,8 @@ sys.path.insert(0, str(HERE))
 from draw_facets_dev import (  # noqa: E402
     _PLACE,
     _SHORT,
-    DISTRICT_NAMES,
     DEV_SET,
+    DISTRICT_NAMES,
     NAMES_DISTRICT,
     PUTS_THERE,
     SHARED,
@@ -145,7 +145,9 @@ def main() -> None:
     ap.add_argument("--count", action="store_true", help="only say how large the pools are")
     args = ap.parse_args()
     everything = archive_articles(args.archive)
-    pools = {kind: [(rel, a) for rel, a in rows if mentions(a)] for kind, rows in everything.items()}
+    pools = {
+        kind: [(rel, a) for rel, a in rows if mentions(a)] for kind, rows in everything.items()
+    }
     seen = committed() | looked_at()
     if args.count:
         for kind, rows in pools.items():
