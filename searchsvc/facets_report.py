@@ -72,8 +72,11 @@ _BUNDLE = re.compile(r"(?:国内|国际)?(?:联播)?快讯|(?:新闻)?简讯")
 # comments on.
 _COMMENTARY = re.compile("评论员文章|社论|时评|网评|短评|述评|锐评")
 # 习近平回信勉励…社区工作者 / 就南极仲冬节发出慰问电: a letter is no event (a 贺信 to a congress names the congress, which is).
-# …nor a message of congratulation to a team (致…体育代表团的贺电).
-_REPLY = re.compile("回信|复信|慰问电|慰问信|贺电")
+_REPLY = re.compile("回信|复信|慰问电|慰问信")
+# …nor a message of congratulation to a team (致…体育代表团的贺电); but one to a meeting or a
+# ceremony (向…纪念大会致贺电, 向…首脑会议致贺电) names the meeting, which was held.
+_GREETING = re.compile("贺电")
+_GATHERING = re.compile("会议|大会|峰会|论坛|典礼|开幕|召开")
 _MADE_BY = re.compile(r"由[^，。]{1,40}?(?:主办|举办|联合举办|联合摄制|摄制|制作)的")
 # 国务院新闻办举行…记者会 / …举行新闻发布会: a headline about a briefing.
 _BRIEFING_TITLE = re.compile(
@@ -119,6 +122,8 @@ def report_kind(title: str, lead: str) -> str:
     if _COMMENTARY.search(title):
         return "commentary"
     if _REPLY.search(title) and not _HELD.search(_REPLY.sub("", title)):
+        return "letter"
+    if _GREETING.search(title) and not _GATHERING.search(title):
         return "letter"
     head = _PASSING.sub("", f"{title}\n{lead}")
     opening = re.split("[。！？]", lead, maxsplit=1)[0]

@@ -60,6 +60,10 @@ def test_a_message_of_congratulation_is_no_event(vocab):
     lead = "在某运动会上，中国体育代表团表现出色。党中央、国务院向你们表示热烈的祝贺和亲切的慰问！"
     found = extract(vocab, title, lead)
     assert found.event_type == () and found.organizer == ()
+    # …but one to a meeting names the meeting, which was held.
+    title = "某某向某组织首脑会议致贺电"
+    lead = "某某31日致电祝贺某组织首脑会议在某地召开。"
+    assert extract(vocab, title, lead).event_type == ("座谈会议",)
 
 
 def test_a_teams_training_before_the_games_is_a_games_day_not_a_meeting(vocab):
