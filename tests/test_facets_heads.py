@@ -10,13 +10,7 @@ found again in the dev part's ninth draw); the expected values are what
 
 from __future__ import annotations
 
-from searchsvc import facets
-from tests.articles import article
-
-
-def extract(vocab, title: str, *paras: str, date: str | None = None) -> facets.Facets:
-    return facets.extract(article(title, *paras, date=date), vocab)
-
+from tests.articles import extract
 
 # ---------------------------------------------------------------------------------------------
 # 1. A Winter Olympics day whose venue only a later paragraph gives

@@ -8,13 +8,7 @@ Made-up sentences in the archive's style, one kind each; the expected values are
 
 from __future__ import annotations
 
-from searchsvc import facets
-from tests.articles import article
-
-
-def extract(vocab, title: str, *paras: str, date: str | None = None) -> facets.Facets:
-    return facets.extract(article(title, *paras, date=date), vocab)
-
+from tests.articles import extract
 
 # ---------------------------------------------------------------------------------------------
 # 1. A leader's visit stop: works named after their place, at the head of the visit sentence

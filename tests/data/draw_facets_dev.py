@@ -357,8 +357,13 @@ def held10_draw(pools: dict[str, list], seen: set, args: argparse.Namespace) -> 
     The eighth took every article left whose text puts something in a district (PUTS_THERE) or
     says something was held there, so what is left of the enrichment is every article of the
     pool that names a district otherwise (NAMES_DISTRICT): all of them are taken."""
-    rng = random.Random(args.held10_seed)
-    left, picked = _plain(rng, pools, seen, args.fresh_plain)
+    return held_draw(pools, seen, random.Random(args.held10_seed), args.fresh_plain, 10)
+
+
+def held_draw(pools: dict, seen: set, rng: random.Random, per_kind: int, draw: int) -> list[dict]:
+    """A held-back part: ``per_kind`` xwlb + web at random from what ``seen`` leaves of the pool,
+    then every article left that puts something in a district or names one."""
+    left, picked = _plain(rng, pools, seen, per_kind)
     taken = {(rel, a.ordinal) for rel, a in picked}
     picked += [
         (rel, a)
@@ -368,7 +373,7 @@ def held10_draw(pools: dict[str, list], seen: set, args: argparse.Namespace) -> 
         and (PUTS_THERE.search(_text(a)) or NAMES_DISTRICT.search(_text(a)))
     ]
     return [
-        {"page": rel, "ordinal": a.ordinal, "title": a.title, "split": "held", "draw": 10}
+        {"page": rel, "ordinal": a.ordinal, "title": a.title, "split": "held", "draw": draw}
         for rel, a in picked
     ]
 

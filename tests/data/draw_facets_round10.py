@@ -36,8 +36,8 @@ from draw_facets_dev import (  # noqa: E402
     NAMES_DISTRICT,
     PUTS_THERE,
     SHARED,
-    _plain,
     _text,
+    held_draw,
     looked_at,
     mentions,
 )
@@ -89,20 +89,7 @@ def committed() -> set[tuple[str, int]]:
 
 
 def held12_draw(pools: dict, seen: set, args: argparse.Namespace) -> list[dict]:
-    rng = random.Random(args.held12_seed)
-    left, picked = _plain(rng, pools, seen, args.plain)
-    taken = {(rel, a.ordinal) for rel, a in picked}
-    picked += [
-        (rel, a)
-        for kind in ("xwlb", "web")
-        for rel, a in left[kind]
-        if (rel, a.ordinal) not in taken
-        and (PUTS_THERE.search(_text(a)) or NAMES_DISTRICT.search(_text(a)))
-    ]
-    return [
-        {"page": rel, "ordinal": a.ordinal, "title": a.title, "split": "held", "draw": 12}
-        for rel, a in picked
-    ]
+    return held_draw(pools, seen, random.Random(args.held12_seed), args.plain, 12)
 
 
 def dev11_draw(everything: dict, pools: dict, seen: set, args: argparse.Namespace) -> list[dict]:
