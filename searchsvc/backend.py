@@ -37,7 +37,7 @@ from searchsvc.health import Health
 from searchsvc.histogram import histogram_months
 from searchsvc.matching import Deadline, Matcher
 from searchsvc.postings import FieldLengths, UnitPostings
-from searchsvc.query import Node
+from searchsvc.query import Node, holders_matched
 from searchsvc.records import Bar, SearchRequest
 from searchsvc.snapshot import Snapshot, SnapshotCache
 
@@ -292,8 +292,10 @@ class WhooshBackend:
         if found.exact is None:
             matcher = self._matcher(searcher, snap, deadline)
             exact = np.zeros(len(found.groups), dtype=np.int16)
+            among = not found.relaxed and holders_matched(ask.tree)
+            within = np.sort(found.groups.docs) if among else None
             for text in ask.exact:
-                exact += np.isin(found.groups.arts, matcher.articles_with(text))
+                exact += np.isin(found.groups.arts, matcher.articles_with(text, within))
             found.exact = exact
         return found.exact
 

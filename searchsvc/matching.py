@@ -24,7 +24,7 @@ from searchsvc import flatpostings, postings, relax
 from searchsvc.analysis import gram_terms, unit_runs
 from searchsvc.deadline import Deadline
 from searchsvc.groups import Groups, distinct
-from searchsvc.hitsets import NO_HITS, intersect, minus, union
+from searchsvc.hitsets import NO_HITS, intersect, minus, union, united_docs
 from searchsvc.holds import holds as _holds
 from searchsvc.holds import holds_string
 from searchsvc.query import Lit, Node, Not, Or, gram_chain, matches, needs_check
@@ -95,11 +95,15 @@ class SegmentEval:
                 found = self._field_lengths[fieldname] = self.lengths.get(self.reader, fieldname)
         return found
 
-    def phrase(self, grams: list[str], known: np.ndarray | None = None) -> Hits:
+    def phrase(self, grams: list[str], known: np.ndarray | None = None,
+               within: np.ndarray | None = None) -> Hits:  # fmt: skip
         """Paragraphs holding the bigrams ``grams`` one after the other (a run of units), scored
         as Whoosh scores its ``Phrase`` (the sum of the bigrams). ``known``: paragraphs known to
-        hold the run (its word terms) — only the other candidates' positions are read."""
+        hold the run (its word terms) — only the other candidates' positions are read;
+        ``within``: only among these paragraphs (sorted)."""
         found = self.term("gram", grams[0])
+        if within is not None:
+            found = intersect(found, (within, np.zeros(len(within))))
         for g in grams[1:]:  # read one after another: an empty intersection reads no more
             if not len(found[0]):
                 return NO_HITS
@@ -249,14 +253,16 @@ class SegmentEval:
             mask = self.holding(lit.text, docs)
             return docs[mask], np.ones(int(mask.sum()))
         words = [self.term_within(f, lit.text, docs) for f in ("text", "title", "names")]
-        known = union(words, self.size)[0]
+        known = united_docs(words, self.size)
         mask = self.holding(lit.text, docs, known)
         return union([*words, (docs[mask], np.ones(int(mask.sum())))], self.size)
 
-    def grams(self, text: str, known: np.ndarray | None = None) -> Hits:
+    def grams(self, text: str, known: np.ndarray | None = None,
+              within: np.ndarray | None = None) -> Hits:  # fmt: skip
         """Paragraphs whose recall field holds ``text``'s runs; ``known``: ones known to hold
-        ``text`` (its word terms), whose positions need not be read."""
-        found: Hits | None = None
+        ``text`` (its word terms), whose positions need not be read; ``within``: only among
+        these paragraphs (sorted; scores then left out)."""
+        found: Hits | None = None if within is None else (within, np.zeros(len(within)))
         # Single units last: the longest posting lists, skipped once the rest match nothing.
         for run in sorted(unit_runs(text), key=lambda r: len(r) == 1):
             if len(run) == 1 and found is not None and self.few(found, run[0][0]):
@@ -268,7 +274,7 @@ class SegmentEval:
                 else:
                     grams = gram_terms(run)[:-1]
                     one = len(grams) == 1
-                    part = self.term("gram", grams[0]) if one else self.phrase(grams, known)
+                    part = self.term("gram", grams[0]) if one else self.phrase(grams, known, within)
                 found = part if found is None else intersect(found, part)
             if not len(found[0]):
                 return NO_HITS
@@ -282,30 +288,30 @@ class SegmentEval:
 
     def _lit(self, lit: Lit) -> Hits:
         if lit.phrase or lit.field is not None:
-            found = self.grams(lit.text)
-            if (
-                len(found[0])
-                and needs_check(lit)
-                and self.flat is not None
-                and self.flat.has("gram")
-            ):
-                # Punctuation inside: its runs' ends and gaps narrow the candidates first.
-                links = gram_chain(lit.text)
-                if links:
-                    held = self.flat.chained("gram", links, found[0])
-                    self.deadline.spend(len(found[0]) * len(links))
-                    keep = np.isin(found[0], held, assume_unique=True)
-                    found = found[0][keep], found[1][keep]
-            return found
+            return self.literal(lit)
         words = [self.term(f, lit.text) for f in ("text", "title", "names")]
         # A paragraph with the word as a term holds it literally (a jieba word is a substring
         # of the normalised text): its bigram positions need no reading.
-        known = union(words, self.size)[0]
+        known = united_docs(words, self.size)
         recall = self.grams(lit.text, known)
         grams = sum(len(run) - 1 for run in unit_runs(lit.text))
         if grams > 1:
             recall = (recall[0], recall[1] * (1 / grams))
         return union([*words, recall], self.size)
+
+    def literal(self, lit: Lit, within: np.ndarray | None = None) -> Hits:
+        """A phrase's or field-restricted literal's candidate paragraphs (the bigrams' runs,
+        chained across punctuation); ``within``: only among these (sorted)."""
+        found = self.grams(lit.text, within=within)
+        if len(found[0]) and needs_check(lit) and self.flat is not None and self.flat.has("gram"):
+            # Punctuation inside: its runs' ends and gaps narrow the candidates first.
+            links = gram_chain(lit.text)
+            if links:
+                held = self.flat.chained("gram", links, found[0])
+                self.deadline.spend(len(found[0]) * len(links))
+                keep = np.isin(found[0], held, assume_unique=True)
+                found = found[0][keep], found[1][keep]
+        return found
 
     def node(self, node: Node) -> Hits:
         if isinstance(node, Lit):
@@ -443,10 +449,12 @@ class Matcher:
             groups.coverage = np.round(best * COVERAGE_STEPS).astype(np.int32)
         return groups.take(held[groups.arts] >= need)
 
-    def articles_with(self, text: str) -> np.ndarray:
-        """Articles (snapshot indices) holding ``text`` (normalised) literally."""
+    def articles_with(self, text: str, within: np.ndarray | None = None) -> np.ndarray:
+        """Articles (snapshot indices) holding ``text`` (normalised) literally; ``within``:
+        only looked for in these paragraphs (global docnums, sorted) — those a query of the
+        string's words matched hold every paragraph holding the string."""
         lit = Lit(text, phrase=True)
-        docs, _ = self._raw(lit)
+        docs = self._raw(lit, within)
         if not len(docs):
             return postings.EMPTY_DOCS
         arts = self.snapshot.doc_article[docs]
@@ -469,9 +477,18 @@ class Matcher:
                 held.add(art)
         return np.array(sorted(held), dtype=np.int32)
 
-    def _raw(self, tree: Node) -> Hits:
-        parts = [(seg.node(tree)[0] + base,) for seg, base in self.segments
-                 if seg.reader.doc_count_all()]  # fmt: skip
-        docs = np.concatenate([p[0] for p in parts]) if parts else postings.EMPTY_DOCS
+    def _raw(self, lit: Lit, within: np.ndarray | None = None) -> np.ndarray:
+        """A literal's candidate paragraphs (global docnums), live ones only."""
+        parts = []
+        for seg, base in self.segments:
+            if not seg.size:
+                continue
+            if within is None:
+                parts.append(seg.literal(lit)[0] + base)
+                continue
+            lo, hi = np.searchsorted(within, (base, base + seg.size))
+            if hi > lo:
+                parts.append(seg.literal(lit, within[lo:hi] - base)[0] + base)
+        docs = np.concatenate(parts) if parts else postings.EMPTY_DOCS
         docs = docs[self.snapshot.doc_article[docs] >= 0] if len(docs) else docs
-        return docs.astype(np.int32), postings.EMPTY_SCORES
+        return docs.astype(np.int32)

@@ -276,6 +276,18 @@ def needs_check(node: Node) -> bool:
     return any(needs_check(n) for n in node.items)
 
 
+def holders_matched(node: Node | None) -> bool:
+    """Whether every paragraph holding one of the query's typed strings (``typed_strings``)
+    is among those the tree matches: no word left out (``-word``), none looked for in one
+    field — a paragraph holding the string holds each of its words. (A relaxed match too
+    holds them, but an article there is not asked for every word.)"""
+    return (
+        node is not None
+        and not needs_check(node)
+        and len(literals(node)) == len(literals(node, positive=False))
+    )
+
+
 def _is_unit_text(text: str) -> bool:
     """True when the text is units only (no space or punctuation inside)."""
     runs = unit_runs(text)

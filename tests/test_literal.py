@@ -4,6 +4,7 @@ and gaps (``query.gram_chain``), and confirmed on the stored text without normal
 
 import random
 
+import numpy as np
 import pytest
 
 from searchsvc.analysis import UnitBigramTokenizer, has_han, normalize
@@ -111,3 +112,55 @@ def test_a_phrase_across_punctuation_finds_exactly_its_holders(mixed_dirs, mixed
         expected = literal_articles(articles, needle)
         found = mixed_engine.search(SearchRequest(q=f'"{needle}"', per_page=100))
         assert {r.id for r in found.results} == expected, needle
+
+
+def test_typed_strings_looked_for_among_the_matched_paragraphs_find_the_same(
+    mixed_dirs, mixed_engine
+):
+    """The exact-first tier looks for a typed string only among the paragraphs its query
+    matched (``backend._holders_matched``): for strings cut at random, with and without
+    punctuation, the same articles as looking through every paragraph."""
+    from searchsvc.deadline import Deadline
+    from searchsvc.matching import Matcher
+    from searchsvc.query import QueryError, holders_matched, parse, typed_strings
+    from searchsvc.relax import matching
+
+    backend = mixed_engine.backend
+    searcher = backend.searcher()
+    snap = backend.snapshot(searcher)
+    rng = random.Random(1130)
+    texts = [p.text for a in all_articles(mixed_dirs[0]) for p in a.paragraphs if len(p.text) > 12]
+    tried = narrowed = 0
+    while tried < 60:
+        text = rng.choice(texts)
+        start = rng.randrange(len(text) - 10)
+        typed = text[start : start + rng.randint(3, 9)].replace('"', "").strip()
+        try:
+            tree = parse(typed)
+        except QueryError:
+            continue  # a cut that ends in the query's syntax (a lone ``-``, ``OR``)
+        strings = typed_strings(typed)
+        if tree is None or not strings:
+            continue
+        tried += 1
+        matcher = Matcher(searcher, snap, backend._lengths, Deadline(30.0), backend.reading,
+                          backend._units, backend._flats)  # fmt: skip
+        groups, relaxed = matching(matcher, tree, frozenset())
+        if relaxed or not holders_matched(tree):
+            continue
+        within = np.sort(groups.docs)
+        for s in strings:
+            everywhere = matcher.articles_with(s)
+            among = matcher.articles_with(s, within)
+            assert set(among.tolist()) == set(everywhere.tolist()) & set(groups.arts.tolist()), s
+            narrowed += len(everywhere) > 0
+    assert narrowed >= 20  # most strings are held by an article: the comparison says something
+
+
+def test_a_query_leaving_words_out_looks_for_its_strings_everywhere():
+    from searchsvc.query import holders_matched, parse
+
+    assert holders_matched(parse("坚持和发展 OR 中国"))
+    assert not holders_matched(parse("坚持和发展 -中国"))
+    assert not holders_matched(parse("title:坚持和发展"))
+    assert not holders_matched(None)
