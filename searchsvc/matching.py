@@ -20,10 +20,10 @@ from bisect import bisect_right
 
 import numpy as np
 
-from searchsvc import flatpostings, postings, relax
+from searchsvc import flatpostings, narrowing, postings, relax
 from searchsvc.analysis import gram_terms, unit_runs
 from searchsvc.deadline import Deadline
-from searchsvc.groups import Groups, distinct
+from searchsvc.groups import Groups
 from searchsvc.hitsets import NO_HITS, intersect, minus, union, united_docs
 from searchsvc.holds import holds as _holds
 from searchsvc.holds import holds_string
@@ -37,7 +37,6 @@ CANDIDATES_READ = 300  # at most this many candidates: a single unit is looked f
 CANDIDATES_READ_NO_UNIT = 6_000
 # A paragraph's text read and looked in (~8 µs) costs what ~2,000 postings of a flat list do.
 POSTINGS_PER_TEXT = 2_000
-COVERAGE_STEPS = 4  # a relaxed article's rank: its words' idf summed, in quarters
 SKIP_TO_MAX = 64  # candidates looked up in a posting list one by one; more: the list is read
 
 
@@ -61,10 +60,11 @@ class SegmentEval:
         self.lengths, self.deadline = lengths, deadline
         self.reading = reading if reading is not None else threading.RLock()
         self.units = units if units is not None else postings.UnitPostings()
-        self._lits: dict[Lit, Hits] = {}
+        self.lits_read: dict[Lit, Hits] = {}
         self._texts: dict[int, str | None] = {}
         self._field_lengths: dict[str, np.ndarray] = {}
         self._terms: dict[tuple[str, str], Hits] = {}  # read once per request
+        self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self.stats = None  # (field, text) → (idf, average length): the Matcher's, shared
 
     def term(self, fieldname: str, text: str) -> Hits:
@@ -76,7 +76,7 @@ class SegmentEval:
     def _term(self, fieldname: str, text: str) -> Hits:
         flat = self.flat
         if flat is not None and flat.has(fieldname):
-            docs, weights = flat.postings(fieldname, text)
+            docs, weights = self.flat_postings(fieldname, text)
             if not len(docs):
                 return NO_HITS
         else:
@@ -87,6 +87,14 @@ class SegmentEval:
         idf, avgfl = self.stats(fieldname, text)
         self.deadline.spend(len(docs))
         return docs, postings.bm25(weights, self._lengths(fieldname)[docs], idf, avgfl)
+
+    def flat_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's documents and weights from the flat file, read once per request (an item
+        read within a few paragraphs may be read in full by the relaxed query after it)."""
+        found = self._postings.get((fieldname, text))
+        if found is None:
+            found = self._postings[fieldname, text] = self.flat.postings(fieldname, text)
+        return found
 
     def _lengths(self, fieldname: str) -> np.ndarray:
         found = self._field_lengths.get(fieldname)
@@ -101,13 +109,17 @@ class SegmentEval:
         as Whoosh scores its ``Phrase`` (the sum of the bigrams). ``known``: paragraphs known to
         hold the run (its word terms) — only the other candidates' positions are read;
         ``within``: only among these paragraphs (sorted)."""
-        found = self.term("gram", grams[0])
-        if within is not None:
-            found = intersect(found, (within, np.zeros(len(within))))
+        if within is None:
+            found = self.term("gram", grams[0])
+        else:
+            found = self.term_within("gram", grams[0], within)
         for g in grams[1:]:  # read one after another: an empty intersection reads no more
             if not len(found[0]):
                 return NO_HITS
-            found = intersect(found, self.term("gram", g))
+            if within is None:
+                found = intersect(found, self.term("gram", g))
+            else:
+                found = intersect(found, self.term_within("gram", g, found[0]))
         if not len(found[0]):
             return NO_HITS
         docs = found[0]
@@ -169,8 +181,21 @@ class SegmentEval:
 
     def term_within(self, fieldname: str, text: str, docs: np.ndarray) -> Hits:
         """``term`` restricted to ``docs`` (sorted): for a few, only the blocks holding them are
-        read (``skip_to`` scans a block in Python); for more, the whole list, on arrays."""
-        if len(docs) > SKIP_TO_MAX or (self.flat is not None and self.flat.has(fieldname)):
+        read (``skip_to`` scans a block in Python); for more, the whole list, on arrays; from a
+        flat file, the list's documents looked up and only those among ``docs`` scored."""
+        if self.flat is not None and self.flat.has(fieldname):
+            if (fieldname, text) in self._terms:
+                return narrowing.restrict(self.term(fieldname, text), docs)
+            every, weights = self.flat_postings(fieldname, text)
+            keep = narrowing.member(every, docs)
+            if not keep.any():
+                return NO_HITS
+            found, weights = every[keep], weights[keep]
+            idf, avgfl = self.stats(fieldname, text)
+            self.deadline.spend(len(every) // 4 + len(found))
+            lengths = self._lengths(fieldname)[found]
+            return found, postings.bm25(weights, lengths, idf, avgfl)
+        if len(docs) > SKIP_TO_MAX:
             found = self.term(fieldname, text)
             keep = np.isin(found[0], docs, assume_unique=True)
             return found[0][keep], found[1][keep]
@@ -246,17 +271,6 @@ class SegmentEval:
         cheap = self.has_unit_field() or self.units.known(self.reader, unit)
         return n <= (CANDIDATES_READ if cheap else CANDIDATES_READ_NO_UNIT)
 
-    def lit_within(self, lit: Lit, docs: np.ndarray) -> Hits:
-        """A single-unit literal's hits among the candidates ``docs``: the same paragraphs and
-        scores ``lit()`` gives them, without reading the unit's thousands of postings."""
-        if lit.phrase or lit.field is not None:
-            mask = self.holding(lit.text, docs)
-            return docs[mask], np.ones(int(mask.sum()))
-        words = [self.term_within(f, lit.text, docs) for f in ("text", "title", "names")]
-        known = united_docs(words, self.size)
-        mask = self.holding(lit.text, docs, known)
-        return union([*words, (docs[mask], np.ones(int(mask.sum())))], self.size)
-
     def grams(self, text: str, known: np.ndarray | None = None,
               within: np.ndarray | None = None) -> Hits:  # fmt: skip
         """Paragraphs whose recall field holds ``text``'s runs; ``known``: ones known to hold
@@ -266,7 +280,7 @@ class SegmentEval:
         # Single units last: the longest posting lists, skipped once the rest match nothing.
         for run in sorted(unit_runs(text), key=lambda r: len(r) == 1):
             if len(run) == 1 and found is not None and self.few(found, run[0][0]):
-                keep = self.holding(run[0][0], found[0])
+                keep = self.holding(run[0][0], found[0], known)
                 found = found[0][keep], found[1][keep] + 1.0  # a unit's recall scores 1
             else:
                 if len(run) == 1:
@@ -274,26 +288,42 @@ class SegmentEval:
                 else:
                     grams = gram_terms(run)[:-1]
                     one = len(grams) == 1
-                    part = self.term("gram", grams[0]) if one else self.phrase(grams, known, within)
+                    narrow = None if within is None else found[0]
+                    if one and narrow is not None:
+                        part = self.term_within("gram", grams[0], narrow)
+                    else:
+                        part = (
+                            self.term("gram", grams[0])
+                            if one
+                            else self.phrase(grams, known, narrow)
+                        )
                 found = part if found is None else intersect(found, part)
             if not len(found[0]):
                 return NO_HITS
         return found if found is not None else NO_HITS
 
     def lit(self, lit: Lit) -> Hits:
-        found = self._lits.get(lit)
+        found = self.lits_read.get(lit)
         if found is None:
-            found = self._lits[lit] = self._lit(lit)
+            found = self.lits_read[lit] = self._lit(lit)
         return found
 
     def _lit(self, lit: Lit) -> Hits:
         if lit.phrase or lit.field is not None:
             return self.literal(lit)
-        words = [self.term(f, lit.text) for f in ("text", "title", "names")]
+        return self.word(lit)
+
+    def word(self, lit: Lit, within: np.ndarray | None = None) -> Hits:
+        """A plain word's hits: its body, title and byline terms, and its bigram recall;
+        ``within``: only among these paragraphs (sorted), scored as in full."""
+        if within is None:
+            words = [self.term(f, lit.text) for f in ("text", "title", "names")]
+        else:
+            words = [self.term_within(f, lit.text, within) for f in ("text", "title", "names")]
         # A paragraph with the word as a term holds it literally (a jieba word is a substring
         # of the normalised text): its bigram positions need no reading.
         known = united_docs(words, self.size)
-        recall = self.grams(lit.text, known)
+        recall = self.grams(lit.text, known, within)
         grams = sum(len(run) - 1 for run in unit_runs(lit.text))
         if grams > 1:
             recall = (recall[0], recall[1] * (1 / grams))
@@ -327,14 +357,7 @@ class SegmentEval:
         )
         if not positives:
             raise ValueError("an AND of exclusions only")
-        found = self.node(positives[0])
-        for n in positives[1:]:
-            if not len(found[0]):
-                return NO_HITS
-            if _cost_rank(n) and self.few(found, n.text):
-                found = intersect(found, self.lit_within(n, found[0]))
-            else:
-                found = intersect(found, self.node(n))
+        found = narrowing.conjunction(self, positives)
         for n in node.items:
             if isinstance(n, Not) and len(found[0]):
                 found = minus(found, self.node(n.item))
@@ -424,30 +447,8 @@ class Matcher:
         return Groups.of(self.hits(tree), self.snapshot.doc_article)
 
     def relaxed(self, tree: Node, stopwords: frozenset[str]) -> Groups | None:
-        """Articles holding most of the informative words (``relax``), with ``coverage``."""
-        plan = relax.informative(tree, stopwords)
-        if plan is None:
-            return None
-        kept, exclusions, need = plan
-        per_word = [self.hits(n) for n in kept]
-        found = union(per_word, len(self.snapshot.doc_article))
-        for n in exclusions:
-            found = minus(found, self.hits(n.item))
-        groups = Groups.of(found, self.snapshot.doc_article)
-        # Words held by the article (the threshold), and the words one of its paragraphs holds
-        # together weighed by rarity (the ranking): an article answering in one paragraph
-        # with the question's two rare words above one with a rare and a common one, or with
-        # them sentences apart.
-        held = np.zeros(self.snapshot.size, dtype=np.int16)
-        together = np.zeros(len(self.snapshot.doc_article), dtype=np.float64)
-        for docs, _ in per_word:
-            arts = distinct(self.snapshot.doc_article[docs])
-            held[arts] += 1
-            together[docs] += np.log(1 + self.snapshot.size / (1 + len(arts)))
-        if len(groups):  # each article's best paragraph
-            best = np.maximum.reduceat(together[groups.docs], groups.starts)
-            groups.coverage = np.round(best * COVERAGE_STEPS).astype(np.int32)
-        return groups.take(held[groups.arts] >= need)
+        """Articles holding most of the informative words (``relax.relaxed_groups``)."""
+        return relax.relaxed_groups(self, tree, stopwords)
 
     def articles_with(self, text: str, within: np.ndarray | None = None) -> np.ndarray:
         """Articles (snapshot indices) holding ``text`` (normalised) literally; ``within``:

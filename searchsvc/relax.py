@@ -14,11 +14,16 @@ import re
 from collections.abc import Callable, Iterable
 from itertools import combinations
 
+import numpy as np
+
+from searchsvc.groups import Groups, distinct
+from searchsvc.hitsets import minus, union
 from searchsvc.query import And, Lit, Node, Not, Or, describe, matches
 
 RELAX_BELOW = 3  # articles: fewer than this with all words, and the query is relaxed
 MOST = 0.6  # share of the (non-question) words a relaxed match needs
 MAX_TRIES = 16  # sub-queries tried when looking for the largest part that finds something
+COVERAGE_STEPS = 4  # a relaxed article's rank: its words' idf summed, in quarters
 _LATIN = re.compile(r"^[a-z][a-z0-9]{2,}$")
 
 Find = Callable[[Node], dict]  # tree → {article id: group}
@@ -118,3 +123,32 @@ def matching(matcher, tree: Node, stopwords: frozenset[str]):
         if wider is not None and len(wider) > len(groups):
             return wider, True
     return groups, False
+
+
+def relaxed_groups(matcher, tree: Node, stopwords: frozenset[str]) -> Groups | None:
+    """Articles holding most of the informative words, each with ``coverage``, on the hit
+    arrays of a ``matching.Matcher`` (None if the query cannot be relaxed)."""
+    plan = informative(tree, stopwords)
+    if plan is None:
+        return None
+    kept, exclusions, need = plan
+    snapshot = matcher.snapshot
+    per_word = [matcher.hits(n) for n in kept]
+    found = union(per_word, len(snapshot.doc_article))
+    for n in exclusions:
+        found = minus(found, matcher.hits(n.item))
+    groups = Groups.of(found, snapshot.doc_article)
+    # Words held by the article (the threshold), and the words one of its paragraphs holds
+    # together weighed by rarity (the ranking): an article answering in one paragraph
+    # with the question's two rare words above one with a rare and a common one, or with
+    # them sentences apart.
+    held = np.zeros(snapshot.size, dtype=np.int16)
+    together = np.zeros(len(snapshot.doc_article), dtype=np.float64)
+    for docs, _ in per_word:
+        arts = distinct(snapshot.doc_article[docs])
+        held[arts] += 1
+        together[docs] += np.log(1 + snapshot.size / (1 + len(arts)))
+    if len(groups):  # each article's best paragraph
+        best = np.maximum.reduceat(together[groups.docs], groups.starts)
+        groups.coverage = np.round(best * COVERAGE_STEPS).astype(np.int32)
+    return groups.take(held[groups.arts] >= need)
