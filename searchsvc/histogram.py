@@ -45,9 +45,20 @@ def histogram_months(months) -> list[Bar]:
     """``histogram`` from month numbers (``YYYYMM`` integers, one per dated article)."""
     import numpy as np
 
-    uniq, counts = np.unique(np.asarray(months, dtype=np.int64), return_counts=True)
+    months = np.asarray(months, dtype=np.int64)
+    if not len(months):
+        return []
+    # Counted by month number with ``bincount`` (a sort of 70,000 dates cost milliseconds),
+    # and turned into Python ints before formatting (numpy scalars cost a microsecond each).
+    numbers = months // 100 * 12 + months % 100 - 1
+    first = int(numbers.min())
+    counts = np.bincount(numbers - first)
+    held = np.flatnonzero(counts)
     return _bars(
         Counter(
-            {f"{m // 100:04d}-{m % 100:02d}": int(c) for m, c in zip(uniq, counts, strict=True)}
+            {
+                _period(first + n): c
+                for n, c in zip(held.tolist(), counts[held].tolist(), strict=True)
+            }
         )
     )

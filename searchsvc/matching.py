@@ -21,7 +21,7 @@ from bisect import bisect_right
 import numpy as np
 
 from searchsvc import flatpostings, narrowing, postings, relax
-from searchsvc.analysis import gram_terms, unit_runs
+from searchsvc.analysis import gram_terms
 from searchsvc.deadline import Deadline
 from searchsvc.groups import Groups
 from searchsvc.hitsets import NO_HITS, intersect, minus, union, united_docs
@@ -278,7 +278,7 @@ class SegmentEval:
         these paragraphs (sorted; scores then left out)."""
         found: Hits | None = None if within is None else (within, np.zeros(len(within)))
         # Single units last: the longest posting lists, skipped once the rest match nothing.
-        for run in sorted(unit_runs(text), key=lambda r: len(r) == 1):
+        for run in sorted(narrowing.runs(text), key=lambda r: len(r) == 1):
             if len(run) == 1 and found is not None and self.few(found, run[0][0]):
                 keep = self.holding(run[0][0], found[0], known)
                 found = found[0][keep], found[1][keep] + 1.0  # a unit's recall scores 1
@@ -324,7 +324,7 @@ class SegmentEval:
         # of the normalised text): its bigram positions need no reading.
         known = united_docs(words, self.size)
         recall = self.grams(lit.text, known, within)
-        grams = sum(len(run) - 1 for run in unit_runs(lit.text))
+        grams = sum(len(run) - 1 for run in narrowing.runs(lit.text))
         if grams > 1:
             recall = (recall[0], recall[1] * (1 / grams))
         return union([*words, recall], self.size)
@@ -353,7 +353,8 @@ class SegmentEval:
         # Single characters last (the longest posting lists): an AND that is already empty
         # (a question's words rarely all meet) never reads them.
         positives = sorted(
-            (n for n in node.items if not isinstance(n, Not)), key=lambda n: _cost_rank(n)
+            (n for n in node.items if not isinstance(n, Not)),
+            key=narrowing.single_unit,
         )
         if not positives:
             raise ValueError("an AND of exclusions only")
@@ -362,12 +363,6 @@ class SegmentEval:
             if isinstance(n, Not) and len(found[0]):
                 found = minus(found, self.node(n.item))
         return found
-
-
-def _cost_rank(node: Node) -> int:
-    """0 for most nodes; 1 for a single unit (a character: thousands of bigrams or postings)."""
-    return int(isinstance(node, Lit) and len(unit_runs(node.text)) == 1
-               and len(unit_runs(node.text)[0]) == 1)  # fmt: skip
 
 
 class Matcher:

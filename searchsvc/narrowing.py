@@ -14,6 +14,8 @@ order here (a test compares both, bit for bit).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from searchsvc.analysis import gram_terms, unit_runs
@@ -94,11 +96,11 @@ def estimate(seg, node: Node) -> int:
     if isinstance(node, Or):
         return sum(estimate(seg, n) for n in node.items)
     if not isinstance(node, Lit) or flat is None or not flat.has("gram"):
-        return UNKNOWN + _single_unit(node)
-    if _single_unit(node):
+        return UNKNOWN + single_unit(node)
+    if single_unit(node):
         return UNKNOWN + 1
     best = UNKNOWN
-    for run in unit_runs(node.text):
+    for run in runs(node.text):
         if len(run) == 1:
             if flat.has("unit"):
                 best = min(best, flat.doc_frequency("unit", run[0][0]))
@@ -107,9 +109,15 @@ def estimate(seg, node: Node) -> int:
     return best
 
 
-def _single_unit(node: Node) -> int:
+def single_unit(node: Node) -> int:
     """1 for a literal of one unit (a character: thousands of bigrams or postings), else 0."""
     if not isinstance(node, Lit):
         return 0
-    runs = unit_runs(node.text)
-    return int(len(runs) == 1 and len(runs[0]) == 1)
+    found = runs(node.text)
+    return int(len(found) == 1 and len(found[0]) == 1)
+
+
+@lru_cache(maxsize=8192)
+def runs(text: str) -> tuple[tuple[tuple[str, int, int], ...], ...]:
+    """``analysis.unit_runs``, kept: a query's words are asked for per segment and per use."""
+    return tuple(tuple(run) for run in unit_runs(text))

@@ -54,3 +54,24 @@ def test_a_bar_is_the_total_of_narrowing_to_its_period(mixed_engine):
         )
         assert narrowed.total == bar.count
         assert [b.period for b in narrowed.histogram if b.count] != []
+
+
+def test_months_counted_on_arrays_are_the_histogram_of_the_dates():
+    """``histogram_months`` (the search core's, from ``YYYYMM`` numbers) gives the bars
+    ``histogram`` gives from the dates — over a few months and over decades."""
+    import random
+
+    import numpy as np
+
+    from searchsvc.histogram import histogram_months
+
+    rng = random.Random(12)
+    for first, years in [(2024, 1), (2019, 3), (1990, 35)]:
+        for n in (1, 7, 500):
+            dates = [
+                f"{rng.randrange(first, first + years)}-{rng.randint(1, 12):02d}-01"
+                for _ in range(n)
+            ]
+            months = np.array([int(d[:4]) * 100 + int(d[5:7]) for d in dates])
+            assert histogram_months(months) == histogram(dates)
+    assert histogram_months(np.zeros(0, dtype=np.int64)) == []

@@ -9,8 +9,8 @@ import numpy as np
 from searchsvc.analysis import words
 from searchsvc.deadline import Deadline
 from searchsvc.hitsets import NO_HITS, intersect
-from searchsvc.matching import Matcher, _cost_rank
-from searchsvc.narrowing import estimate, member
+from searchsvc.matching import Matcher
+from searchsvc.narrowing import estimate, member, single_unit
 from searchsvc.query import And, Not, QueryError, parse
 
 from .test_search import all_articles
@@ -20,7 +20,7 @@ def _in_full(seg, node):
     """The AND as it was read before narrowing: every item in full, intersected in order."""
     if not isinstance(node, And):
         return seg.node(node)
-    positives = sorted((n for n in node.items if not isinstance(n, Not)), key=_cost_rank)
+    positives = sorted((n for n in node.items if not isinstance(n, Not)), key=single_unit)
     found = _in_full(seg, positives[0])
     for n in positives[1:]:
         if not len(found[0]):
