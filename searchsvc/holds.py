@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Callable, Mapping
 
 from searchsvc.analysis import has_han, normalize, units
 
@@ -186,3 +187,30 @@ def holds_string(text: str, needle: str) -> bool:
     if f.is_complex(text):
         return needle in normalize(text)
     return f.pattern(needle).search(text) is not None
+
+
+class StoredFields(Mapping):
+    """A candidate paragraph's fields as stored (``query.matches`` reads them): its body
+    first, its article's title and bylines (``heads()``) read only if the body does not settle
+    it — making the article's record for every candidate was a third of a punctuated phrase's
+    time."""
+
+    def __init__(self, text: Callable[[], str], heads: Callable[[], tuple[str, str]]):
+        self._text, self._heads = text, heads
+        self._read: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._read:
+            if name == "text":
+                self._read["text"] = self._text()
+            elif name in ("title", "names"):
+                self._read["title"], self._read["names"] = self._heads()
+            else:
+                raise KeyError(name)
+        return self._read[name]
+
+    def __iter__(self):
+        return iter(("text", "title", "names"))
+
+    def __len__(self) -> int:
+        return 3

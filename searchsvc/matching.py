@@ -25,8 +25,8 @@ from searchsvc.analysis import gram_terms
 from searchsvc.deadline import Deadline
 from searchsvc.groups import Groups
 from searchsvc.hitsets import NO_HITS, intersect, minus, union, united_docs
+from searchsvc.holds import StoredFields, holds_string
 from searchsvc.holds import holds as _holds
-from searchsvc.holds import holds_string
 from searchsvc.query import Lit, Node, Not, Or, gram_chain, matches, needs_check
 from searchsvc.snapshot import Snapshot
 
@@ -424,8 +424,8 @@ class Matcher:
 
     def _confirm(self, tree: Node, docnum: int) -> bool:
         self.deadline.spend(50)
-        title, names = self._heads_of(int(self.snapshot.doc_article[docnum]))
-        fields = {"title": title, "names": names, "text": self._stored_text(docnum)}
+        art = int(self.snapshot.doc_article[docnum])
+        fields = StoredFields(lambda: self._stored_text(docnum), lambda: self._heads_of(art))
         return matches(tree, fields, holds_string)
 
     def _heads_of(self, art: int) -> tuple[str, str]:

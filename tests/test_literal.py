@@ -164,3 +164,24 @@ def test_a_query_leaving_words_out_looks_for_its_strings_everywhere():
     assert not holders_matched(parse("坚持和发展 -中国"))
     assert not holders_matched(parse("title:坚持和发展"))
     assert not holders_matched(None)
+
+
+def test_a_candidate_reads_its_title_and_bylines_only_when_its_body_does_not_hold_it():
+    from searchsvc.holds import StoredFields
+    from searchsvc.query import matches, parse
+
+    asked = []
+
+    def heads():
+        asked.append(1)
+        return "国家主席，会见", "张三"
+
+    tree = parse('"，是我们"')
+    assert matches(tree, StoredFields(lambda: "这，是我们的", heads), holds_string)
+    assert not asked  # the body settled it
+    assert not matches(tree, StoredFields(lambda: "这。是我们的", heads), holds_string)
+    assert asked == [1]  # read once for both fields
+    assert matches(parse('"主席，会见"'), StoredFields(lambda: "无关", heads), holds_string)
+    assert matches(parse("记者:张三"), StoredFields(lambda: "无关", heads), holds_string)
+    fields = StoredFields(lambda: "正文", heads)
+    assert dict(fields) == {"text": "正文", "title": "国家主席，会见", "names": "张三"}
