@@ -214,15 +214,15 @@ def rank(snap, groups, kept, exact, sort: str, ask, text: Text, end: int):
         return positions, {}
     head, scores = positions[:RERANK], {}
     for i in head:
-        group = Group(float(groups.best[i]), groups.hits(i))
+        best = float(groups.best[i])
         record = snap.articles[groups.arts[i]]
         if len(found) == 1 and not _in_heads(found[0], record):
             # One word, in neither the title nor the bylines: every hit mentions it in its
             # body, and there is no proximity to measure — nothing to read.
-            mentioning = min(len(group.hits), PARAGRAPHS_READ)
-            scores[i] = group.best * (1 + PARAGRAPHS * math.log2(max(1, mentioning)))
-        else:
-            scores[i] = rerank(group, found, text)
+            mentioning = min(groups.count(i), PARAGRAPHS_READ)
+            scores[i] = best * (1 + PARAGRAPHS * math.log2(max(1, mentioning)))
+        else:  # only the hits the rerank reads
+            scores[i] = rerank(Group(best, groups.top(i, PARAGRAPHS_READ)), found, text)
     tier = {i: int(groups.coverage[i]) * 1000 + int(exact[i]) for i in head}
     head.sort(key=lambda i: (tier[i], scores[i], int(snap.rank[groups.arts[i]])), reverse=True)
     return head + positions[RERANK:], scores
