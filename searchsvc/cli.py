@@ -275,6 +275,7 @@ def serve(
         listener = processes.listen(cfg.host, cfg.port)
     except OSError as err:
         _fail(f"{cfg.host}:{cfg.port}: {err.strerror or err} / cannot listen there", 1)
+    _warm(app.extensions["searchsvc"])
     target = app.extensions["searchsvc.reindexer"].target.describe()
     many = f", {cfg.workers} processes" if cfg.workers > 1 else ""
     click.echo(f"档案检索 serving http://{cfg.host}:{cfg.port}/ (index {target}{many})")
@@ -342,6 +343,18 @@ def watch(poll: bool, debounce: int, corpus: Path | None, index_dir: Path | None
         pass
     finally:
         reindexer.close()
+
+
+def _warm(engine) -> None:
+    """Read the catalogue and answer one query before serving: the first user does not wait for
+    them, and the server processes forked next share what was read (copy-on-write)."""
+    from searchsvc.records import SearchRequest
+
+    try:
+        engine.facets()
+        engine.search(SearchRequest(q="预热"))
+    except Exception as err:  # an empty index, a cluster not up yet: the first request tells
+        click.echo(f"预热失败 / not warmed up: {str(err) or type(err).__name__}", err=True)
 
 
 def _logging() -> None:
