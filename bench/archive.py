@@ -25,6 +25,7 @@ import json
 import os
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -329,6 +330,7 @@ class Server:
 def http(server: Server, asks, clients: int) -> None:
     todo = list(asks)
     lock, times, errors, refused = threading.Lock(), [], [0], [0]
+    beyond = []  # each answer's time beyond the search's own (took_ms): HTTP, Flask, JSON, waiting
     peak = [0.0, 0.0]
     done = threading.Event()
 
@@ -346,9 +348,10 @@ def http(server: Server, asks, clients: int) -> None:
                 with urllib.request.urlopen(
                     f"{server.base}/api/search?{urllib.parse.urlencode(params)}", timeout=30
                 ) as resp:
-                    json.load(resp)
+                    took = json.load(resp)["took_ms"]
                 with lock:
                     times.append((time.perf_counter() - t) * 1000)
+                    beyond.append(times[-1] - took)
             except urllib.error.HTTPError as err:
                 with lock:
                     errors[0] += err.code >= 500
@@ -365,6 +368,7 @@ def http(server: Server, asks, clients: int) -> None:
             if stop:
                 return
 
+    cpu = cpu_seconds(server.proc.pid)
     t0 = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     watch = threading.Thread(target=sampler)
@@ -375,11 +379,27 @@ def http(server: Server, asks, clients: int) -> None:
     wall = time.perf_counter() - t0
     done.set()
     watch.join()
+    used = cpu_seconds(server.proc.pid)
+    shares = " + ".join(f"{(used[p] - cpu.get(p, 0)) / wall:.2f}" for p in sorted(used))
     print(
-        f"  {server.label:28s} {clients:2d} clients: {len(times) / wall:6.1f} req/s, "
-        f"{errors[0]} errors, {refused[0]} 4xx, {pct(times)}; "
-        f"peak RSS sum {peak[0]:.0f} MB, PSS sum {peak[1]:.0f} MB; {load()}"
+        f"  {server.label:18s} {clients:2d} clients: {len(times) / wall:6.1f} req/s, "
+        f"{errors[0]} errors, {refused[0]} 4xx, {pct(times)}\n{'':24s}beyond the search "
+        f"(answer − took_ms) p50 {statistics.median(beyond or [0]):.1f} ms; cores used per "
+        f"process {shares}; peak RSS sum {peak[0]:.0f} MB, PSS sum {peak[1]:.0f} MB; {load()}"
     )
+
+
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) each of the server's processes has used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for p in family(pid):
+        try:
+            cells = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[p] = (int(cells[11]) + int(cells[12])) / tick
+    return out
 
 
 def http_runs(args, draws: dict[int, list]) -> None:

@@ -264,3 +264,29 @@ def test_a_taken_port_is_one_line_and_status_1(tmp_path):
         )  # fmt: skip
     assert done.returncode == 1
     assert done.stderr.startswith("错误 / error:") and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "env, args",
+    [
+        ({"SEARCHSVC_WORKERS": "0"}, []),
+        ({"SEARCHSVC_WORKERS": "many"}, []),
+        ({}, ["--workers", "0"]),
+    ],
+)
+def test_a_bad_number_of_workers_is_status_2_and_names_the_setting(tmp_path, env, args):
+    done = subprocess.run(
+        [sys.executable, "-m", "searchsvc.cli", "serve", "--port", str(free_port()), *args,
+         "--corpus", str(tmp_path), "--index", str(tmp_path / "index")],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert ("SEARCHSVC_WORKERS" if env else "--workers") in done.stderr
+
+
+def test_the_default_is_one_process_per_core():
+    from searchsvc.config import Config
+
+    assert Config.from_env({}).workers == len(os.sched_getaffinity(0))
+    assert Config.from_env({"SEARCHSVC_WORKERS": "3"}).workers == 3
+    assert Config.from_env({"SEARCHSVC_WORKERS": "3"}, workers=1).workers == 1
