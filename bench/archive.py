@@ -3,7 +3,7 @@ Whoosh on the same index and the same queries, and literal-string recall and que
 
     python bench/archive.py --corpus DIR --index DIR [--queries N] [--seed S] [--no-http]
         [--kinds string,phrase,...] [--no-quality] [--no-stock]
-        [--http-only] [--http-queries N] [--workers N] [--threads N] [--main PATH]
+        [--http-only] [--http-queries N] [--workers N] [--threads N] [--rounds N] [--main PATH]
 
 Over HTTP every server is asked the same draws (8, then 32 clients): main's code when ``--main``
 names its ``searchsvc`` (``../main/.venv/bin/searchsvc``), ours in one process, ours in
@@ -368,7 +368,7 @@ def http(server: Server, asks, clients: int) -> None:
             if stop:
                 return
 
-    cpu = cpu_seconds(server.proc.pid)
+    cpu, client = cpu_seconds(server.proc.pid), time.process_time()
     t0 = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     watch = threading.Thread(target=sampler)
@@ -379,13 +379,14 @@ def http(server: Server, asks, clients: int) -> None:
     wall = time.perf_counter() - t0
     done.set()
     watch.join()
+    client = (time.process_time() - client) / wall
     used = cpu_seconds(server.proc.pid)
     shares = " + ".join(f"{(used[p] - cpu.get(p, 0)) / wall:.2f}" for p in sorted(used))
     print(
         f"  {server.label:18s} {clients:2d} clients: {len(times) / wall:6.1f} req/s, "
         f"{errors[0]} errors, {refused[0]} 4xx, {pct(times)}\n{'':24s}beyond the search "
         f"(answer − took_ms) p50 {statistics.median(beyond or [0]):.1f} ms; cores used per "
-        f"process {shares}; peak RSS sum {peak[0]:.0f} MB, PSS sum {peak[1]:.0f} MB; {load()}"
+        f"process {shares} (clients {client:.2f}); peak RSS sum {peak[0]:.0f} MB, PSS sum {peak[1]:.0f} MB; {load()}"
     )
 
 
@@ -415,7 +416,7 @@ def http_runs(args, draws: dict[int, list]) -> None:
             0, ("main, 1 process", [str(args.main), "serve", "--threads", str(args.threads)])
         )
     print(f"HTTP, match cache off, no query repeated within a run, {os.cpu_count()} cores:")
-    for label, argv in servers:
+    for label, argv in servers * args.rounds:  # rounds: the same draws, servers interleaved
         server = Server(label, argv, args.index)
         try:
             rss, pss = memory_mb(server.proc.pid)
@@ -441,6 +442,7 @@ def main() -> None:
     ap.add_argument("--http-queries", type=int, default=80, help="per kind, per HTTP run")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="server processes")
     ap.add_argument("--threads", type=int, default=8, help="waitress threads in all, per server")
+    ap.add_argument("--rounds", type=int, default=1, help="every server again, in turn")
     ap.add_argument("--main", type=Path, help="main's searchsvc (its venv's bin/searchsvc)")
     args = ap.parse_args()
     wanted = set(args.kinds.split(",")) if args.kinds else None
