@@ -3,7 +3,7 @@ Whoosh on the same index and the same queries, and literal-string recall and que
 
     python bench/archive.py --corpus DIR --index DIR [--queries N] [--seed S] [--no-http]
         [--kinds string,phrase,...] [--no-quality] [--no-stock]
-        [--http-only] [--http-queries N] [--workers N] [--threads N] [--rounds N] [--main PATH]
+        [--http-only] [--http-queries N] [--workers N,…] [--threads N] [--rounds N] [--main PATH]
 
 Over HTTP every server is asked the same draws (8, then 32 clients): main's code when ``--main``
 names its ``searchsvc`` (``../main/.venv/bin/searchsvc``), ours in one process, ours in
@@ -330,6 +330,7 @@ class Server:
 def http(server: Server, asks, clients: int) -> None:
     todo = list(asks)
     lock, times, errors, refused = threading.Lock(), [], [0], [0]
+    slowest: list[tuple[float, str]] = []  # (ms, what)
     beyond = []  # each answer's time beyond the search's own (took_ms): HTTP, Flask, JSON, waiting
     peak = [0.0, 0.0]
     done = threading.Event()
@@ -352,9 +353,11 @@ def http(server: Server, asks, clients: int) -> None:
                 with lock:
                     times.append((time.perf_counter() - t) * 1000)
                     beyond.append(times[-1] - took)
+                    slowest.append((times[-1], f"{req.q!r} took_ms {took:.0f}"))
             except urllib.error.HTTPError as err:
                 with lock:
                     errors[0] += err.code >= 500
+                    slowest.append(((time.perf_counter() - t) * 1000, f"{req.q!r} {err.code}"))
                     refused[0] += err.code < 500
             except OSError:
                 with lock:
@@ -387,6 +390,8 @@ def http(server: Server, asks, clients: int) -> None:
         f"{errors[0]} errors, {refused[0]} 4xx, {pct(times)}\n{'':24s}beyond the search "
         f"(answer − took_ms) p50 {statistics.median(beyond or [0]):.1f} ms; cores used per "
         f"process {shares} (clients {client:.2f}); peak RSS sum {peak[0]:.0f} MB, PSS sum {peak[1]:.0f} MB; {load()}"
+        f"\n{'':24s}slowest: "
+        + "; ".join(f"{ms:.0f} ms {what}" for ms, what in sorted(slowest)[:-4:-1])
     )
 
 
@@ -407,10 +412,13 @@ def http_runs(args, draws: dict[int, list]) -> None:
     """Every server in turn, each asked the same draw at 8 then at 32 clients: main's code (if
     ``--main``), ours in one process, ours in ``--workers`` processes; ``--threads`` in all."""
     ours = str(Path(sys.executable).parent / "searchsvc")
-    per = max(1, -(-args.threads // args.workers))  # the same threads in all, split
-    servers = [("ours, 1 process", [ours, "serve", "--workers", "1", "--threads", str(args.threads)]),
-               (f"ours, {args.workers} processes",
-                [ours, "serve", "--workers", str(args.workers), "--threads", str(per)])]  # fmt: skip
+    servers = [
+        ("ours, 1 process", [ours, "serve", "--workers", "1", "--threads", str(args.threads)])
+    ]
+    for n in args.workers:
+        per = max(1, -(-args.threads // n))  # the same threads in all, split
+        servers.append((f"ours, {n} processes",
+                        [ours, "serve", "--workers", str(n), "--threads", str(per)]))  # fmt: skip
     if args.main:
         servers.insert(
             0, ("main, 1 process", [str(args.main), "serve", "--threads", str(args.threads)])
@@ -440,7 +448,8 @@ def main() -> None:
     ap.add_argument("--kinds", default="", help="only these kinds, comma-separated")
     ap.add_argument("--http-only", action="store_true", help="only the HTTP runs")
     ap.add_argument("--http-queries", type=int, default=80, help="per kind, per HTTP run")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="server processes")
+    ap.add_argument("--workers", type=lambda v: [int(n) for n in v.split(",")],
+                    default=[os.cpu_count() or 2], help="server processes: N or N,M,…")  # fmt: skip
     ap.add_argument("--threads", type=int, default=8, help="waitress threads in all, per server")
     ap.add_argument("--rounds", type=int, default=1, help="every server again, in turn")
     ap.add_argument("--main", type=Path, help="main's searchsvc (its venv's bin/searchsvc)")
