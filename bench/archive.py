@@ -3,6 +3,12 @@ Whoosh on the same index and the same queries, and literal-string recall and que
 
     python bench/archive.py --corpus DIR --index DIR [--queries N] [--seed S] [--no-http]
         [--kinds string,phrase,...] [--no-quality] [--no-stock]
+        [--http-only] [--http-queries N] [--workers N,…] [--threads N] [--rounds N] [--main PATH]
+
+Over HTTP every server is asked the same draws (8, then 32 clients): main's code when ``--main``
+names its ``searchsvc`` (``../main/.venv/bin/searchsvc``), ours in one process, ours in
+``--workers`` processes, each with ``--threads`` waitress threads in all; memory is summed over
+the server's processes, resident and proportional (PSS: pages shared between them count once).
 
 The index must exist (``searchsvc index --full --corpus DIR --index DIR``). The query mix is drawn
 as a stranger would: strings cut at random places from random paragraphs, quoted phrases, common
@@ -19,10 +25,12 @@ import json
 import os
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -256,75 +264,176 @@ def quality(index: Path, kinds: dict[str, list]) -> None:
         )
 
 
-def http(index: Path, asks, clients: int) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "SEARCHSVC_MATCH_CACHE": "0", "SEARCHSVC_INDEX": str(index)}
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "searchsvc"),
-            "serve",
-            "--port",
-            str(port),
-            "--threads",
-            "8",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
+def family(pid: int) -> list[int]:
+    """``pid`` and every process below it (server processes, their sync workers)."""
+    found, todo = [], [pid]
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
             try:
-                urllib.request.urlopen(base + "/api/health", timeout=1).read()
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += parents.get(p, [])
+    return found
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(resident, proportional) MB summed over the server's processes: the index files and
+    what the children share with their parent count once in PSS, in every child in RSS."""
+    rss = pss = 0.0
+    for p in family(pid):
+        try:
+            rows = Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        got = {r.split()[0].rstrip(":"): int(r.split()[1]) for r in rows[1:] if len(r.split()) > 1}
+        rss, pss = rss + got.get("Rss", 0) / 1024, pss + got.get("Pss", 0) / 1024
+    return rss, pss
+
+
+class Server:
+    """``searchsvc serve`` in a subprocess (match cache off) on a free port, until ``stop``."""
+
+    def __init__(self, label: str, argv: list[str], index: Path):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "SEARCHSVC_MATCH_CACHE": "0", "SEARCHSVC_INDEX": str(index)}
+        self.label, self.base = label, f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(
+            [*argv, "--port", str(port)], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        t = time.perf_counter()
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(self.base + "/api/health", timeout=5).read()
                 break
             except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{label}: exited ({self.proc.returncode})") from None
                 time.sleep(0.2)
-        urllib.request.urlopen(base + "/api/search?q=%E9%A2%84%E7%83%AD").read()
-        todo = list(asks)
-        lock, times, errors = threading.Lock(), [], [0]
+        self.started = time.perf_counter() - t
+        for word in ("预热", "热身", "准备", "开始"):  # every process past its first query
+            urllib.request.urlopen(f"{self.base}/api/search?q={urllib.parse.quote(word)}").read()
 
-        def worker():
-            while True:
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def http(server: Server, asks, clients: int) -> None:
+    todo = list(asks)
+    lock, times, errors, refused = threading.Lock(), [], [0], [0]
+    slowest: list[tuple[float, str]] = []  # (ms, what)
+    beyond = []  # each answer's time beyond the search's own (took_ms): HTTP, Flask, JSON, waiting
+    peak = [0.0, 0.0]
+    done = threading.Event()
+
+    def worker():
+        while True:
+            with lock:
+                if not todo:
+                    return
+                _kind, req = todo.pop()
+            params = {"q": req.q, "sort": req.sort, "page": req.page}
+            if req.date_from:
+                params["from"] = req.date_from
+            t = time.perf_counter()
+            try:
+                with urllib.request.urlopen(
+                    f"{server.base}/api/search?{urllib.parse.urlencode(params)}", timeout=30
+                ) as resp:
+                    took = json.load(resp)["took_ms"]
                 with lock:
-                    if not todo:
-                        return
-                    _kind, req = todo.pop()
-                params = {"q": req.q, "sort": req.sort, "page": req.page}
-                if req.date_from:
-                    params["from"] = req.date_from
-                t = time.perf_counter()
-                try:
-                    with urllib.request.urlopen(
-                        f"{base}/api/search?{urllib.parse.urlencode(params)}", timeout=30
-                    ) as resp:
-                        json.load(resp)
-                    with lock:
-                        times.append((time.perf_counter() - t) * 1000)
-                except urllib.error.HTTPError as err:
-                    with lock:
-                        errors[0] += err.code >= 500
-                except OSError:
-                    with lock:
-                        errors[0] += 1
+                    times.append((time.perf_counter() - t) * 1000)
+                    beyond.append(times[-1] - took)
+                    slowest.append((times[-1], f"{req.q!r} took_ms {took:.0f}"))
+            except urllib.error.HTTPError as err:
+                with lock:
+                    errors[0] += err.code >= 500
+                    slowest.append(((time.perf_counter() - t) * 1000, f"{req.q!r} {err.code}"))
+                    refused[0] += err.code < 500
+            except OSError:
+                with lock:
+                    errors[0] += 1
 
-        t0 = time.perf_counter()
-        threads = [threading.Thread(target=worker) for _ in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
-        rss, peak = rss_mb(server.pid)
-        print(
-            f"HTTP {clients:2d} clients: {len(times) / wall:6.1f} req/s, {errors[0]} errors, "
-            f"{pct(times)}; server RSS {rss:.0f} MB, peak {peak:.0f} MB; {load()}"
+    def sampler():  # the server's memory under load, every half second and at the end
+        while True:
+            stop = done.wait(0.5)
+            rss, pss = memory_mb(server.proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+            if stop:
+                return
+
+    cpu, client = cpu_seconds(server.proc.pid), time.process_time()
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    watch = threading.Thread(target=sampler)
+    for t in (*threads, watch):
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    done.set()
+    watch.join()
+    client = (time.process_time() - client) / wall
+    used = cpu_seconds(server.proc.pid)
+    shares = " + ".join(f"{(used[p] - cpu.get(p, 0)) / wall:.2f}" for p in sorted(used))
+    print(
+        f"  {server.label:18s} {clients:2d} clients: {len(times) / wall:6.1f} req/s, "
+        f"{errors[0]} errors, {refused[0]} 4xx, {pct(times)}\n{'':24s}beyond the search "
+        f"(answer − took_ms) p50 {statistics.median(beyond or [0]):.1f} ms; cores used per "
+        f"process {shares} (clients {client:.2f}); peak RSS sum {peak[0]:.0f} MB, PSS sum {peak[1]:.0f} MB; {load()}"
+        f"\n{'':24s}slowest: "
+        + "; ".join(f"{ms:.0f} ms {what}" for ms, what in sorted(slowest)[:-4:-1])
+    )
+
+
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) each of the server's processes has used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for p in family(pid):
+        try:
+            cells = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[p] = (int(cells[11]) + int(cells[12])) / tick
+    return out
+
+
+def http_runs(args, draws: dict[int, list]) -> None:
+    """Every server in turn, each asked the same draw at 8 then at 32 clients: main's code (if
+    ``--main``), ours in one process, ours in ``--workers`` processes; ``--threads`` in all."""
+    ours = str(Path(sys.executable).parent / "searchsvc")
+    servers = [
+        ("ours, 1 process", [ours, "serve", "--workers", "1", "--threads", str(args.threads)])
+    ]
+    for n in args.workers:
+        per = max(1, -(-args.threads // n))  # the same threads in all, split
+        servers.append((f"ours, {n} processes",
+                        [ours, "serve", "--workers", str(n), "--threads", str(per)]))  # fmt: skip
+    if args.main:
+        servers.insert(
+            0, ("main, 1 process", [str(args.main), "serve", "--threads", str(args.threads)])
         )
-    finally:
-        server.terminate()
-        server.wait()
+    print(f"HTTP, match cache off, no query repeated within a run, {os.cpu_count()} cores:")
+    for label, argv in servers * args.rounds:  # rounds: the same draws, servers interleaved
+        server = Server(label, argv, args.index)
+        try:
+            rss, pss = memory_mb(server.proc.pid)
+            print(f"  {label}: answering after {server.started:.1f} s, RSS sum {rss:.0f} MB, "
+                  f"PSS sum {pss:.0f} MB ({len(family(server.proc.pid))} processes)")  # fmt: skip
+            for clients, asks in draws.items():
+                http(server, asks, clients)
+        finally:
+            server.stop()
 
 
 def main() -> None:
@@ -337,6 +446,13 @@ def main() -> None:
     ap.add_argument("--no-quality", action="store_true", help="no literal recall nor MRR")
     ap.add_argument("--no-stock", action="store_true", help="no stock Whoosh baseline")
     ap.add_argument("--kinds", default="", help="only these kinds, comma-separated")
+    ap.add_argument("--http-only", action="store_true", help="only the HTTP runs")
+    ap.add_argument("--http-queries", type=int, default=80, help="per kind, per HTTP run")
+    ap.add_argument("--workers", type=lambda v: [int(n) for n in v.split(",")],
+                    default=[os.cpu_count() or 2], help="server processes: N or N,M,…")  # fmt: skip
+    ap.add_argument("--threads", type=int, default=8, help="waitress threads in all, per server")
+    ap.add_argument("--rounds", type=int, default=1, help="every server again, in turn")
+    ap.add_argument("--main", type=Path, help="main's searchsvc (its venv's bin/searchsvc)")
     args = ap.parse_args()
     wanted = set(args.kinds.split(",")) if args.kinds else None
 
@@ -346,17 +462,18 @@ def main() -> None:
     kinds = mix(args.corpus, args.queries, args.seed)
     rng = random.Random(args.seed)
     print({k: len(v) for k, v in kinds.items()}, load())
-    in_process(args.index, only(variants(kinds, rng)), stock_too=not args.no_stock)
-    if not args.no_quality:
+    if not args.http_only:
+        in_process(args.index, only(variants(kinds, rng)), stock_too=not args.no_stock)
+    if not args.no_quality and not args.http_only:
         quality(args.index, kinds)
     if not args.no_http:
-        for clients in (8, 32):
-            # A fresh draw of the same kinds for each run: nothing repeats within a run.
-            http(
-                args.index,
-                only(variants(mix(args.corpus, args.queries, rng.randrange(10**6)), rng)),
-                clients,
-            )
+        # A fresh draw of the same kinds for each number of clients (nothing repeats within a
+        # run), the same draw for every server.
+        draws = {
+            clients: only(variants(mix(args.corpus, args.http_queries, rng.randrange(10**6)), rng))
+            for clients in (8, 32)
+        }  # fmt: skip
+        http_runs(args, draws)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from searchsvc.config import Config, ConfigError
+from searchsvc.config import MAX_WORKERS, Config, ConfigError
 from searchsvc.errors import ApiError
 
 FACETS_SHOWN = 5  # facet values printed under a plain-text search result
@@ -246,38 +246,69 @@ def _parsed(article, found) -> dict:
 @main.command(help="Serve the search UI and JSON API with waitress.")
 @click.option("--host", help="default $SEARCHSVC_HOST or 127.0.0.1")
 @click.option("--port", type=int, help="default $SEARCHSVC_PORT or 8080")
-@click.option("--threads", type=int, default=4, show_default=True)
+@click.option("--threads", type=int, default=4, show_default=True, help="per server process")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, MAX_WORKERS),
+    help="server processes sharing the port (default $SEARCHSVC_WORKERS or one per core)",
+)
 @click.option("--watch", "watching", is_flag=True, help="also index bulletins as they land")
 @_paths
 def serve(
     host: str | None,
     port: int | None,
     threads: int,
+    workers: int | None,
     watching: bool,
     corpus: Path | None,
     index_dir: Path | None,
 ) -> None:
-    from searchsvc.server import serve as run_server
-    from searchsvc.web import create_app
+    from searchsvc import workers as processes
+    from searchsvc.server import make_server
+    from searchsvc.web import create_app, share
 
-    cfg = _config(corpus=corpus, index=index_dir, host=host, port=port, threads=threads)
+    cfg = _config(corpus=corpus, index=index_dir, host=host, port=port, threads=threads,
+                  workers=workers)  # fmt: skip
     app = create_app(cfg)
-    if watching:
-        _logging()
-        reindexer = app.extensions["searchsvc.reindexer"]
-        reindexer.request()  # whatever landed while nobody was watching
-        # What the watcher saw is all a sync reads (the periodic resync passes none: all).
-        _start_watching(cfg, lambda changes: reindexer.request([c.path for c in changes] or None))
-    target = app.extensions["searchsvc.reindexer"].target.describe()
-    click.echo(f"档案检索 serving http://{cfg.host}:{cfg.port}/ (index {target})")
-    # SIGTERM (systemd, docker stop) ends the server like Ctrl-C: the sync worker is shut down.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        run_server(app, cfg.host, cfg.port, cfg.threads)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        app.extensions["searchsvc.reindexer"].close(timeout=5)
+        # Bound here, once: every server process accepts on it (``workers``).
+        listener = processes.listen(cfg.host, cfg.port)
+    except OSError as err:
+        _fail(f"{cfg.host}:{cfg.port}: {err.strerror or err} / cannot listen there", 1)
+    _warm(app.extensions["searchsvc"])
+    target = app.extensions["searchsvc.reindexer"].target.describe()
+    many = f", {cfg.workers} processes" if cfg.workers > 1 else ""
+    click.echo(f"档案检索 serving http://{cfg.host}:{cfg.port}/ (index {target}{many})")
+    if watching or cfg.workers > 1:
+        _logging()
+
+    def run(slot: int) -> None:
+        reindexer = app.extensions["searchsvc.reindexer"]
+        if watching and slot == 0:  # one watcher, whatever the number of processes
+            reindexer.request()  # whatever landed while nobody was watching
+            # What the watcher saw is all a sync reads (the periodic resync passes none: all).
+            _start_watching(
+                cfg, lambda changes: reindexer.request([c.path for c in changes] or None)
+            )
+        try:
+            make_server(app, threads=cfg.threads, sockets=[listener]).run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            reindexer.close(timeout=5)
+
+    if cfg.workers == 1:
+        # SIGTERM (systemd, docker stop) ends the server like Ctrl-C: the sync worker is shut down.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        run(0)
+        return
+    board = processes.Board(cfg.workers)
+
+    def child(slot: int) -> None:
+        share(app, board, slot)
+        run(slot)
+
+    sys.exit(processes.supervise(cfg.workers, child))
 
 
 @main.command(help="Watch the corpus and sync the index whenever bulletins land, change or go.")
@@ -312,6 +343,18 @@ def watch(poll: bool, debounce: int, corpus: Path | None, index_dir: Path | None
         pass
     finally:
         reindexer.close()
+
+
+def _warm(engine) -> None:
+    """Read the catalogue and answer one query before serving: the first user does not wait for
+    them, and the server processes forked next share what was read (copy-on-write)."""
+    from searchsvc.records import SearchRequest
+
+    try:
+        engine.facets()
+        engine.search(SearchRequest(q="预热"))
+    except Exception as err:  # an empty index, a cluster not up yet: the first request tells
+        click.echo(f"预热失败 / not warmed up: {str(err) or type(err).__name__}", err=True)
 
 
 def _logging() -> None:

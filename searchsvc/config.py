@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from searchsvc.typesense.config import TypesenseConfig, TypesenseConfigError
@@ -15,6 +15,7 @@ class ConfigError(ValueError):
 
 
 BACKENDS = ("whoosh", "typesense")
+MAX_WORKERS = 64
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class Config:
     index: Path = Path("index")
     host: str = "127.0.0.1"
     port: int = 8080
-    threads: int = 4
+    threads: int = 4  # waitress threads per server process
+    workers: int = field(default_factory=lambda: _cores())  # server processes on the port
     admin_token: str | None = None
     vocab: Path | None = None  # vocabulary folder; None: the one shipped in searchsvc/vocab
     query_budget: float = 5.0  # seconds a query may take before it is answered with a 503
@@ -66,6 +68,7 @@ class Config:
             index=Path(env.get("SEARCHSVC_INDEX", "index")),
             host=env.get("SEARCHSVC_HOST", "127.0.0.1"),
             port=_number(env, "SEARCHSVC_PORT", "8080", int, 0, 65535),
+            workers=_number(env, "SEARCHSVC_WORKERS", str(_cores()), int, 1, MAX_WORKERS),
             admin_token=env.get("SEARCHSVC_ADMIN_TOKEN") or None,
             vocab=Path(env["SEARCHSVC_VOCAB"]) if env.get("SEARCHSVC_VOCAB") else None,
             query_budget=_number(env, "SEARCHSVC_QUERY_BUDGET", "5", float, 0.001, 3600),
@@ -77,6 +80,14 @@ class Config:
             if key in given:
                 given[key] = Path(given[key])
         return replace(cfg, **given)
+
+
+def _cores() -> int:
+    """The cores this process may run on: ``serve``'s default number of processes."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _number(env, name: str, default: str, kind: type, low: float, high: float):

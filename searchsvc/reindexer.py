@@ -62,6 +62,9 @@ class Reindexer:
         self.target = target
         self.in_process = in_process  # run syncs in this process (a CLI that does nothing else)
         self.on_synced = on_synced  # called after every run that wrote something
+        # Called whenever ``pending`` or ``last`` changed, under the reindexer's lock (it may
+        # read them, nothing else): ``serve --workers`` tells the other server processes.
+        self.on_change: Callable[[], None] | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._cond = threading.Condition()
         self._requested = 0  # tickets handed out
@@ -91,7 +94,13 @@ class Reindexer:
                 self._thread = threading.Thread(target=self._loop, name="reindexer", daemon=True)
                 self._thread.start()
             self._cond.notify_all()
+            self._changed()
             return self._requested
+
+    def _changed(self) -> None:
+        """Tell ``on_change`` (with ``_cond`` held: calls are in the order of the changes)."""
+        if self.on_change is not None:
+            self.on_change()
 
     def wait(self, ticket: int, timeout: float | None = None) -> Run | None:
         """The run that served ``ticket``, or None if it has not finished within ``timeout``."""
@@ -153,6 +162,7 @@ class Reindexer:
                 self._served = last
                 if run.report is not None and run.report.wrote and self._mergeable():
                     self._merge_due = True
+                self._changed()  # before a waiter answers: another process may be asked next
                 self._cond.notify_all()
 
     def _mergeable(self) -> bool:

@@ -27,10 +27,12 @@ def _install() -> None:
         waitress.parser.split_uri = _split_uri_percent_encoding
 
 
-def make_server(app, host: str, port: int, threads: int = 4):
-    """A waitress server for ``app`` (not yet running); ``port=0`` picks a free one."""
+def make_server(app, host: str = "", port: int = 0, threads: int = 4, sockets=()):
+    """A waitress server for ``app`` (not yet running); ``port=0`` picks a free one.
+    ``sockets``: listen on these, bound already (``workers.listen``), not on ``host:port``."""
     _install()
-    return waitress.create_server(app, host=host, port=port, threads=threads, ident="searchsvc")
+    where = {"sockets": list(sockets)} if sockets else {"host": host, "port": port}
+    return waitress.create_server(app, threads=threads, ident="searchsvc", **where)
 
 
 def serve(app, host: str, port: int, threads: int = 4) -> None:

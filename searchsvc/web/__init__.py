@@ -16,6 +16,7 @@ from searchsvc.records import article_url
 from searchsvc.reindexer import Reindexer
 from searchsvc.search import Engine
 from searchsvc.web import admin, api, errors, pages
+from searchsvc.workers import Board
 from searchsvc.writing import Target
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -51,3 +52,21 @@ def create_app(config: Config | None = None) -> Flask:
         return resp
 
     return app
+
+
+def share(app: Flask, board: Board, slot: int) -> None:
+    """In one of ``serve --workers``' processes: its writer's state goes on the ``board``;
+    ``/api/health`` tells every process's; any process's sync refreshes this one's engine (a
+    no-op on Whoosh, where each request looks for the newest generation; Typesense reads its
+    catalogue again)."""
+    engine = app.extensions["searchsvc"]
+    board.follow(slot, app.extensions["searchsvc.reindexer"])
+    app.extensions["searchsvc.sync_state"] = board.state
+    seen = [board.wrote()]
+
+    @app.before_request
+    def news() -> None:
+        wrote = board.wrote()
+        if wrote != seen[0]:
+            seen[0] = wrote
+            engine.refresh()

@@ -8,9 +8,8 @@ from flask import Blueprint, Response, jsonify
 
 from searchsvc import export
 from searchsvc.errors import QueryError
-from searchsvc.health import SyncState
 from searchsvc.records import public
-from searchsvc.web.context import engine, param, reindexer, search_request
+from searchsvc.web.context import engine, param, search_request, sync_state
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -56,6 +55,4 @@ def facets():
 
 @bp.get("/health")
 def health():
-    last = reindexer().last
-    sync = SyncState(pending=reindexer().pending, last_error=last.error if last else None)
-    return jsonify(public(replace(engine().health(), sync=sync)))
+    return jsonify(public(replace(engine().health(), sync=sync_state())))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 
 from searchsvc.config import Config
+from searchsvc.health import SyncState
 from searchsvc.records import MAX_URL_PARAM_CHARS, SearchRequest, too_long
 from searchsvc.reindexer import Reindexer
 from searchsvc.search import Engine
@@ -16,6 +17,15 @@ def engine() -> Engine:
 
 def reindexer() -> Reindexer:
     return current_app.extensions["searchsvc.reindexer"]
+
+
+def sync_state() -> SyncState:
+    """The server's writer: this process's reindexer, or every process's (``web.share``)."""
+    shared = current_app.extensions.get("searchsvc.sync_state")
+    if shared is not None:
+        return shared()
+    last = reindexer().last
+    return SyncState(pending=reindexer().pending, last_error=last.error if last else None)
 
 
 def config() -> Config:
