@@ -38,7 +38,8 @@ from pathlib import Path
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 
-from searchsvc import bulletin
+from searchsvc import bulletin, planning, storage
+from searchsvc import index as index_mod
 from searchsvc.analysis import normalize, unit_runs, words
 from searchsvc.bulletin import corpus_files
 from searchsvc.query import QueryError, gram_query, parse, to_whoosh
@@ -53,6 +54,20 @@ QUESTION_FORMS = [
     "为什么要{a}{b}",
     "{a}的{b}情况如何？",
 ]
+
+
+def same_corpus(corpus: Path, index: Path) -> None:
+    """Exit 2 unless ``corpus`` is the folder ``index`` was built from: the quality figures
+    match drawn articles by id (their path under the corpus), and a parent or child folder
+    gives every source article as missed."""
+    ix = storage.pread_storage(index_mod.open_index(index, create=False), readonly=True)
+    held = set(planning.manifest(ix))  # read as the server reads: no mapped pages in our RSS
+    files = set(corpus_files(corpus))
+    if not held & files:
+        sample = next(iter(held), "nothing")
+        print(f"--corpus {corpus}: not the folder --index was built from (it holds {sample!r})",
+              file=sys.stderr)  # fmt: skip
+        sys.exit(2)
 
 
 def paragraphs(corpus: Path, rng: random.Random, pages: int = 400):
@@ -459,6 +474,7 @@ def main() -> None:
     def only(asks):
         return [a for a in asks if wanted is None or a[0] in wanted]
 
+    same_corpus(args.corpus, args.index)
     kinds = mix(args.corpus, args.queries, args.seed)
     rng = random.Random(args.seed)
     print({k: len(v) for k, v in kinds.items()}, load())
