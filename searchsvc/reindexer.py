@@ -17,10 +17,16 @@ The sync runs in a worker *process*: indexing is pure-Python CPU work, and in th
 process it would share the GIL with the threads answering queries — on two cores it would get a
 fraction of one and slow every query down. The worker is started once (spawned, not forked: the
 server has threads) and reused; if it dies, the next sync starts a new one.
+
+With ``SEARCHSVC_TIMELINE`` set to a file, every request (the paths it named), sync (when it
+started and finished, what it read, what it wrote) and merge pass is appended there as a JSON
+line with wall-clock times: ``bench/index_archive.py`` tells from it where a slow page's time
+went.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -38,6 +44,27 @@ from searchsvc.writing import Target
 
 log = logging.getLogger("searchsvc.reindex")
 HISTORY = 200  # finished runs remembered, so a waiter can find the run that covered it
+TIMELINE_ENV = "SEARCHSVC_TIMELINE"  # a file: each request, sync and merge pass, a JSON line
+
+
+class Timeline:
+    """Where the writer's events go as JSON lines (``SEARCHSVC_TIMELINE``); nowhere if unset."""
+
+    def __init__(self, path: str | None = None):
+        self.path = path if path is not None else os.environ.get(TIMELINE_ENV) or None
+        self._lock = threading.Lock()
+
+    def note(self, event: str, **fields) -> None:
+        if self.path is None:
+            return
+        line = json.dumps({"event": event, **fields}, ensure_ascii=False)
+        with self._lock:
+            try:
+                with open(self.path, "a", encoding="utf-8") as out:
+                    out.write(line + "\n")
+            except OSError as err:  # a timeline must never stop the writer
+                log.warning("timeline %s: %s", self.path, err)
+                self.path = None
 
 
 @dataclass
@@ -74,6 +101,7 @@ class Reindexer:
         self._merge_due = False  # a sync wrote since the last pass began
         self._whole = False  # a request not served yet asked for the whole corpus
         self._paths: set[str] = set()  # the paths the requests not served yet named
+        self.timeline = Timeline()
 
     def request(self, paths: Collection[str] | None = None) -> int:
         """Ask for a sync that starts after now; returns a ticket to ``wait`` on. ``paths``: only
@@ -87,6 +115,8 @@ class Reindexer:
             else:
                 self._paths.update(paths)
             self._requested += 1
+            self.timeline.note("request", ticket=self._requested, at=time.time(),
+                               paths=None if paths is None else sorted(paths))  # fmt: skip
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="reindexer", daemon=True)
                 self._thread.start()
@@ -172,9 +202,11 @@ class Reindexer:
         except BrokenProcessPool:
             self._merge_pool = None  # the worker died: a new one at the next pass
             return
-        self._merging.add_done_callback(self._merged)
+        started = time.time()
+        self._merging.add_done_callback(lambda future: self._merged(future, started))
 
-    def _merged(self, future: Future) -> None:
+    def _merged(self, future: Future, started: float) -> None:
+        merged = None
         try:
             merged = future.result()
         except BrokenProcessPool:
@@ -186,14 +218,17 @@ class Reindexer:
         else:
             if merged:
                 log.info("merge pass: %d merges committed", merged)
+        self.timeline.note("merge", started=started, finished=time.time(), merged=merged)
         with self._cond:
             self._cond.notify_all()  # a sync may have asked for another pass meanwhile
 
     def _sync(self, first: int, last: int, only: list[str] | None = None) -> Run:
         started = time.time()
-        report, error = None, None
+        merging_now = self.merging
+        report, error, returned = None, None, None
         try:
             report = self._run_sync(only)
+            returned = time.time()
             if report.wrote and self.on_synced is not None:
                 self.on_synced()  # before the waiters hear of the run: they may search next
         except Exception as err:  # a failed sync must not kill the writer thread
@@ -204,7 +239,23 @@ class Reindexer:
                 log.info("%s", report.summary())
             for rejected in report.rejected:
                 log.warning("rejected %s: %s", rejected.file, rejected.reason)
-        return Run(first, last, started, time.time(), report, error)
+        run = Run(first, last, started, time.time(), report, error)
+        self._note_sync(run, only, returned, merging_now)
+        return run
+
+    def _note_sync(self, run: Run, only, returned: float | None, merging_now: bool) -> None:
+        """The run on the timeline: ``returned`` is when the worker answered (its last commit
+        was just before), ``seconds`` how long ``index.sync`` took inside the worker."""
+        report = run.report
+        wrote = None if report is None else {
+            "added": report.added, "changed": report.changed, "removed": report.removed,
+            "paragraphs": report.paragraphs, "seconds": round(report.seconds, 3),
+        }  # fmt: skip
+        self.timeline.note(
+            "sync", first=run.first, last=run.last, paths=only, started=run.started,
+            returned=returned, finished=run.finished, merging=merging_now, wrote=wrote,
+            error=run.error,
+        )  # fmt: skip
 
     def _run_sync(self, only: list[str] | None = None) -> index.SyncReport:
         args = (self.target,)
