@@ -414,6 +414,19 @@ def copy_index(src: Path, dest: Path) -> None:
     shutil.copytree(src, dest, copy_function=os.link, ignore=shutil.ignore_patterns("LOCK"))
 
 
+LOGS = Path(tempfile.gettempdir()) / "searchsvc-live-logs"
+
+
+def _keep_logs(work: Path, label: str) -> None:
+    """The server's log and the writer's timeline, kept after the work folder goes."""
+    LOGS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for name in ("server.log", "timeline.jsonl"):
+        if (work / name).exists():
+            shutil.copy(work / name, LOGS / f"{stamp}-{label}-{name}")
+    print(f"  server log and timeline kept in {LOGS}/{stamp}-{label}-*", flush=True)
+
+
 def live_only(args) -> None:
     """The live figures on a copy of an existing whole-archive index (``--index``, built from
     ``--corpus``), with ``--baseline`` (another tree's ``bin``) on a copy of its own first."""
@@ -426,7 +439,10 @@ def live_only(args) -> None:
             shutil.copytree(args.corpus, work / "corpus")
             copy_index(args.index, work / "index")
             print(f"{label}:", flush=True)
-            live(work / "corpus", work / "index", args.singles, args.burst, bin_dir, args.seed)
+            try:
+                live(work / "corpus", work / "index", args.singles, args.burst, bin_dir, args.seed)
+            finally:
+                _keep_logs(work, label)
             print(f"  load average {os.getloadavg()[0]:.1f}", flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
