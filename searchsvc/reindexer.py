@@ -155,19 +155,24 @@ class Reindexer:
             return self._merge_due or (self._merging is not None and not self._merging.done())
 
     def close(self, timeout: float = 30) -> None:
+        """Stop the writer. A sync still running after ``timeout`` (a burst's bulk run takes
+        minutes; SIGTERM must not wait for it) is killed with its worker, as a merge pass is:
+        killed at any point, a run leaves the last commit serving and the next run does the rest
+        (``tests/test_crash.py``)."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
             thread = self._thread
         if thread is not None:
             thread.join(timeout)
+            if thread.is_alive() and self._pool is not None:
+                log.warning("closing: the sync under way is stopped; the next run finishes it")
+                _kill(self._pool)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         if self._merge_pool is not None:
-            # A pass may take minutes; killed, it leaves the last commit serving (see merging).
-            for proc in list(getattr(self._merge_pool, "_processes", {}).values()):
-                proc.terminate()
+            _kill(self._merge_pool)  # a pass may take minutes (see merging)
             self._merge_pool.shutdown(wait=True, cancel_futures=True)
             self._merge_pool = None
 
@@ -301,6 +306,12 @@ def _worker(initializer: Callable[[int], None]) -> ProcessPoolExecutor:
         initializer=initializer,
         initargs=(os.getpid(),),
     )
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """End the worker process of ``pool`` now, whatever it is doing."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
 
 
 def _merge_worker_init(parent: int) -> None:

@@ -209,3 +209,35 @@ def test_merge_passes_wait_for_a_quiet_writer_or_a_backlog(tmp_path, monkeypatch
     finally:
         reindexer.close()
     assert len(open_index(home)._segments()) == 3  # the tier merged, the other two kept
+
+
+def test_closing_stops_a_sync_under_way_and_the_next_run_finishes_it(tmp_path):
+    """SIGTERM ends the server through ``Reindexer.close``: a bulk sync under way (a burst's
+    takes minutes) is killed with its worker, not waited for; the next writer does it all."""
+    import time
+
+    from searchsvc import storage
+    from searchsvc.reindexer import Reindexer
+    from searchsvc.writing import Target
+
+    corpus, home = tmp_path / "corpus", tmp_path / "index"
+    for copy in ("a", "b", "c"):  # 60 pages: a bulk run of many seconds
+        (corpus / copy).mkdir(parents=True)
+        for page in shared_bulletins():
+            shutil.copy(page, corpus / copy / page.name)
+    reindexer = Reindexer(Target(corpus, home))
+    reindexer.request()
+    deadline = time.monotonic() + 120
+    while not storage.flock_held(home / storage.LOCK_FILE):  # the worker's sync has begun
+        assert time.monotonic() < deadline, "the sync never began"
+        time.sleep(0.01)
+    reindexer.close(timeout=0.1)
+    done = reindexer.last
+    assert done is None or done.report is None, "close waited for the whole sync"
+    again = Reindexer(Target(corpus, home))
+    try:
+        run = again.wait(again.request(), timeout=300)
+    finally:
+        again.close()
+    assert run is not None and run.error is None, run
+    assert stats(open_index(home))["files"] == 3 * len(shared_bulletins())
