@@ -249,7 +249,8 @@ class Reindexer:
 
     def _sync(self, first: int, last: int, only: list[str] | None = None) -> Run:
         started = time.time()
-        merging_now = self.merging
+        with self._cond:
+            merging_now = self._merging is not None and not self._merging.done()  # a pass runs
         report, error, returned = None, None, None
         try:
             report = self._run_sync(only)
