@@ -21,7 +21,7 @@ PACKAGE = Path(searchsvc.__file__).parent
 # and record the new digest under the new number; if they give the same, record the new digest
 # under the current number.
 RECORDED = {
-    1: "5a90db7d218f9b6a2bbcd61713d0e9d885483acc2ebeb165557fdd6990f42f11",
+    1: "37e4d4b3fc1351606a2e6ec778492cc99333140d139760bd9bd1468f3cb91c40",  # main at 4a2ae5e
 }
 
 
