@@ -241,3 +241,30 @@ def test_closing_stops_a_sync_under_way_and_the_next_run_finishes_it(tmp_path):
         again.close()
     assert run is not None and run.error is None, run
     assert stats(open_index(home))["files"] == 3 * len(shared_bulletins())
+
+
+def test_a_burst_handed_over_in_batches_is_one_sync(tmp_path):
+    """The watcher hands a burst over in batches as it lands; synced as they came, a 500-page
+    burst was two bulk runs one after the other. A large request waits for the rest."""
+    import time
+
+    from searchsvc.reindexer import GATHER_PATHS, Reindexer
+    from searchsvc.writing import Target
+
+    corpus, home = tmp_path / "corpus", tmp_path / "index"
+    (corpus / "burst").mkdir(parents=True)
+    names = [f"burst/p{i:03d}.md" for i in range(2 * GATHER_PATHS)]
+    page = shared_bulletins()[0].read_bytes()
+    reindexer = Reindexer(Target(corpus, home), in_process=True)
+    try:
+        for name in names[:GATHER_PATHS]:
+            (corpus / name).write_bytes(page.replace("。".encode(), f"。{name}".encode(), 1))
+        first = reindexer.request(names[:GATHER_PATHS])
+        time.sleep(0.2)  # the next batch, as the watcher hands it over
+        second = reindexer.request(names[GATHER_PATHS:])  # (not on disk: nothing to write)
+        run = reindexer.wait(second, timeout=300)
+    finally:
+        reindexer.close()
+    assert run is not None and run.error is None, run
+    assert (run.first, run.last) == (first, second)
+    assert len(run.report.added) == GATHER_PATHS
