@@ -8,14 +8,12 @@ What is written is the ``writing.Target`` it was made with: the Whoosh index, or
 cluster when ``SEARCHSVC_BACKEND=typesense`` (``on_synced`` then tells the server's engine to
 read the collection again: a cluster has no file the engine could look at for news).
 
-Merging segments is kept off the syncs' path (``merging``): once nothing has been asked for in
-``MERGE_QUIET`` seconds, a merge pass runs in a worker process of its own, at low priority
-(``nice``), while syncs go on committing beside it; a sync that wrote asks for another pass.
-Pages landing one after another thus keep the cores (and the writer lock, which a pass takes for
-its commit) to themselves; after ``MERGE_BACKLOG`` syncs that wrote without a pass, one starts
-however busy, so the segments stay few (a sync's article-id checks look in every segment:
-1.6 s per 100 pages with 26 segments, 0.2 s with 6, on an idle core). Closing the reindexer kills a pass under way, which
-is safe at any point.
+Merging segments is kept off the syncs' path (``merging``): once no sync is waiting, a merge pass
+runs in a worker process of its own, at low priority (``nice``), while syncs go on committing
+beside it; a sync that wrote asks for another pass. (Waiting for a quiet writer instead was
+tried: the segments piled up during a trickle of pages, and the next burst's article-id checks,
+which look in every segment, cost more than the passes had.) Closing the reindexer kills a pass
+under way, which is safe at any point.
 
 The sync runs in a worker *process*: indexing is pure-Python CPU work, and in the server's
 process it would share the GIL with the threads answering queries — on two cores it would get a
@@ -51,8 +49,6 @@ HISTORY = 200  # finished runs remembered, so a waiter can find the run that cov
 GATHER_PATHS = 50  # a request this large is a burst landing: see _gathering
 GATHER_QUIET = 0.5  # seconds without a request that end a burst's gathering
 GATHER_MAX = 5.0  # seconds a burst's gathering may last in all
-MERGE_QUIET = 5.0  # seconds without a request before a merge pass starts
-MERGE_BACKLOG = 10  # syncs that wrote since the last pass: then one starts however busy
 TIMELINE_ENV = "SEARCHSVC_TIMELINE"  # a file: each request, sync and merge pass, a JSON line
 
 
@@ -108,7 +104,6 @@ class Reindexer:
         self._merge_pool: ProcessPoolExecutor | None = None
         self._merging: Future | None = None  # the merge pass under way
         self._merge_due = False  # a sync wrote since the last pass began
-        self._unmerged = 0  # syncs that wrote since the last pass began
         self._asked = time.monotonic()  # when the last request came
         self._first_asked = self._asked  # when the first request not served yet came
         self._whole = False  # a request not served yet asked for the whole corpus
@@ -187,8 +182,7 @@ class Reindexer:
         while True:
             with self._cond:
                 self._cond.wait_for(
-                    lambda: self._closed or self._requested > self._served or self._merge_ready(),
-                    self._quiet_left(),
+                    lambda: self._closed or self._requested > self._served or self._merge_ready()
                 )
                 if self._requested <= self._served:
                     if self._closed:
@@ -208,7 +202,6 @@ class Reindexer:
                 self._served = last
                 if run.report is not None and run.report.wrote and self._mergeable():
                     self._merge_due = True
-                    self._unmerged += 1
                 self._cond.notify_all()
 
     def _gathering(self) -> float | None:
@@ -227,21 +220,12 @@ class Reindexer:
         return self.target.backend.name != "typesense"  # a cluster merges on its own
 
     def _merge_ready(self) -> bool:
-        """A merge pass is due, none is under way, and it is quiet or the backlog is long (call
-        with ``_cond`` held)."""
-        idle = self._merging is None or self._merging.done()
-        ready = self._unmerged >= MERGE_BACKLOG or self._quiet_left() is None
-        return self._merge_due and idle and ready
-
-    def _quiet_left(self) -> float | None:
-        """Seconds until it has been quiet for ``MERGE_QUIET`` while a pass is due (the loop's
-        wait); None when no pass is due or it is quiet already (call with ``_cond`` held)."""
-        left = MERGE_QUIET - (time.monotonic() - self._asked)
-        return left if self._merge_due and left > 0 else None
+        """A merge pass is due and none is under way (call with ``_cond`` held)."""
+        return self._merge_due and (self._merging is None or self._merging.done())
 
     def _start_merge(self) -> None:
         """Start a merge pass in the merge worker (call with ``_cond`` held, nothing waiting)."""
-        self._merge_due, self._unmerged = False, 0
+        self._merge_due = False
         if self._merge_pool is None:
             self._merge_pool = _worker(_merge_worker_init)
         try:

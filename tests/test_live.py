@@ -171,46 +171,6 @@ def test_the_server_merges_small_segments_in_the_background(tmp_path):
     assert stats(open_index(home)) == want and want["files"] == len(tier)
 
 
-def test_merge_passes_wait_for_a_quiet_writer_or_a_backlog(tmp_path, monkeypatch):
-    """Pages landing one after another keep the cores and the writer lock: no merge pass starts
-    while requests keep coming (a full tier waits), until ``MERGE_BACKLOG`` syncs have written
-    without one."""
-    import time
-
-    from searchsvc import merging
-    from searchsvc import reindexer as reindexer_mod
-    from searchsvc.reindexer import Reindexer
-    from searchsvc.writing import Target
-
-    per = merging.SEGMENTS_PER_TIER
-    monkeypatch.setattr(reindexer_mod, "MERGE_QUIET", 3600.0)  # never quiet in this test
-    monkeypatch.setattr(reindexer_mod, "MERGE_BACKLOG", per + 2)
-    corpus, home = tmp_path / "corpus", tmp_path / "index"
-    corpus.mkdir()
-    tier = {p: merging._tier(1 + sum(len(a.paragraphs) for a in bulletin.read(p, p.parent).articles))
-            for p in shared_bulletins()}  # fmt: skip
-    full = [p for p in tier if tier[p] == 2][:per]  # first: a full tier (the old code merged it)
-    pages = full + [p for p in tier if tier[p] != 2][:2]
-    assert len(full) == per and len(pages) == per + 2
-    reindexer = Reindexer(Target(corpus, home))
-    try:
-        for n, page in enumerate(pages, 1):
-            shutil.copy(page, corpus / page.name)
-            run = reindexer.wait(reindexer.request([page.name]), timeout=120)
-            assert run is not None and run.report.added == [page.name], run
-            if n < len(pages):
-                time.sleep(0.3)  # time enough for a pass to begin, were it to
-                assert not reindexer._merging, f"a merge pass began after {n} syncs"
-        assert len(open_index(home)._segments()) == len(pages)
-        deadline = time.monotonic() + 120  # the backlog is full: a pass runs, busy or not
-        while reindexer.merging or len(open_index(home)._segments()) == len(pages):
-            assert time.monotonic() < deadline, "no merge"
-            time.sleep(0.2)
-    finally:
-        reindexer.close()
-    assert len(open_index(home)._segments()) == 3  # the tier merged, the other two kept
-
-
 def test_closing_stops_a_sync_under_way_and_the_next_run_finishes_it(tmp_path):
     """SIGTERM ends the server through ``Reindexer.close``: a bulk sync under way (a burst's
     takes minutes) is killed with its worker, not waited for; the next writer does it all."""
