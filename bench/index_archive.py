@@ -38,7 +38,6 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -103,16 +102,22 @@ def pct(values: list[float], p: float) -> float:
 
 
 class Server:
+    """``serve --watch`` in a subprocess; its log and its writer's timeline (``timeline``, JSON
+    lines: ``reindexer.Timeline``) are written beside the index."""
+
     def __init__(self, corpus: Path, home: Path, bin_dir: Path = BIN):
         import socket
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
+        self.timeline = home.parent / "timeline.jsonl"
+        self.log = open(home.parent / "server.log", "wb")  # noqa: SIM115 (closed in close)
         self.proc = subprocess.Popen(
             [str(bin_dir / "searchsvc"), "serve", "--watch", "--corpus", str(corpus), "--index",
              str(home), "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=self.log, stderr=subprocess.STDOUT,
+            env={**os.environ, "SEARCHSVC_TIMELINE": str(self.timeline)},
         )  # fmt: skip
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
@@ -128,15 +133,17 @@ class Server:
         with urllib.request.urlopen(url, timeout=30) as resp:
             return json.load(resp)
 
-    def indexed(self, probe: Probe) -> bool:
-        """Whether the probe's page is in the index (its first article answers): a cheap check
-        before the string query, which is slow while it finds nothing (suggestions)."""
-        url = f"http://127.0.0.1:{self.port}/api/articles/{probe.slug}1"
+    def health(self) -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/health", timeout=30) as r:
+            return json.load(r)
+
+    def events(self) -> list[dict]:
+        """The writer's timeline so far (empty for a server that keeps none: older code)."""
         try:
-            with urllib.request.urlopen(url, timeout=30):
-                return True
-        except Exception:  # 404 until it is
-            return False
+            lines = self.timeline.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in lines if line.strip()]
 
     def found(self, probe: Probe, errors: list) -> bool:
         """Whether the string cut from the probe's page finds that page now; a failed query is
@@ -151,6 +158,7 @@ class Server:
     def close(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=60)
+        self.log.close()
 
 
 # Common characters a random marker is drawn from: six of them never occur together in the
@@ -183,6 +191,11 @@ class Probe:
 
     @classmethod
     def of(cls, template: bytes, name: str, rng: random.Random) -> Probe:
+        """A marker put where the reader keeps it: the string cut around it must be in a
+        paragraph of the page as ``bulletin.parse`` reads it (not in front matter, a heading,
+        a byline it takes out), or another place is drawn."""
+        from searchsvc.bulletin import parse
+
         lines = template.decode("utf-8").split("\n")
         body = _body_start(lines)  # not in the front matter (it is no paragraph text)
         long = [
@@ -191,7 +204,22 @@ class Probe:
             if i >= body and len(_HAN_RUNS.findall(line)) >= 3 and len("".join(_HAN_RUNS.findall(line))) > 30
             and not line.startswith(("#", ">", "|", "-", "*"))
         ]  # fmt: skip
-        i = rng.choice(long)
+        for _ in range(50):
+            data, cut_out = cls._marked(lines, rng.choice(long), rng)
+            pages = parse(data, name).articles
+            if any(cut_out in p.text for a in pages for p in a.paragraphs):
+                break
+        else:
+            raise RuntimeError(f"{name}: no paragraph kept a marker in 50 draws")
+        query = f'"{cut_out}"'  # quoted: that string exactly, so no other page ranks above it
+        slug = PurePosixPath(name).with_suffix("").as_posix().replace("/", ".") + "-"
+        return cls(name, data.encode("utf-8"), query, slug)
+
+    @staticmethod
+    def _marked(lines: list[str], i: int, rng: random.Random) -> tuple[str, str]:
+        """The page with a random marker put into line ``i`` at a random place, and the string
+        cut around it (the marker and up to 5 Han characters either side)."""
+        lines = list(lines)
         cut = rng.randrange(10, len(lines[i]) - 10)
         marker = "".join(rng.choice(_MARK_CHARS) for _ in range(6))
         lines[i] = lines[i][:cut] + marker + lines[i][cut:]
@@ -201,9 +229,7 @@ class Probe:
         cut_out = line[
             cut - min(before, rng.randrange(0, 6)) : end + min(after, rng.randrange(0, 6))
         ]
-        query = f'"{cut_out}"'  # quoted: that string exactly, so no other page ranks above it
-        slug = PurePosixPath(name).with_suffix("").as_posix().replace("/", ".") + "-"
-        return cls(name, "\n".join(lines).encode("utf-8"), query, slug)
+        return "\n".join(lines), cut_out
 
 
 class Askers:
@@ -234,71 +260,171 @@ class Askers:
         return f"queries meanwhile {self.asked}, failed {len(self.errors)}"
 
 
-WAIT_LIMIT = 300.0
-PROBERS = 4  # threads asking whether the burst's pages are searchable yet  # a page not searchable after this long is counted as never
+WAIT_LIMIT = 300.0  # a page not searchable after this long is counted as never
+SAMPLE = 20  # burst pages whose strings are asked for once the server holds all the burst
+SEED = 20261130  # the pages and markers drawn: the same for the baseline and ours in one run
 
 
-def live(corpus: Path, home: Path, singles: int, burst: int, bin_dir: Path = BIN) -> None:
+def live(corpus: Path, home: Path, singles: int, burst: int, bin_dir: Path = BIN,
+         seed: int = SEED) -> None:  # fmt: skip
     """Land pages into a running ``serve --watch`` of ``home`` (over ``corpus``): one at a time,
     then a burst; when each becomes searchable, judged by a string cut from it."""
     # pages of the archive's typical size (the first 50 by name held its largest, 1.6 MB)
     pages = sorted(corpus.rglob("*.md"), key=lambda p: (p.stat().st_size, p.name))
     middle = len(pages) // 2
     templates = [p.read_bytes() for p in pages[max(0, middle - 25) : middle + 25]]
-    rng = random.Random()
+    rng = random.Random(seed)
     run = f"{rng.randrange(10**6):06d}"
-    inbox = corpus / f"live{run}"
-    inbox.mkdir()
+    (corpus / f"live{run}").mkdir()
     started = time.monotonic()
     server = Server(corpus, home, bin_dir)
-    print(f"  server up in {time.monotonic() - started:.1f} s ({bin_dir})", flush=True)
+    print(f"  server up in {time.monotonic() - started:.1f} s ({bin_dir}); seed {seed}",
+          flush=True)  # fmt: skip
     try:
-        askers, waits, errors, missed = Askers(server), [], [], 0
-        for i in range(singles):
-            probe = Probe.of(templates[i % len(templates)], f"live{run}/s{i:03d}.md", rng)
-            tmp = inbox / f".s{i:03d}.md"
-            tmp.write_bytes(probe.data)
-            landed = time.monotonic()
-            tmp.rename(corpus / probe.name)
-            while not server.found(probe, errors) and time.monotonic() - landed < WAIT_LIMIT:
-                time.sleep(0.05)
-            waits.append(time.monotonic() - landed)
-            missed += waits[-1] >= WAIT_LIMIT
-            time.sleep(1)
-        print(f"  single page → searchable ({singles} pages, one at a time): "
-              f"p50 {statistics.median(waits):.2f} s  p95 {pct(waits, 0.95):.2f} s  "
-              f"max {max(waits):.2f} s; never {missed}; probe queries failed {len(errors)}; "
-              f"{askers.close()}", flush=True)  # fmt: skip
-        askers, errors = Askers(server), []
-        probes = [
-            Probe.of(templates[i % len(templates)], f"live{run}/b{i:04d}.md", rng)
-            for i in range(burst)
-        ]
-        started = time.monotonic()
-        for probe in probes:
-            (corpus / probe.name).write_bytes(probe.data)
-        landed = time.monotonic()
-        pending, found_at = list(probes), []
-        with ThreadPoolExecutor(PROBERS) as probers:  # one round of 500 queries in turn is long
-            while pending and time.monotonic() - landed < WAIT_LIMIT:
-                hits = list(probers.map(lambda p: server.indexed(p) and server.found(p, errors),
-                                        pending))  # fmt: skip
-                now = time.monotonic() - landed
-                found_at += [now] * sum(hits)
-                pending = [p for p, hit in zip(pending, hits, strict=True) if not hit]
-                time.sleep(0.2)
-        print(f"  burst of {burst} pages (landed in {landed - started:.1f} s): all searchable "
-              f"{max(found_at, default=0):.1f} s after the last landed (p50 "
-              f"{statistics.median(found_at or [0]):.1f} s; never: {len(pending)}); "
-              f"probe queries failed {len(errors)}; {askers.close()}", flush=True)  # fmt: skip
+        _wait_idle(server)
+        single_pages(server, corpus, [
+            Probe.of(rng.choice(templates), f"live{run}/s{i:03d}.md", rng) for i in range(singles)
+        ])  # fmt: skip
+        if burst:
+            _wait_idle(server)
+            burst_pages(server, corpus, [
+                Probe.of(rng.choice(templates), f"live{run}/b{i:04d}.md", rng)
+                for i in range(burst)
+            ], rng)  # fmt: skip
     finally:
         server.close()
+
+
+def _wait_idle(server: Server, limit: float = 600) -> None:
+    """Until the server's writer has nothing pending (its start-up sync of the whole corpus, a
+    burst's last syncs): a page landed before would wait for it, which is not what is timed."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        sync = server.health().get("sync") or {}
+        if not sync.get("pending"):
+            break
+        time.sleep(0.5)
+    print(f"  writer idle after {time.monotonic() - started:.1f} s", flush=True)
+
+
+def single_pages(server: Server, corpus: Path, probes: list[Probe]) -> None:
+    """One page at a time (renamed into place): seconds until its string finds it; then, from
+    the writer's timeline, where the time of the slowest went."""
+    askers, waits, errors, landed_at = Askers(server), [], [], {}
+    for i, probe in enumerate(probes):
+        tmp = corpus / probe.name.replace(f"/s{i:03d}", f"/.s{i:03d}")
+        tmp.write_bytes(probe.data)
+        landed, landed_at[probe.name] = time.monotonic(), time.time()
+        tmp.rename(corpus / probe.name)
+        while not server.found(probe, errors) and time.monotonic() - landed < WAIT_LIMIT:
+            time.sleep(0.05)
+        waits.append(time.monotonic() - landed)
+        time.sleep(1)
+    missed = sum(w >= WAIT_LIMIT for w in waits)
+    print(f"  single page → searchable ({len(probes)} pages, one at a time): "
+          f"p50 {statistics.median(waits):.2f} s  p95 {pct(waits, 0.95):.2f} s  "
+          f"max {max(waits):.2f} s; never {missed}; probe queries failed {len(errors)}; "
+          f"{askers.close()}", flush=True)  # fmt: skip
+    pages = [(p.name, landed_at[p.name], w) for p, w in zip(probes, waits, strict=True)]
+    explain(server.events(), pages)
+
+
+def explain(events: list[dict], pages: list[tuple[str, float, float]]) -> None:
+    """Per page (name, landed at, seconds to searchable), from the writer's timeline: when the
+    watcher's request named it, when the sync that wrote it started, when the worker answered
+    (committed), when the server had refreshed; the rest is the probe finding it. Medians, and
+    the five slowest pages in full."""
+    if not events:
+        print("  (no writer timeline: this server keeps none)")
+        return
+    rows = []
+    for name, landed, wait in pages:
+        seen = next((e["at"] for e in events if e["event"] == "request"
+                     and e["paths"] and name in e["paths"] and e["at"] >= landed), None)  # fmt: skip
+        sync = next((e for e in events if e["event"] == "sync" and e["wrote"]
+                     and name in e["wrote"]["added"] + e["wrote"]["changed"]), None)  # fmt: skip
+        merges = [e for e in events if e["event"] == "merge"
+                  and e["started"] < landed + wait and e["finished"] > landed]  # fmt: skip
+        rows.append(_phases(name, landed, wait, seen, sync, merges))
+    keys = ["seen", "queued", "sync", "refresh", "found"]
+    print("  median s: " + "  ".join(
+        f"{k} {statistics.median([r[k] for r in rows if r[k] is not None] or [0]):.2f}"
+        for k in keys))  # fmt: skip
+    for r in sorted(rows, key=lambda r: -r["wait"])[:5]:
+        print(f"    {r['name']}: {r['wait']:.2f} s = " + ", ".join(
+            f"{k} {'?' if r[k] is None else f'{r[k]:.2f}'}" for k in keys
+        ) + f"; sync of {r['files']} files, {r['sync_s']} s in index.sync; merging {r['merging']}"
+          + f"; merge passes meanwhile {r['merges']}")  # fmt: skip
+
+
+def _phases(name, landed, wait, seen, sync, merges) -> dict:
+    """Seconds from one moment to the next: landed → seen (the watcher's request) → queued
+    (the sync starts) → sync (the worker answered) → refresh (the server's engine told) →
+    found (the probe's string finds it)."""
+    row = {"name": name, "wait": wait, "seen": None, "queued": None, "sync": None,
+           "refresh": None, "found": None, "files": None, "sync_s": None, "merging": None,
+           "merges": [round(m["finished"] - m["started"], 1) for m in merges]}  # fmt: skip
+    if seen is not None:
+        row["seen"] = seen - landed
+    if sync is not None:
+        row["queued"] = sync["started"] - (seen if seen is not None else landed)
+        row["sync"] = (sync["returned"] or sync["finished"]) - sync["started"]
+        row["refresh"] = sync["finished"] - (sync["returned"] or sync["finished"])
+        row["found"] = landed + wait - sync["finished"]
+        row["files"] = len(sync["wrote"]["added"]) + len(sync["wrote"]["changed"])
+        row["sync_s"], row["merging"] = sync["wrote"]["seconds"], sync["merging"]
+    return row
+
+
+def burst_pages(server: Server, corpus: Path, probes: list[Probe], rng: random.Random) -> None:
+    """All at once: when the server holds every page of the burst (``/api/health``'s file
+    count, the writer's figure), then when a sample of their strings all find their pages (the
+    reader's), with two clients querying meanwhile."""
+    askers, errors = Askers(server), []
+    before = server.health()["files"]
+    started, started_wall = time.monotonic(), time.time()
+    for probe in probes:
+        (corpus / probe.name).write_bytes(probe.data)
+    landed, landed_wall = time.monotonic(), time.time()
+    held = None
+    while time.monotonic() - landed < WAIT_LIMIT:
+        if server.health()["files"] >= before + len(probes):
+            held = time.monotonic() - landed
+            break
+        time.sleep(0.5)
+    pending = rng.sample(probes, min(SAMPLE, len(probes)))
+    while pending and time.monotonic() - landed < WAIT_LIMIT:
+        pending = [p for p in pending if not server.found(p, errors)]
+    found = time.monotonic() - landed
+    held_s = "never" if held is None else f"{held:.1f} s"
+    print(f"  burst of {len(probes)} pages (landed in {landed - started:.1f} s): all held by the "
+          f"server {held_s} after the last landed; {SAMPLE} sampled strings all found "
+          f"{found:.1f} s after (not found: {len(pending)}); probe queries failed {len(errors)}; "
+          f"{askers.close()}", flush=True)  # fmt: skip
+    syncs = [e for e in server.events() if e["event"] == "sync" and e["started"] >= started_wall]
+    for e in syncs[:12]:
+        files = len(e["wrote"]["added"]) if e["wrote"] else 0
+        print(f"    sync +{e['started'] - landed_wall:.1f} s → +{e['finished'] - landed_wall:.1f} s:"
+              f" {files} files added; merging {e['merging']}")  # fmt: skip
 
 
 def copy_index(src: Path, dest: Path) -> None:
     """A working copy of an index: its files hard-linked (a segment file is never written in
     place — new files, renames, unlinks — so the original is untouched), ``LOCK`` its own."""
     shutil.copytree(src, dest, copy_function=os.link, ignore=shutil.ignore_patterns("LOCK"))
+
+
+LOGS = Path(tempfile.gettempdir()) / "searchsvc-live-logs"
+
+
+def _keep_logs(work: Path, label: str) -> None:
+    """The server's log and the writer's timeline, kept after the work folder goes."""
+    LOGS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for name in ("server.log", "timeline.jsonl"):
+        if (work / name).exists():
+            shutil.copy(work / name, LOGS / f"{stamp}-{label}-{name}")
+    print(f"  server log and timeline kept in {LOGS}/{stamp}-{label}-*", flush=True)
 
 
 def live_only(args) -> None:
@@ -313,7 +439,10 @@ def live_only(args) -> None:
             shutil.copytree(args.corpus, work / "corpus")
             copy_index(args.index, work / "index")
             print(f"{label}:", flush=True)
-            live(work / "corpus", work / "index", args.singles, args.burst, bin_dir)
+            try:
+                live(work / "corpus", work / "index", args.singles, args.burst, bin_dir, args.seed)
+            finally:
+                _keep_logs(work, label)
             print(f"  load average {os.getloadavg()[0]:.1f}", flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -325,6 +454,7 @@ def main() -> None:
     ap.add_argument("--stock-pages", type=int, default=0, help="stock baseline on N pages (0: all)")
     ap.add_argument("--singles", type=int, default=20)
     ap.add_argument("--burst", type=int, default=500)
+    ap.add_argument("--seed", type=int, default=SEED, help="the pages and markers drawn")
     ap.add_argument("--sizes", action="store_true", help="where our index's bytes go (index_size)")
     ap.add_argument("--index", type=Path, help="live figures only, on a copy of this index")
     ap.add_argument("--corpus", type=Path, help="with --index: the corpus it was built from")

@@ -333,8 +333,9 @@ def merge_staging(folder: Path) -> Iterator[Path]:
 
 
 def adopt(staging: Path, folder: Path, segment) -> None:
-    """Move ``segment``'s files (the compound ``.seg``, its ``.flat``) from ``staging`` into the
-    index folder: what the caller does, under Whoosh's lock, just before the commit naming it."""
+    """Move ``segment``'s files (the compound ``.seg``, its ``.flat``, a ``.cat``) from
+    ``staging`` into the index folder: what the caller does, under Whoosh's lock, just before
+    the commit naming it."""
     prefix = f"{segment.segment_id()}."
     moved = [name for name in os.listdir(staging) if name.startswith(prefix)]
     if not any(name.endswith(".seg") for name in moved):

@@ -1,6 +1,7 @@
 """The vocabulary folder staff edit (``searchsvc/vocab/``, or ``SEARCHSVC_VOCAB``): where it is,
 how its files are read and checked (``VocabError`` says ``path:line: reason``), and the
-fingerprint that tells the index everything must be read again after an edit.
+fingerprint that tells the index everything must be read again after an edit — of a vocabulary
+file, or of the extractor's code (``EXTRACTOR_VERSION``).
 
 What the files mean is their readers' business: ``facets_vocab`` (organizers, districts, event
 types), ``lexicon`` (synonyms, stop words), ``analysis`` (jieba's user dictionary).
@@ -19,6 +20,20 @@ VOCAB_DIR = Path(__file__).parent / "vocab"
 USERDICT = "userdict.txt"  # jieba's user dictionary, in the vocabulary folder
 USERDICT_PATH = VOCAB_DIR / USERDICT
 
+# What a page's bytes become in the index is the vocabularies' doing and the extractor's code's:
+# a change to either must have every page read again. The code's part is this number, bumped
+# by hand when what these modules make of the same bytes changes (not a digest of their source:
+# a comment or a refactor would have the whole archive read again). ``tests/test_vocabulary.py``
+# keeps a digest of the modules' code (comments, docstrings and layout left out) per version and
+# fails when it changes, so a change to them is never made without deciding whether to bump.
+# Version 1 adds nothing to the fingerprint: indexes made before versions were counted are
+# taken to be version 1, not read again for nothing.
+EXTRACTOR_VERSION = 1
+EXTRACTOR_MODULES = (
+    "bulletin", "bylines", "article", "facets", "facets_report", "facets_places",
+    "facets_venues", "facets_vocab", "documents", "analysis",
+)  # fmt: skip
+
 
 class VocabError(Exception):
     """A vocabulary file staff cannot have meant. str(e) == f"{path}:{line}: {reason}"."""
@@ -31,11 +46,14 @@ class VocabError(Exception):
 
 
 def fingerprint(folder: Path = VOCAB_DIR) -> str:
-    """sha256 over the vocabulary files (every *.toml and userdict.txt), names and bytes."""
+    """sha256 over the vocabulary files (every *.toml and userdict.txt), names and bytes, and
+    the extractor's version (see ``EXTRACTOR_VERSION``)."""
     digest = hashlib.sha256()
     files = [*Path(folder).glob("*.toml"), Path(folder) / USERDICT]
     for path in sorted({p for p in files if p.is_file()}, key=lambda p: p.name):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    if EXTRACTOR_VERSION != 1:
+        digest.update(b"extractor\0%d\0" % EXTRACTOR_VERSION)
     return digest.hexdigest()
 
 

@@ -34,6 +34,22 @@ INDEX_CMD = [sys.executable, "-m", "searchsvc.cli", "index"]
 # A merge pass with every small segment in one size tier (so that six pages make a full tier).
 MERGE_CMD = [sys.executable, "-c", "import sys; from searchsvc import merging; "
              "merging._tier = lambda n: 0; print(merging.merge_pass(sys.argv[1]))"]  # fmt: skip
+# ``searchsvc index`` that stops for good just before it writes a TOC, once FLAG is made: a kill
+# then lands at that point whatever the load (a timer after a file appears may land after the
+# commit, or the run may end first).
+PAUSE_BEFORE_TOC = [sys.executable, "-c", """
+import sys, time
+from pathlib import Path
+from whoosh.index import TOC
+from searchsvc import cli
+flag = Path(sys.argv[1])
+def paused(*args, **kwargs):
+    flag.touch()
+    time.sleep(3600)
+TOC.write = paused
+sys.argv = ["searchsvc", "index", *sys.argv[2:]]
+cli.main()
+"""]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +222,9 @@ def test_killed_runs_leave_the_previous_index_serving(tmp_path, pages):
         renamed.parent.mkdir(parents=True, exist_ok=True)
         (corpus / rel).rename(renamed)
     before = segment_files(home, ".col")
-    kill_when(args, new_in(home, ".col", before), delay=0.05)
+    flag = tmp_path / "paused"
+    kill_when([str(flag), *args], flag.exists, cmd=PAUSE_BEFORE_TOC)
+    assert segment_files(home, ".col") - before  # the new segment was written, not named
     assert serving(home) == want
 
     # 7. ... and the rerun brings the index to the new corpus.

@@ -169,3 +169,62 @@ def test_the_server_merges_small_segments_in_the_background(tmp_path):
     finally:
         reindexer.close()
     assert stats(open_index(home)) == want and want["files"] == len(tier)
+
+
+def test_closing_stops_a_sync_under_way_and_the_next_run_finishes_it(tmp_path):
+    """SIGTERM ends the server through ``Reindexer.close``: a bulk sync under way (a burst's
+    takes minutes) is killed with its worker, not waited for; the next writer does it all."""
+    import time
+
+    from searchsvc import storage
+    from searchsvc.reindexer import Reindexer
+    from searchsvc.writing import Target
+
+    corpus, home = tmp_path / "corpus", tmp_path / "index"
+    for copy in ("a", "b", "c"):  # 60 pages: a bulk run of many seconds
+        (corpus / copy).mkdir(parents=True)
+        for page in shared_bulletins():
+            shutil.copy(page, corpus / copy / page.name)
+    reindexer = Reindexer(Target(corpus, home))
+    reindexer.request()
+    deadline = time.monotonic() + 120
+    while not storage.flock_held(home / storage.LOCK_FILE):  # the worker's sync has begun
+        assert time.monotonic() < deadline, "the sync never began"
+        time.sleep(0.01)
+    reindexer.close(timeout=0.1)
+    done = reindexer.last
+    assert done is None or done.report is None, "close waited for the whole sync"
+    again = Reindexer(Target(corpus, home))
+    try:
+        run = again.wait(again.request(), timeout=300)
+    finally:
+        again.close()
+    assert run is not None and run.error is None, run
+    assert stats(open_index(home))["files"] == 3 * len(shared_bulletins())
+
+
+def test_a_burst_handed_over_in_batches_is_one_sync(tmp_path):
+    """The watcher hands a burst over in batches as it lands; synced as they came, a 500-page
+    burst was two bulk runs one after the other. A large request waits for the rest."""
+    import time
+
+    from searchsvc.reindexer import GATHER_PATHS, Reindexer
+    from searchsvc.writing import Target
+
+    corpus, home = tmp_path / "corpus", tmp_path / "index"
+    (corpus / "burst").mkdir(parents=True)
+    names = [f"burst/p{i:03d}.md" for i in range(2 * GATHER_PATHS)]
+    page = shared_bulletins()[0].read_bytes()
+    reindexer = Reindexer(Target(corpus, home), in_process=True)
+    try:
+        for name in names[:GATHER_PATHS]:
+            (corpus / name).write_bytes(page.replace("。".encode(), f"。{name}".encode(), 1))
+        first = reindexer.request(names[:GATHER_PATHS])
+        time.sleep(0.2)  # the next batch, as the watcher hands it over
+        second = reindexer.request(names[GATHER_PATHS:])  # (not on disk: nothing to write)
+        run = reindexer.wait(second, timeout=300)
+    finally:
+        reindexer.close()
+    assert run is not None and run.error is None, run
+    assert (run.first, run.last) == (first, second)
+    assert len(run.report.added) == GATHER_PATHS

@@ -145,3 +145,26 @@ def test_tidy_leaves_a_merge_at_work_alone(tmp_path, monkeypatch):
         assert os.path.basename(stale) in removed and os.path.isdir(busy)
         os.mkdir(stale)
     assert os.path.basename(stale) in storage.tidy_live(ix)
+
+
+def test_the_merge_pass_writes_the_merged_segments_catalogue(tmp_path, docs):
+    """A server's first request after a merge's commit must not read every article record of
+    the merged segment under the read lock: the pass writes its ``.cat``, and it is the one a
+    reader would have read from the records."""
+    import numpy as np
+
+    from searchsvc.snapshot import CATALOG_EXT, SegmentCatalog
+
+    folder = tmp_path / "ix"
+    n = a_full_tier_then_a_commit(folder, docs)
+    assert merging.merge_pass(folder) == 1
+    ix = whoosh_index.open_dir(str(folder))
+    merged = next(s for s in ix._segments() if s.doc_count() == n)
+    assert (folder / f"{merged.segment_id()}{CATALOG_EXT}").is_file()
+    with ix.reader() as reader:
+        sub = next(r for r, _ in reader.leaf_readers() if r.segment() is merged or
+                   r.segment().segment_id() == merged.segment_id())  # fmt: skip
+        kept = SegmentCatalog.load(sub, folder=str(folder))
+        read = SegmentCatalog.load(sub)  # from the stored records
+    assert kept.ids and kept.ids == read.ids and kept.dates == read.dates
+    assert np.array_equal(kept.doc_article, read.doc_article)
