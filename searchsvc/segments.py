@@ -106,6 +106,7 @@ class SegmentBuilder(SegmentWriter):
         codec=None,
         compound: bool = True,
         compress_min: int = termfiles.COMPRESS_MIN,
+        protocol: int = termfiles.PROTOCOL,  # 2 with compress_min=0: Whoosh's bytes exactly
         flat_only: tuple[str, ...] | None = None,  # None: flatpostings.ONLY_FIELDS
     ):
         # Not SegmentWriter.__init__: that locks the index, reads its TOC and opens a pool on
@@ -125,7 +126,7 @@ class SegmentBuilder(SegmentWriter):
         self.is_closed = False
         self._added = False
         self.pool = _MemoryPool(schema)
-        self.compress_min = compress_min
+        self.compress_min, self.protocol = compress_min, protocol
         # Fields written into the flat postings file alone (not into Whoosh's term files);
         # what a merge copies of them from other segments' files (``add_reader``).
         if flat_only is None:
@@ -339,7 +340,9 @@ class SegmentBuilder(SegmentWriter):
             postings = self.pool.fields.pop(fieldname)
             if fieldname in flatpostings.FIELDS:
                 flat[fieldname] = _flat(postings.arrays())
-            termfiles.write_field(fw, fieldname, fieldobj, postings, lbytes, self.compress_min)
+            termfiles.write_field(
+                fw, fieldname, fieldobj, postings, lbytes, self.compress_min, self.protocol
+            )
             del postings
         return flat
 
