@@ -88,6 +88,13 @@ class _TermIds(dict):
         return got
 
 
+def numbered(terms: list) -> _TermIds:
+    """``_TermIds`` of distinct ``terms``, numbered in their order."""
+    ids = _TermIds()
+    ids.update(zip(terms, range(len(terms)), strict=True))
+    return ids
+
+
 class FieldPostings:
     """One field's postings for a segment, gathered in memory as flat arrays.
 

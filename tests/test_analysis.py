@@ -154,3 +154,36 @@ def test_the_bulk_writers_columns_are_the_index_tokens_of_real_pages():
             assert [ana.index_columns(t) for t in texts[:300]] == [
                 ana.index_columns(t) for t in texts[:300]
             ]
+
+
+def test_unit_codes_are_the_gram_and_unit_tokens_of_real_pages():
+    """``unitcodes.rows`` (the bulk writer's gram and unit rows: many texts at once, units as
+    code points) gives, text by text, the ``gram`` analyzer's terms and positions and the
+    ``unit`` analyzer's units — Latin and digit runs, full-width forms, runs cut by
+    punctuation, empty texts, a text of one unit."""
+    import numpy as np
+
+    from searchsvc import analysis, unitcodes
+
+    from .conftest import SEED, shared_bulletins
+
+    texts = []
+    for path in [SEED, *shared_bulletins()]:
+        texts += [normalize(p) for p in path.read_text(encoding="utf-8").split("\n") if p]
+    texts += [normalize("F-22和CP-300型号占比3.5%；第1-8名，哈哈哈哈，ＡＢＣ１２３北京市总工会")]
+    texts += ["", "a", "，", "ab", "中", "\n中\n", "x_y", "ⅷ①²", "\ud800中"]
+    assert len(texts) > 2000
+    units = unitcodes.Units()
+    gram, unit = analysis.gram_analyzer(), analysis.unit_analyzer()
+    for start in range(0, len(texts), 700):  # in chunks, as the builder cuts them
+        chunk = texts[start : start + 700]
+        rows = unitcodes.rows(chunk, units)
+        bounds = np.concatenate(([0], np.cumsum(rows.counts))).tolist()
+        assert rows.texts.tolist() == sorted(rows.texts.tolist())
+        for i, text in enumerate(chunk):
+            a, b = bounds[i], bounds[i + 1]
+            terms, poss = gram.index_columns(text)
+            assert [units.term(c) for c in rows.grams[a:b].tolist()] == terms, text
+            assert rows.positions[a:b].tolist() == poss, text
+            assert [units.term(c) for c in rows.units[a:b].tolist()] == unit.index_columns(text)[0]
+    assert len(units.texts) > 100  # longer units (Latin words, numbers) were met
