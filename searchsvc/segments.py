@@ -41,7 +41,13 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from searchsvc import flatmerge, flatpostings, termfiles, unitcodes
-from searchsvc.analysis import NormalizedTokenizer, UnitBigramTokenizer, UnitTokenizer, normalize
+from searchsvc.analysis import (
+    NormalizedTokenizer,
+    UnitBigramTokenizer,
+    UnitTokenizer,
+    normalize,
+    normalize_lines,
+)
 
 BLOCK_LIMIT_DEFAULT = 128
 SEEN_VALUES = 4096  # values of a field whose postings are remembered (see SegmentBuilder._seen)
@@ -140,6 +146,7 @@ class SegmentBuilder(SegmentWriter):
             if type(schema[name].analyzer) in (UnitBigramTokenizer, UnitTokenizer)
         })  # fmt: skip
         self._last_norm: tuple = (None, "")
+        self._lines: dict[str, str | None] = {}  # line → its normal form (``normalize_lines``)
         self._flat_parts: dict[str, list[flatpostings.FieldArrays]] = defaultdict(list)
         self._texts: list[str] = []  # each document's ``text``, for the flat postings file
         # field → value → field_items(value), for the fields whose values are never pickled one
@@ -231,7 +238,7 @@ class SegmentBuilder(SegmentWriter):
         (no Token objects, no per-posting ``word_values``) and put straight into the pool."""
         if len(self._texts) == self.docnum:
             self._texts.append(fields.get("text") or "")
-        if any(name.startswith("_") for name in fields):  # boosts, custom stored values
+        if "\0_" in "\0" + "\0".join(fields):  # a name with "_" first: boosts, stored values
             self._settle()  # lengths written where this builder does not see them
             return super().add_document(**fields)
         self._check_state()
@@ -304,9 +311,9 @@ class SegmentBuilder(SegmentWriter):
         self._cut_waiting()
         for name in self._coded.gathered:  # fields of the flat file alone: sorted by term key
             boost = self.schema[name].format.field_boost
-            got = self._coded.postings(name, boost, flatpostings.term_keys)
+            got = self._coded.arrays(name, boost, flatpostings.term_keys)
             if got is not None:
-                self.pool.fields[name] = got
+                self.pool.fields[name] = termfiles.FieldPostings.sorted(got)
 
     def _index(self, name: str, field, value, docnum: int) -> int:
         """Add one field's postings to the pool; its length (0 if not scorable, or not known
@@ -341,11 +348,14 @@ class SegmentBuilder(SegmentWriter):
 
     def _normalized(self, value: str) -> str:
         """``normalize(value)``, once for consecutive fields given the same string (``gram``
-        and ``unit`` index the same text)."""
+        and ``unit`` index the same text), and line by line (``normalize_lines``: ``gram``
+        joins the title, the text and the bylines, which other fields index too)."""
         last = self._last_norm
         if last[0] is value:
             return last[1]
-        norm = normalize(value)
+        if len(self._lines) > SEEN_VALUES:
+            self._lines.clear()
+        norm = normalize_lines(value, self._lines)
         self._last_norm = (value, norm)
         return norm
 

@@ -88,13 +88,6 @@ class _TermIds(dict):
         return got
 
 
-def numbered(terms: list) -> _TermIds:
-    """``_TermIds`` of distinct ``terms``, numbered in their order."""
-    ids = _TermIds()
-    ids.update(zip(terms, range(len(terms)), strict=True))
-    return ids
-
-
 class FieldPostings:
     """One field's postings for a segment, gathered in memory as flat arrays.
 
@@ -126,6 +119,13 @@ class FieldPostings:
 
     def __len__(self) -> int:
         return len(self.docs)
+
+    @classmethod
+    def sorted(cls, arrays: TermArrays) -> FieldPostings:
+        """Postings sorted already (``unitcodes``): ``arrays()`` gives ``arrays``."""
+        out = cls(arrays.positions is not None)
+        out._arrays = arrays
+        return out
 
     def add(self, btext, docnum: int, weight: float, vbytes: bytes) -> None:
         """One posting; ``btext`` as bytes or str (encoded once per term when written)."""

@@ -129,8 +129,8 @@ def _next(cls: np.ndarray, at: np.ndarray) -> np.ndarray:
 class Gathered:
     """One field's rows (``gram``: bigram code, document, position; ``unit``: unit code and
     document, one row per distinct unit of a document), gathered a chunk of documents at a
-    time; ``postings`` numbers the distinct codes and gives them to ``termfiles.FieldPostings``
-    as term numbers, with their strings."""
+    time; ``arrays`` sorts them into a field's postings, as ``termfiles.FieldPostings`` does
+    for the other fields."""
 
     def __init__(self, positional: bool):
         self.positional = positional
@@ -142,25 +142,60 @@ class Gathered:
         if self.positional:
             self.parts.append((r.grams, docs, r.positions))
             return
-        keys = np.unique((docs.astype(np.uint64) << np.uint64(32)) | r.units)  # Existence
+        keys = np.sort((docs.astype(np.uint64) << np.uint64(32)) | r.units)
+        keys = keys[_changes(keys)]  # Existence: a unit once per document
         self.parts.append((keys & np.uint64(0xFFFFFFFF), (keys >> np.uint64(32)), None))
 
-    def postings(self, units: Units, boost: float, by_key) -> termfiles.FieldPostings:
-        codes = np.concatenate([p[0] for p in self.parts]) if self.parts else np.zeros(0, np.uint64)
-        docs = np.concatenate([p[1] for p in self.parts]).astype(np.uint32) if self.parts else codes.astype(np.uint32)  # fmt: skip
-        distinct, numbers = np.unique(codes, return_inverse=True)
-        out = termfiles.FieldPostings(self.positional, boost)
-        out.by_key = by_key
-        out.terms = termfiles.numbered([units.term(c) for c in distinct.tolist()])
-        out.tids = numbers.astype(np.uint32).ravel()
-        out.docs = docs
-        if self.positional:
-            out.pos = np.concatenate([p[2] for p in self.parts]) if self.parts else out.docs
-        else:
-            out.weights = np.full(len(docs), boost, np.float32)
-            out.ends = np.zeros(len(docs), np.uint32)
-        self.parts = []
-        return out
+    def arrays(self, units: Units, boost: float, by_key) -> termfiles.TermArrays:
+        """The rows as ``termfiles.TermArrays``, terms in the order of their keys (``by_key``
+        of their strings). One stable sort of the codes (rows came in document order, so
+        documents and positions stay in order within a term); the terms then put in key order
+        by moving whole runs, not by sorting the rows again."""
+        parts, self.parts = self.parts, []
+        codes = np.concatenate([p[0] for p in parts])
+        docs = np.concatenate([p[1] for p in parts])
+        positions = np.concatenate([p[2] for p in parts]) if self.positional else None
+        order = np.argsort(codes, kind="stable")
+        codes = codes[order]
+        first = np.flatnonzero(_changes(codes))
+        terms = [units.term(c) for c in codes[first].tolist()]
+        keys = by_key(terms)
+        by = np.argsort(keys, kind="stable")
+        keys = keys[by]
+        if len(keys) > 1 and not (keys[1:] != keys[:-1]).all():
+            raise ValueError("two terms share a key")
+        runs = np.diff(np.append(first, len(codes)))[by]
+        take = order[_runs(first[by], runs)]
+        docs = docs[take].astype(np.uint32)
+        term_of = np.repeat(np.arange(len(by), dtype=np.uint64), runs)
+        names = [terms[i] for i in by.tolist()]
+        if not self.positional:  # one row per posting already (distinct units per document)
+            starts = np.concatenate(([0], np.cumsum(runs))).astype(np.int64)
+            weights = np.full(len(docs), boost, np.float32)
+            return termfiles.TermArrays(names, starts, docs.astype(np.int32), weights, keys=keys)
+        positions = positions[take]
+        key = (term_of << np.uint64(32)) | docs
+        heads = np.flatnonzero(_changes(key))
+        pos_starts = np.append(heads, len(key)).astype(np.int64)
+        weights = (np.diff(pos_starts) * boost).astype(np.float32)
+        starts = np.searchsorted(term_of[heads], np.arange(len(by) + 1)).astype(np.int64)
+        return termfiles.TermArrays(names, starts, docs[heads].astype(np.int32), weights,
+                                    positions=positions.astype(np.uint32),
+                                    pos_starts=pos_starts, keys=keys)  # fmt: skip
+
+
+def _changes(values: np.ndarray) -> np.ndarray:
+    """Where a sorted array's value changes (True at the first element)."""
+    out = np.ones(len(values), bool)
+    np.not_equal(values[1:], values[:-1], out=out[1:])
+    return out
+
+
+def _runs(begins: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indices ``begins[i] .. begins[i] + lengths[i] - 1`` for every ``i``, in turn."""
+    ends = np.cumsum(lengths)
+    shift = np.repeat(begins.astype(np.int64) - (ends - lengths), lengths)
+    return np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + shift
 
 
 class Coded:
@@ -195,7 +230,7 @@ class Coded:
             texts.clear()
         return out
 
-    def postings(self, name: str, boost: float, by_key) -> termfiles.FieldPostings | None:
-        """A field's rows as ``termfiles.FieldPostings``; None if it has none."""
+    def arrays(self, name: str, boost: float, by_key) -> termfiles.TermArrays | None:
+        """A field's rows as ``termfiles.TermArrays``; None if it has none."""
         gathered = self.gathered[name]
-        return gathered.postings(self.units, boost, by_key) if gathered.parts else None
+        return gathered.arrays(self.units, boost, by_key) if gathered.parts else None

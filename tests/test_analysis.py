@@ -187,3 +187,24 @@ def test_unit_codes_are_the_gram_and_unit_tokens_of_real_pages():
             assert rows.positions[a:b].tolist() == poss, text
             assert [units.term(c) for c in rows.units[a:b].tolist()] == unit.index_columns(text)[0]
     assert len(units.texts) > 100  # longer units (Latin words, numbers) were met
+
+
+def test_normalize_lines_is_normalize_on_real_pages_and_tricky_lines():
+    """``normalize_lines`` (the bulk writer's normalisation of ``gram``'s joined title, text
+    and bylines, from the lines' remembered forms) equals ``normalize`` — also when one line
+    changes length (then it is done whole), a final sigma, and a combining mark after a newline."""
+    from searchsvc.analysis import normalize_lines
+
+    from .conftest import SEED, shared_bulletins
+
+    lines = []
+    for path in [SEED, *shared_bulletins()]:
+        lines += [p for p in path.read_text(encoding="utf-8").split("\n") if p]
+    tricky = ["第㈠条ﬁ", "ΟΔΟΣ", "ΟΔΟΣ ΑΒ", "\u0301开头", "e\u0301", "İstanbul", "ＡＢＣ１２３", ""]
+    known: dict = {}
+    texts = ["\n".join(lines[i : i + 3]) for i in range(0, len(lines), 2)]
+    texts += ["\n".join((a, b)) for a in tricky for b in tricky]
+    assert len(texts) > 1000
+    for text in texts:
+        assert normalize_lines(text, known) == normalize(text), text
+    assert any(form is None for form in known.values())  # a line done whole was met
