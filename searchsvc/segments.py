@@ -145,7 +145,7 @@ class SegmentBuilder(SegmentWriter):
             name: _positional(schema[name]) for name in self.flat_only
             if type(schema[name].analyzer) in (UnitBigramTokenizer, UnitTokenizer)
         })  # fmt: skip
-        self._last_norm: tuple = (None, "")
+        self._norms: dict[int, tuple[str, str]] = {}  # id → (value, form), this document's
         self._lines: dict[str, str | None] = {}  # line → its normal form (``normalize_lines``)
         self._flat_parts: dict[str, list[flatpostings.FieldArrays]] = defaultdict(list)
         self._texts: list[str] = []  # each document's ``text``, for the flat postings file
@@ -244,6 +244,7 @@ class SegmentBuilder(SegmentWriter):
         self._check_state()
         if self._coded.waits() >= CODED_CHUNK:
             self._cut_waiting()
+        self._norms.clear()
         schema, docnum, perdoc = self.schema, self.docnum, self.perdocwriter
         names = sorted(fields)
         self._check_fields(schema, names)
@@ -347,16 +348,17 @@ class SegmentBuilder(SegmentWriter):
         return sum(freqs) if field.scorable else 0
 
     def _normalized(self, value: str) -> str:
-        """``normalize(value)``, once for consecutive fields given the same string (``gram``
-        and ``unit`` index the same text), and line by line (``normalize_lines``: ``gram``
-        joins the title, the text and the bylines, which other fields index too)."""
-        last = self._last_norm
-        if last[0] is value:
-            return last[1]
+        """``normalize(value)``, once per document for fields given the same string (``gram``
+        and ``unit`` index the same text: one form, so ``unitcodes`` cuts it once), and line
+        by line (``normalize_lines``: ``gram`` joins the title, the text and the bylines,
+        which other fields index too)."""
+        got = self._norms.get(id(value))
+        if got is not None and got[0] is value:
+            return got[1]
         if len(self._lines) > SEEN_VALUES:
             self._lines.clear()
         norm = normalize_lines(value, self._lines)
-        self._last_norm = (value, norm)
+        self._norms[id(value)] = (value, norm)
         return norm
 
     def field_arrays(self):
