@@ -2,7 +2,7 @@
 how fast new pages become searchable in a running ``serve --watch`` at that size.
 
     python bench/index_archive.py [--archive PATH] [--stock-pages N] [--singles N] [--burst N]
-                                  [--no-live] [--sizes]
+                                  [--no-live] [--sizes] [--keep DIR]
     python bench/index_archive.py --index INDEX --corpus CORPUS [--baseline OTHER/.venv/bin] ...
 
 Ours is ``searchsvc index --full`` as a user runs it (a subprocess). The stock pipeline is the
@@ -11,7 +11,8 @@ body stored), in a subprocess too so that its peak RSS is its own. On the whole 
 ~10 minutes: ``--stock-pages N`` indexes a fixed sample of N pages instead (said in the output;
 the ratio then compares paragraphs/s). Everything is unpacked into a temporary folder;
 ``--archive`` may also name an unpacked archive folder, read where it is (with ``--no-live``:
-the live part writes pages into the corpus). ``--no-live`` measures the cold build alone.
+the live part writes pages into the corpus). ``--no-live`` measures the cold build alone;
+``--keep DIR`` moves our index there at the end (a new folder) instead of deleting it.
 
 With ``--index`` (an index of the archive built earlier, and the corpus it was built from) only
 the live figures are measured, on a copy of it, and with ``--baseline`` another tree's server
@@ -461,6 +462,7 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, help="with --index: another tree's venv bin, first")
     ap.add_argument("--ours", type=Path, default=BIN, help="with --index: our server's bin folder")
     ap.add_argument("--no-live", action="store_true", help="the cold build alone")
+    ap.add_argument("--keep", type=Path, help="move our index to this new folder at the end")
     args = ap.parse_args()
     if args.index:
         if args.corpus is None:
@@ -469,6 +471,8 @@ def main() -> None:
         return
     if args.archive.is_dir() and not args.no_live:
         ap.error("an archive folder is read where it is: use it with --no-live")
+    if args.keep and args.keep.exists():
+        ap.error(f"--keep {args.keep}: already there")
     work = Path(tempfile.mkdtemp(prefix="searchsvc-archive-"))
     try:
         if args.archive.is_dir():
@@ -513,6 +517,9 @@ def main() -> None:
         shutil.rmtree(work / "stock", ignore_errors=True)
         if not args.no_live:
             live(corpus, work / "ours", args.singles, args.burst)
+        if args.keep:
+            shutil.move(work / "ours", args.keep)
+            print(f"our index kept in {args.keep}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -27,6 +27,8 @@ import threading
 import unicodedata
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import accumulate, chain, islice
+from operator import itemgetter
 from pathlib import Path
 
 import rjieba
@@ -55,6 +57,25 @@ def normalize(text: str) -> str:
     """The form every index term and every literal comparison is made in."""
     fast = unicodedata.normalize("NFKC", text).lower()
     return fast if len(fast) == len(text) else normalize_map(text)[0]
+
+
+def normalize_lines(text: str, known: dict[str, str | None]) -> str:
+    """``normalize(text)``, made from its lines' forms, which ``known`` keeps (a line → its form,
+    or None when NFKC and lower case change its length) — a paragraph's title and bylines, and
+    its text that the ``text`` field normalises again, are done once. NFKC and lower case never
+    act across a newline (it composes with nothing and is neither cased nor case-ignorable), so
+    when every line keeps its length the joined forms are ``normalize(text)``; otherwise that is
+    computed whole."""
+    out = []
+    for line in text.split("\n"):
+        form = known.get(line, False)
+        if form is False:
+            fast = unicodedata.normalize("NFKC", line).lower()
+            form = known[line] = fast if len(fast) == len(line) else None
+        if form is None:
+            return normalize(text)
+        out.append(form)
+    return "\n".join(out)
 
 
 def normalize_map(text: str) -> tuple[str, list[int]]:
@@ -120,6 +141,7 @@ def has_han(text: str) -> bool:
 
 
 _jieba_lock = threading.Lock()
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 # How jieba's Python HMM path splits a run of non-Han characters (``finalseg.re_skip``): jieba-rs
 # keeps ``f-22`` or ``1-8`` whole where jieba gives ``f`` ``-`` ``22``; we cut as jieba does.
 _NON_HAN_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
@@ -205,8 +227,9 @@ def _cut(tk, norm: str):
 
 
 @lru_cache(maxsize=4)
-def _expansions(tk) -> dict[str, tuple[tuple[str, int], ...]]:
-    """What index mode makes of one word jieba cut, by word (a dictionary per tokenizer)."""
+def _expansions(tk) -> dict[str, tuple[tuple[str, ...], tuple[int, ...]]]:
+    """What index mode makes of one word jieba cut, by word (a dictionary per tokenizer): its
+    terms and their steps (``_expand``)."""
     return {}
 
 
@@ -240,28 +263,18 @@ def _cut_one(word: str):
 
 def index_word_columns(norm: str, userdict: str = str(USERDICT_PATH)):
     """``word_tokens(norm, "index")`` as two lists, terms and positions (what the bulk writer
-    indexes; no offsets): jieba's cut, then each distinct word's sub-words from a cache."""
+    indexes; no offsets): jieba's cut, then each distinct word's terms and position steps from
+    a cache, chained and summed without a Python step per word."""
     tk = getattr(_pinned, "tokenizers", {}).get(userdict) or jieba_tokenizer(userdict)
     known = _expansions(tk)
-    terms: list[str] = []
-    poss: list[int] = []
-    pos = -1
-    for word in tk.cut(norm, True):
-        exp = known.get(word)
-        if exp is None:
-            exp = _expand(tk, word)
-            # the common case, one term at a new position, kept as the term itself
-            exp = known[word] = exp[0][0] if len(exp) == 1 else exp
-        if exp.__class__ is str:
-            pos += 1
-            terms.append(exp)
-            poss.append(pos)
-            continue
-        for term, step in exp:
-            pos += step
-            terms.append(term)
-            poss.append(pos)
-    return terms, poss
+    words = tk.cut(norm, True)
+    for word in set(words).difference(known):
+        exp = _expand(tk, word)
+        known[word] = (tuple(t for t, _s in exp), tuple(s for _t, s in exp))
+    pairs = list(map(known.__getitem__, words))
+    terms = list(chain.from_iterable(map(_FIRST, pairs)))
+    steps = chain.from_iterable(map(_SECOND, pairs))
+    return terms, list(islice(accumulate(steps, initial=-1), 1, None))
 
 
 _pinned = threading.local()

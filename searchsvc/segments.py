@@ -40,11 +40,18 @@ from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from searchsvc import flatmerge, flatpostings, termfiles
-from searchsvc.analysis import NormalizedTokenizer, normalize
+from searchsvc import flatmerge, flatpostings, termfiles, unitcodes
+from searchsvc.analysis import (
+    NormalizedTokenizer,
+    UnitBigramTokenizer,
+    UnitTokenizer,
+    normalize,
+    normalize_lines,
+)
 
 BLOCK_LIMIT_DEFAULT = 128
 SEEN_VALUES = 4096  # values of a field whose postings are remembered (see SegmentBuilder._seen)
+CODED_CHUNK = 2048  # documents whose gram/unit texts are cut at once (``unitcodes``)
 
 
 class _PrivateTempStorage(FileStorage):
@@ -106,6 +113,7 @@ class SegmentBuilder(SegmentWriter):
         codec=None,
         compound: bool = True,
         compress_min: int = termfiles.COMPRESS_MIN,
+        protocol: int = termfiles.PROTOCOL,  # 2 with compress_min=0: Whoosh's bytes exactly
         flat_only: tuple[str, ...] | None = None,  # None: flatpostings.ONLY_FIELDS
     ):
         # Not SegmentWriter.__init__: that locks the index, reads its TOC and opens a pool on
@@ -125,14 +133,20 @@ class SegmentBuilder(SegmentWriter):
         self.is_closed = False
         self._added = False
         self.pool = _MemoryPool(schema)
-        self.compress_min = compress_min
+        self.compress_min, self.protocol = compress_min, protocol
         # Fields written into the flat postings file alone (not into Whoosh's term files);
         # what a merge copies of them from other segments' files (``add_reader``).
         if flat_only is None:
             flat_only = flatpostings.ONLY_FIELDS
         self.flat_only = tuple(name for name in flat_only if name in schema)
         self.pool.keyed = self.flat_only
-        self._last_norm: tuple = (None, "")
+        # The flat-only fields cut by ``unitcodes`` a chunk of documents at once (gram, unit)
+        self._coded = unitcodes.Coded({
+            name: _positional(schema[name]) for name in self.flat_only
+            if type(schema[name].analyzer) in (UnitBigramTokenizer, UnitTokenizer)
+        })  # fmt: skip
+        self._norms: dict[int, tuple[str, str]] = {}  # id → (value, form), this document's
+        self._lines: dict[str, str | None] = {}  # line → its normal form (``normalize_lines``)
         self._flat_parts: dict[str, list[flatpostings.FieldArrays]] = defaultdict(list)
         self._texts: list[str] = []  # each document's ``text``, for the flat postings file
         # field → value → field_items(value), for the fields whose values are never pickled one
@@ -160,7 +174,7 @@ class SegmentBuilder(SegmentWriter):
     def add_reader(self, reader) -> None:
         """Whoosh's ``add_reader``; and the postings of the fields the segment's flat file
         alone holds, from that file (Whoosh's code copies only what Whoosh's files hold)."""
-        self._lbytes = None  # its documents' lengths are written by Whoosh's code
+        self._settle()  # its documents' lengths are written by Whoosh's code
         base = self.docnum
         super().add_reader(reader)
         sid, count = flatpostings.segment_id(reader), reader.doc_count_all()
@@ -183,6 +197,7 @@ class SegmentBuilder(SegmentWriter):
     def finish(self):
         """Write the postings, close the segment's files; the segment, or None if empty."""
         self._check_state()
+        self._cut_waiting()
         self.perdocwriter.close()
         if not self._added:
             self.cancel()
@@ -223,10 +238,13 @@ class SegmentBuilder(SegmentWriter):
         (no Token objects, no per-posting ``word_values``) and put straight into the pool."""
         if len(self._texts) == self.docnum:
             self._texts.append(fields.get("text") or "")
-        if any(name.startswith("_") for name in fields):  # boosts, custom stored values
-            self._lbytes = None  # lengths written where this builder does not see them
+        if "\0_" in "\0" + "\0".join(fields):  # a name with "_" first: boosts, stored values
+            self._settle()  # lengths written where this builder does not see them
             return super().add_document(**fields)
         self._check_state()
+        if self._coded.waits() >= CODED_CHUNK:
+            self._cut_waiting()
+        self._norms.clear()
         schema, docnum, perdoc = self.schema, self.docnum, self.perdocwriter
         names = sorted(fields)
         self._check_fields(schema, names)
@@ -243,19 +261,7 @@ class SegmentBuilder(SegmentWriter):
                 if field.stored:
                     stored[name] = value
                 if length:
-                    lb = length_to_byte(length)
-                    known = self._lbytes.get(name)
-                    if known is None:
-                        known = self._lbytes[name] = bytearray()
-                    if len(known) < docnum:
-                        known.extend(bytes(docnum - len(known)))
-                    known.append(lb)
-                    column = self._length_columns.get(name)
-                    if column is None:
-                        perdoc.add_column_value(_lenfield(name), LENGTHS_COLUMN, lb)
-                        self._length_columns[name] = perdoc._colwriters[_lenfield(name)]
-                    else:
-                        column.add(docnum, lb)
+                    self._length(name, docnum, length)
                     lengths[name] += length
                 column = field.column_type
                 if column:
@@ -267,8 +273,57 @@ class SegmentBuilder(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+    def _length(self, name: str, docnum: int, length: int) -> None:
+        """A document's length in a field: its byte into the field's length column (and
+        ``_lbytes``)."""
+        lb = length_to_byte(length)
+        if self._lbytes is not None:
+            known = self._lbytes.get(name)
+            if known is None:
+                known = self._lbytes[name] = bytearray()
+            if len(known) < docnum:
+                known.extend(bytes(docnum - len(known)))
+            known.append(lb)
+        column = self._length_columns.get(name)
+        if column is None:
+            perdoc = self.perdocwriter
+            if _lenfield(name) not in perdoc._colwriters:
+                perdoc._create_column(_lenfield(name), LENGTHS_COLUMN)
+            column = self._length_columns[name] = perdoc._colwriters[_lenfield(name)]
+        column.add(docnum, lb)
+
+    def _cut_waiting(self) -> None:
+        """Cut the waiting gram/unit texts into rows; the lengths of the scorable ones."""
+        for name, docnums, counts in self._coded.cut():
+            if self.schema[name].scorable:
+                self.perdocwriter._fieldlengths[name] += sum(counts)
+                for docnum, count in zip(docnums, counts, strict=True):
+                    if count:
+                        self._length(name, docnum, count)
+
+    def _settle(self) -> None:
+        """Before documents come another way (Whoosh's code writes their lengths): the waiting
+        texts cut, and ``_lbytes`` no longer kept."""
+        self._cut_waiting()
+        self._lbytes = None
+
+    def _gather_coded(self) -> None:
+        """The gram/unit rows as the pool's ``FieldPostings`` (term numbers, strings)."""
+        self._cut_waiting()
+        for name in self._coded.gathered:  # fields of the flat file alone: sorted by term key
+            boost = self.schema[name].format.field_boost
+            got = self._coded.arrays(name, boost, flatpostings.term_keys)
+            if got is not None:
+                self.pool.fields[name] = termfiles.FieldPostings.sorted(got)
+
     def _index(self, name: str, field, value, docnum: int) -> int:
-        """Add one field's postings to the pool; its length (0 if not scorable)."""
+        """Add one field's postings to the pool; its length (0 if not scorable, or not known
+        yet: a gram text waits to be cut with others, ``_cut_waiting``)."""
+        waiting = self._coded.waiting.get(name)
+        if waiting is not None and isinstance(value, str):
+            waiting[0].append(docnum)
+            waiting[1].append(self._normalized(value))
+            return 0
         pool = self.pool.field(name)
         if pool.positional and _ours(field, value):
             terms, poss = field.analyzer.index_columns(self._normalized(value))
@@ -293,13 +348,17 @@ class SegmentBuilder(SegmentWriter):
         return sum(freqs) if field.scorable else 0
 
     def _normalized(self, value: str) -> str:
-        """``normalize(value)``, once for consecutive fields given the same string (``gram``
-        and ``unit`` index the same text)."""
-        last = self._last_norm
-        if last[0] is value:
-            return last[1]
-        norm = normalize(value)
-        self._last_norm = (value, norm)
+        """``normalize(value)``, once per document for fields given the same string (``gram``
+        and ``unit`` index the same text: one form, so ``unitcodes`` cuts it once), and line
+        by line (``normalize_lines``: ``gram`` joins the title, the text and the bylines,
+        which other fields index too)."""
+        got = self._norms.get(id(value))
+        if got is not None and got[0] is value:
+            return got[1]
+        if len(self._lines) > SEEN_VALUES:
+            self._lines.clear()
+        norm = normalize_lines(value, self._lines)
+        self._norms[id(value)] = (value, norm)
         return norm
 
     def field_arrays(self):
@@ -307,6 +366,7 @@ class SegmentBuilder(SegmentWriter):
         order: the sorted postings as numpy arrays (positions as flat uint32 arrays for the
         positional fields). Before ``finish``, which writes the term files from the same
         arrays (and drops them field by field)."""
+        self._gather_coded()
         for fieldname in sorted(self.pool.fields):
             yield fieldname, self.pool.fields[fieldname].arrays()
 
@@ -315,6 +375,7 @@ class SegmentBuilder(SegmentWriter):
         flat = {}
         fw = self.fieldwriter
         doccount = self.docnum
+        self._gather_coded()
         for fieldname in self.flat_only:  # in the flat file alone
             postings = self.pool.fields.pop(fieldname, None)
             parts = self._flat_parts.pop(fieldname, [])
@@ -339,7 +400,9 @@ class SegmentBuilder(SegmentWriter):
             postings = self.pool.fields.pop(fieldname)
             if fieldname in flatpostings.FIELDS:
                 flat[fieldname] = _flat(postings.arrays())
-            termfiles.write_field(fw, fieldname, fieldobj, postings, lbytes, self.compress_min)
+            termfiles.write_field(
+                fw, fieldname, fieldobj, postings, lbytes, self.compress_min, self.protocol
+            )
             del postings
         return flat
 

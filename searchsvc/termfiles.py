@@ -14,9 +14,14 @@ weight, compression, min length byte, max length byte)`` info pickle, ``(delta i
 values)`` data pickle, the same minified weights and values, ``W3TermInfo.to_bytes`` rows —
 with one choice Whoosh's writer makes badly: its ``_write_block`` means to skip compressing tiny
 blocks and does not (the level is recorded per block, and the reader decompresses a block only
-when it says so). ``compress_min`` is the smallest pickled block that is compressed; 0 writes
-what Whoosh writes, byte for byte. ``tests/test_segments.py`` compares both ways with a stock
-segment.
+when it says so). ``compress_min`` is the smallest pickled block that is compressed. A block's
+data tuple is pickled with ``protocol`` (``PROTOCOL``, 4): Whoosh's 2 pickles every value (a
+``bytes`` object) through ``_codecs.encode`` of a latin-1 string — encoding a segment's ``text``
+postings took twice the time and 1.9× the bytes (600 pages: 5.5 s and 36 MB against 2.6 s and
+19 MB) — and its reader unpickles any protocol (``pickle.loads``). With
+``compress_min=0, protocol=2`` what is written is what Whoosh writes, byte for byte;
+``tests/test_segments.py`` compares that with a stock segment, and the default's postings with a
+stock segment's, term for term.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 # Blocks whose pickled data is smaller than this are stored uncompressed: zlib's per-call setup
 # costs more than it saves on a few postings (most terms have one or two).
 COMPRESS_MIN = 256
+PROTOCOL = 4  # a block's data pickle (Whoosh writes 2; see the module docstring)
 FLUSH_TERMS = 20_000  # terms encoded between two writes (a field's bytes are not all held)
 
 _BLOCK_LEN = struct.Struct("!i")
@@ -113,6 +119,13 @@ class FieldPostings:
 
     def __len__(self) -> int:
         return len(self.docs)
+
+    @classmethod
+    def sorted(cls, arrays: TermArrays) -> FieldPostings:
+        """Postings sorted already (``unitcodes``): ``arrays()`` gives ``arrays``."""
+        out = cls(arrays.positions is not None)
+        out._arrays = arrays
+        return out
 
     def add(self, btext, docnum: int, weight: float, vbytes: bytes) -> None:
         """One posting; ``btext`` as bytes or str (encoded once per term when written)."""
@@ -263,7 +276,8 @@ def _values(arr: TermArrays, lo: int, hi: int) -> list:
     return [buf[a:b] for a, b in pairwise(ends)]
 
 
-def encode_term(ids: list, ws: list, vals: list, lbytes, fixedsize, level, limit, compress_min):
+def encode_term(ids: list, ws: list, vals: list, lbytes, fixedsize, level, limit, compress_min,
+                protocol: int = PROTOCOL):  # fmt: skip
     """One term's postings (document numbers, weights, values, in document order) as the bytes
     of its blocks, and its ``W3TermInfo`` fields ``(weight, df, min length byte, max length
     byte, max weight, min id, max id)``. ``lbytes[docnum]`` is the document's length byte in
@@ -280,7 +294,7 @@ def encode_term(ids: list, ws: list, vals: list, lbytes, fixedsize, level, limit
         mv = (v,) if v else ()
         if fixedsize is not None:
             mv = None if fixedsize == 0 else v
-        data = dumps(((i,), None if w == 1.0 else w, mv), 2)
+        data = dumps(((i,), None if w == 1.0 else w, mv), protocol)
         comp = level if len(data) >= compress_min else 0
         if comp:
             data = zlib.compress(data, comp)
@@ -289,7 +303,7 @@ def encode_term(ids: list, ws: list, vals: list, lbytes, fixedsize, level, limit
         return WHOOSH3_HEADER_MAGIC + blob, (weight, 1, minb, maxb, max(0, maxw), i, i)
     if n <= limit:  # most terms: one block
         blob, weight, minb, maxb, maxw = _block(
-            ids, ws, vals, lbytes, fixedsize, level, compress_min, True
+            ids, ws, vals, lbytes, fixedsize, level, compress_min, True, protocol
         )
         return WHOOSH3_HEADER_MAGIC + blob, (weight, n, minb, maxb, maxw, ids[0], ids[-1])
     out = [WHOOSH3_HEADER_MAGIC]
@@ -299,7 +313,7 @@ def encode_term(ids: list, ws: list, vals: list, lbytes, fixedsize, level, limit
         end = start + limit
         blob, weight, bmin, bmax, bmaxw = _block(
             ids[start:end], ws[start:end], vals[start:end], lbytes, fixedsize, level,
-            compress_min, end >= n,
+            compress_min, end >= n, protocol,
         )  # fmt: skip
         out.append(blob)
         # W3TermInfo.add_block, block by block
@@ -313,7 +327,8 @@ def encode_term(ids: list, ws: list, vals: list, lbytes, fixedsize, level, limit
     return b"".join(out), (total_w, n, minlen, maxlen, maxw, ids[0], ids[-1])
 
 
-def _block(ids, ws, vals, lbytes, fixedsize, level: int, compress_min: int, last: bool):
+def _block(ids, ws, vals, lbytes, fixedsize, level: int, compress_min: int, last: bool,
+           protocol: int = PROTOCOL):  # fmt: skip
     """``W3PostingsWriter._write_block`` of these postings: its bytes, and the block's weight
     sum, min and max length bytes and max weight (what ``W3TermInfo.add_block`` adds up)."""
     n = len(ids)
@@ -340,7 +355,7 @@ def _block(ids, ws, vals, lbytes, fixedsize, level: int, compress_min: int, last
         mv = None
     else:
         mv = b"".join(vals)
-    data = dumps((deltas, mw, mv), 2)
+    data = dumps((deltas, mw, mv), protocol)
     comp = level if len(data) >= compress_min else 0
     if comp:
         data = zlib.compress(data, comp)
@@ -371,6 +386,7 @@ def write_field(
     postings: FieldPostings,
     lbytes,
     compress_min: int = COMPRESS_MIN,
+    protocol: int = PROTOCOL,
 ) -> None:
     """All of one field's postings (``lbytes`` as for ``encode_term``) through an open ``W3FieldWriter``: its
     postings file and term table, as ``start_field``/``start_term``/``add``/``finish_term``
@@ -395,7 +411,7 @@ def write_field(
     terms = postings.by_term()
     while chunk := list(islice(terms, FLUSH_TERMS)):
         # a chunk of terms at a time, each step a list comprehension over the chunk
-        encoded = [encode_term(i, w, v, lbytes, fixedsize, level, limit, compress_min)
+        encoded = [encode_term(i, w, v, lbytes, fixedsize, level, limit, compress_min, protocol)
                    for _t, i, w, v in chunk]  # fmt: skip
         keys = [prefix + c[0] for c in chunk]
         blobs = [e[0] for e in encoded]

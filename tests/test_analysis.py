@@ -154,3 +154,57 @@ def test_the_bulk_writers_columns_are_the_index_tokens_of_real_pages():
             assert [ana.index_columns(t) for t in texts[:300]] == [
                 ana.index_columns(t) for t in texts[:300]
             ]
+
+
+def test_unit_codes_are_the_gram_and_unit_tokens_of_real_pages():
+    """``unitcodes.rows`` (the bulk writer's gram and unit rows: many texts at once, units as
+    code points) gives, text by text, the ``gram`` analyzer's terms and positions and the
+    ``unit`` analyzer's units — Latin and digit runs, full-width forms, runs cut by
+    punctuation, empty texts, a text of one unit."""
+    import numpy as np
+
+    from searchsvc import analysis, unitcodes
+
+    from .conftest import SEED, shared_bulletins
+
+    texts = []
+    for path in [SEED, *shared_bulletins()]:
+        texts += [normalize(p) for p in path.read_text(encoding="utf-8").split("\n") if p]
+    texts += [normalize("F-22和CP-300型号占比3.5%；第1-8名，哈哈哈哈，ＡＢＣ１２３北京市总工会")]
+    texts += ["", "a", "，", "ab", "中", "\n中\n", "x_y", "ⅷ①²", "\ud800中"]
+    assert len(texts) > 2000
+    units = unitcodes.Units()
+    gram, unit = analysis.gram_analyzer(), analysis.unit_analyzer()
+    for start in range(0, len(texts), 700):  # in chunks, as the builder cuts them
+        chunk = texts[start : start + 700]
+        rows = unitcodes.rows(chunk, units)
+        bounds = np.concatenate(([0], np.cumsum(rows.counts))).tolist()
+        assert rows.texts.tolist() == sorted(rows.texts.tolist())
+        for i, text in enumerate(chunk):
+            a, b = bounds[i], bounds[i + 1]
+            terms, poss = gram.index_columns(text)
+            assert [units.term(c) for c in rows.grams[a:b].tolist()] == terms, text
+            assert rows.positions[a:b].tolist() == poss, text
+            assert [units.term(c) for c in rows.units[a:b].tolist()] == unit.index_columns(text)[0]
+    assert len(units.texts) > 100  # longer units (Latin words, numbers) were met
+
+
+def test_normalize_lines_is_normalize_on_real_pages_and_tricky_lines():
+    """``normalize_lines`` (the bulk writer's normalisation of ``gram``'s joined title, text
+    and bylines, from the lines' remembered forms) equals ``normalize`` — also when one line
+    changes length (then it is done whole), a final sigma, and a combining mark after a newline."""
+    from searchsvc.analysis import normalize_lines
+
+    from .conftest import SEED, shared_bulletins
+
+    lines = []
+    for path in [SEED, *shared_bulletins()]:
+        lines += [p for p in path.read_text(encoding="utf-8").split("\n") if p]
+    tricky = ["第㈠条ﬁ", "ΟΔΟΣ", "ΟΔΟΣ ΑΒ", "\u0301开头", "e\u0301", "İstanbul", "ＡＢＣ１２３", ""]
+    known: dict = {}
+    texts = ["\n".join(lines[i : i + 3]) for i in range(0, len(lines), 2)]
+    texts += ["\n".join((a, b)) for a in tricky for b in tricky]
+    assert len(texts) > 1000
+    for text in texts:
+        assert normalize_lines(text, known) == normalize(text), text
+    assert any(form is None for form in known.values())  # a line done whole was met
