@@ -34,22 +34,32 @@ INDEX_CMD = [sys.executable, "-m", "searchsvc.cli", "index"]
 # A merge pass with every small segment in one size tier (so that six pages make a full tier).
 MERGE_CMD = [sys.executable, "-c", "import sys; from searchsvc import merging; "
              "merging._tier = lambda n: 0; print(merging.merge_pass(sys.argv[1]))"]  # fmt: skip
-# ``searchsvc index`` that stops for good just before it writes a TOC, once FLAG is made: a kill
-# then lands at that point whatever the load (a timer after a file appears may land after the
-# commit, or the run may end first).
-PAUSE_BEFORE_TOC = [sys.executable, "-c", """
-import sys, time
+# ``searchsvc index`` that stops for good at WHERE (``module:attribute.path``) on its AFTER-th
+# call, once FLAG is made: a kill then lands at that point whatever the load (a timer after a file
+# appears may land after the commit, or the run may end first: a whole run now takes well under
+# a second). Run as ``PAUSE_AT FLAG WHERE AFTER index-args…``.
+PAUSE_AT = [sys.executable, "-c", """
+import importlib, sys, time
 from pathlib import Path
-from whoosh.index import TOC
 from searchsvc import cli
-flag = Path(sys.argv[1])
+flag, where, after = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+module, path = where.split(":")
+owner = importlib.import_module(module)
+*parents, name = path.split(".")
+for parent in parents:
+    owner = getattr(owner, parent)
+real, calls = getattr(owner, name), [0]
 def paused(*args, **kwargs):
+    calls[0] += 1
+    if calls[0] < after:
+        return real(*args, **kwargs)
     flag.touch()
     time.sleep(3600)
-TOC.write = paused
-sys.argv = ["searchsvc", "index", *sys.argv[2:]]
+setattr(owner, name, paused)
+sys.argv = ["searchsvc", "index", *sys.argv[4:]]
 cli.main()
 """]  # fmt: skip
+BEFORE_TOC = "whoosh.index:TOC.write"
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +165,13 @@ def kill_when(
     return time.monotonic() - started
 
 
+def kill_paused(flag: Path, args: list[str], where: str, after: int = 1) -> float:
+    """Run ``searchsvc index ARGS`` paused at ``where`` on its ``after``-th call; SIGKILL it
+    there (see PAUSE_AT)."""
+    flag.unlink(missing_ok=True)
+    return kill_when([str(flag), where, str(after), *args], flag.exists, cmd=PAUSE_AT)
+
+
 def run_index(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([*INDEX_CMD, *args], capture_output=True, text=True, timeout=timeout)
 
@@ -191,12 +208,14 @@ def test_killed_runs_leave_the_previous_index_serving(tmp_path, pages):
     kill_when(args, lambda: (home / storage.LOCK_FILE).exists())
     assert serving(home) == empty
 
-    # 2. Mid-parse: a second after the writer opened its segment.
-    kill_when(args, new_in(home, ".trm", set()), delay=1.0)
+    flag = tmp_path / "paused"
+    # 2. Mid-run: every document added to the writer, its commit not begun.
+    kill_paused(flag, args, "whoosh.writing:SegmentWriter.commit")
     assert serving(home) == empty
 
-    # 3. Mid-commit: the commit began (column files written), the postings are being sorted.
-    kill_when(args, new_in(home, ".col", set()), delay=0.5)
+    # 3. Mid-commit: the segment's files are written, its TOC not yet (the killed run above
+    # had made the empty index, so the next TOC written is the commit's).
+    kill_paused(flag, args, BEFORE_TOC)
     assert serving(home) == empty
     assert whoosh_leftovers(home)  # orphan segment files, the pool folder
 
@@ -222,8 +241,7 @@ def test_killed_runs_leave_the_previous_index_serving(tmp_path, pages):
         renamed.parent.mkdir(parents=True, exist_ok=True)
         (corpus / rel).rename(renamed)
     before = segment_files(home, ".col")
-    flag = tmp_path / "paused"
-    kill_when([str(flag), *args], flag.exists, cmd=PAUSE_BEFORE_TOC)
+    kill_paused(flag, args, BEFORE_TOC)
     assert segment_files(home, ".col") - before  # the new segment was written, not named
     assert serving(home) == want
 
@@ -245,12 +263,12 @@ def test_killed_or_failed_full_rebuild_leaves_the_old_index(tmp_path, pages, mon
     assert serving(home) == old
     files_before = {p.name: p.stat().st_mtime_ns for p in home.iterdir() if p.is_file()}
 
-    # The corpus grows; a --full is killed while the bulk writer builds its new folder's
-    # segment (its term file is created when the segment is started).
+    # The corpus grows; a --full is killed in its new folder, its segments written and their
+    # TOC not yet (a timer after the segment's first file used to land here; the whole build
+    # of 30 pages now ends first).
     write_corpus(corpus, pages)
     builds = lambda: sorted(home.glob(storage.BUILD_PREFIX + "*"))  # noqa: E731
-    kill_when([*args, "--full"], lambda: bool(builds() and segment_files(builds()[0], ".trm")),
-              delay=0.3)  # fmt: skip
+    kill_paused(tmp_path / "paused", [*args, "--full"], BEFORE_TOC)
     assert builds(), "the killed rebuild left its folder (not in service)"
     assert storage.live_dir(home) == home and not (home / storage.POINTER).exists()
     assert serving(home) == old
