@@ -100,7 +100,9 @@ def standalone_byline(text: str) -> tuple[bool, dict[str, list[str]]] | None:
     if photo := bool(_CREDIT_TAIL.search(body)):
         body = _CREDIT_TAIL.sub("", body)
     body = _PLACE_TAIL.sub("", body)
-    for head in {_CREDIT_HEAD.match(body).group(0), ""}:
+    # The whole line first, then without a paper's name in front; in this order always (a set
+    # here gave `王可本报记者赵霞` one reporter or two by the process's string hashing).
+    for head in dict.fromkeys(("", _CREDIT_HEAD.match(body).group(0))):
         people = parse_people(body[len(head) :].strip(), need_role=True)
         if people:
             if photo:
