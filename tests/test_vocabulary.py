@@ -21,7 +21,9 @@ PACKAGE = Path(searchsvc.__file__).parent
 # and record the new digest under the new number; if they give the same, record the new digest
 # under the current number.
 RECORDED = {
-    1: "37e4d4b3fc1351606a2e6ec778492cc99333140d139760bd9bd1468f3cb91c40",  # main at 4a2ae5e
+    # main at 4a2ae5e; then analysis made faster (the same tokens: test_analysis) and bylines'
+    # standalone byline read in the order most processes had read it (test_bulletin)
+    1: "26c1056c44c54b440517c7250bec38398c87894ab361f1948f8748b124336588",
 }
 
 
