@@ -253,7 +253,11 @@ class Reindexer:
         except BrokenProcessPool:
             with self._cond:
                 self._merge_pool = None
-            log.error("merge pass failed: the merge worker process died")
+                closing = self._closed
+            if closing:  # close() killed it: nothing failed, the next pass merges
+                log.info("merge pass stopped: the writer is closing")
+            else:
+                log.error("merge pass failed: the merge worker process died")
         except Exception as err:  # a failed pass must not stop the syncs
             log.error("merge pass failed: %s", str(err) or type(err).__name__)
         else:
