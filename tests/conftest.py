@@ -20,13 +20,22 @@ SEED = ROOT / "corpus" / "000_73d2eb0e74c950a6.txt"
 SHARED_BULLETINS = ROOT.parent / "shared" / "corpus" / "bulletins"
 
 
-def pytest_collection_modifyitems(items) -> None:
+def pytest_xdist_make_scheduler(config, log):
     """With ``-n 2 --dist loadgroup`` (make test): a test file runs in one worker, so its module
-    fixtures (a server, a browser) are made once; every Typesense test shares one worker and so
-    one 3-node cluster."""
-    for item in items:
-        group = "typesense" if item.get_closest_marker("typesense") else item.path.name
-        item.add_marker(pytest.mark.xdist_group(group))
+    fixtures (a server, a browser) are made once, and every Typesense file shares one worker and
+    so one 3-node cluster. xdist's own loadgroup cannot do this under pytest 9.2: it appends the
+    group to ``item._nodeid``, which ``nodeid`` no longer reads, so it grouped nothing and both
+    workers started a cluster. Scopes of our own, by file name, do it."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "typesense" if Path(path).name.startswith("test_typesense_") else path
+
+    return ByFile(config, log)
 
 
 def shared_bulletins() -> list[Path]:
