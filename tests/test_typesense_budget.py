@@ -35,7 +35,8 @@ pytest_plugins = ("tests.typesense_cluster",)
 pytestmark = pytest.mark.typesense
 
 BUDGET = 0.6  # seconds
-SLACK = 0.35  # what ending a request may add past its budget on a busy 2-core machine
+SLACK = 0.5  # what ending a request may add past its budget on a busy 2-core machine (0.37 s seen
+# once the Typesense files ran beside the live and crash tests; a hung call used to take ~24 s)
 
 SHAPES = {
     "one search": SearchRequest(q="工会"),
