@@ -33,7 +33,3 @@ def make_server(app, host: str = "", port: int = 0, threads: int = 4, sockets=()
     _install()
     where = {"sockets": list(sockets)} if sockets else {"host": host, "port": port}
     return waitress.create_server(app, threads=threads, ident="searchsvc", **where)
-
-
-def serve(app, host: str, port: int, threads: int = 4) -> None:
-    make_server(app, host, port, threads).run()
