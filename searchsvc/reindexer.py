@@ -163,7 +163,7 @@ class Reindexer:
     def merging(self) -> bool:
         """Whether a merge pass is under way or due."""
         with self._cond:
-            return self._merge_due or (self._merging is not None and not self._merging.done())
+            return self._merge_due or self._pass_running()
 
     def close(self, timeout: float = 30) -> None:
         """Stop the writer. A sync still running after ``timeout`` (a burst's bulk run takes
@@ -231,7 +231,11 @@ class Reindexer:
 
     def _merge_ready(self) -> bool:
         """A merge pass is due and none is under way (call with ``_cond`` held)."""
-        return self._merge_due and (self._merging is None or self._merging.done())
+        return self._merge_due and not self._pass_running()
+
+    def _pass_running(self) -> bool:
+        """A merge pass is under way (call with ``_cond`` held)."""
+        return self._merging is not None and not self._merging.done()
 
     def _start_merge(self) -> None:
         """Start a merge pass in the merge worker (call with ``_cond`` held, nothing waiting)."""
@@ -270,7 +274,7 @@ class Reindexer:
     def _sync(self, first: int, last: int, only: list[str] | None = None) -> Run:
         started = time.time()
         with self._cond:
-            merging_now = self._merging is not None and not self._merging.done()  # a pass runs
+            merging_now = self._pass_running()
         report, error, returned = None, None, None
         try:
             report = self._run_sync(only)
