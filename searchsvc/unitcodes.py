@@ -24,6 +24,7 @@ import numpy as np
 
 from searchsvc import termfiles
 from searchsvc.analysis import _HAN, RUN_END
+from searchsvc.flatpostings import _ranges
 
 LONG = 0x110000  # first code of a unit longer than one character (past every code point)
 _SEP = "\n"  # between two texts: no unit, so runs end there
@@ -165,7 +166,7 @@ class Gathered:
         if len(keys) > 1 and not (keys[1:] != keys[:-1]).all():
             raise ValueError("two terms share a key")
         runs = np.diff(np.append(first, len(codes)))[by]
-        take = order[_runs(first[by], runs)]
+        take = order[_ranges(first[by], runs)]
         docs = docs[take].astype(np.uint32)
         term_of = np.repeat(np.arange(len(by), dtype=np.uint64), runs)
         names = [terms[i] for i in by.tolist()]
@@ -189,13 +190,6 @@ def _changes(values: np.ndarray) -> np.ndarray:
     out = np.ones(len(values), bool)
     np.not_equal(values[1:], values[:-1], out=out[1:])
     return out
-
-
-def _runs(begins: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The indices ``begins[i] .. begins[i] + lengths[i] - 1`` for every ``i``, in turn."""
-    ends = np.cumsum(lengths)
-    shift = np.repeat(begins.astype(np.int64) - (ends - lengths), lengths)
-    return np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + shift
 
 
 class Coded:
