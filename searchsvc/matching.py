@@ -196,9 +196,7 @@ class SegmentEval:
             lengths = self._lengths(fieldname)[found]
             return found, postings.bm25(weights, lengths, idf, avgfl)
         if len(docs) > SKIP_TO_MAX:
-            found = self.term(fieldname, text)
-            keep = np.isin(found[0], docs, assume_unique=True)
-            return found[0][keep], found[1][keep]
+            return narrowing.restrict(self.term(fieldname, text), docs)
         with self.reading:
             m = postings.raw_matcher(self.reader, fieldname, text)
             if m is None:
