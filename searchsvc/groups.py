@@ -43,26 +43,29 @@ class Groups:
     def hits(self, i: int) -> list[tuple[float, int]]:
         """``(score, docnum)`` of the ``i``-th article's paragraph hits, best first (equal
         scores in document order). Sorted here, for the few articles a page shows."""
-        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.docs)
-        lo = self.starts[i]
+        lo, end = self._span(i)
         scores, docs = self.scores[lo:end], self.docs[lo:end]
         order = np.argsort(-scores, kind="stable")
         return [(float(s), int(d)) for s, d in zip(scores[order], docs[order], strict=True)]
 
     def count(self, i: int) -> int:
         """How many paragraph hits the ``i``-th article has."""
-        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.docs)
-        return int(end - self.starts[i])
+        lo, end = self._span(i)
+        return int(end - lo)
 
     def top(self, i: int, k: int) -> list[tuple[float, int]]:
         """``sorted(self.hits(i), reverse=True)[:k]``: the ``k`` greatest ``(score, docnum)``
         of the ``i``-th article, sorted on arrays (a long article's hundred hits made tuples
         and sorted for the four the rerank reads)."""
-        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.docs)
-        lo = self.starts[i]
+        lo, end = self._span(i)
         scores, docs = self.scores[lo:end], self.docs[lo:end]
         order = np.lexsort((docs, scores))[::-1][:k]
         return list(zip(scores[order].tolist(), docs[order].tolist(), strict=True))
+
+    def _span(self, i: int) -> tuple[int, int]:
+        """Where the ``i``-th article's hits begin and end in ``docs``/``scores``."""
+        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.docs)
+        return int(self.starts[i]), int(end)
 
     def take(self, keep: np.ndarray) -> Groups:
         """The groups of the articles where the mask ``keep`` is true."""
